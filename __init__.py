@@ -1,0 +1,67 @@
+"""WebTensor: a safe, portable virtual machine for ML.
+
+    import webtensor
+    model = webtensor.compile(fn, params, x)     # JAX function + example args
+    model = webtensor.compile("model.mlir")      # or StableHLO: path, text, bytes
+    y = model(params, x)
+    model.save("model.vmfb")
+    model = webtensor.load("model.vmfb")         # needs only the runtime
+
+`webtensor.load` and everything in `webtensor.runtime` work without the
+compiler package installed; the compiler is imported on first use.
+"""
+
+from .runtime import (
+    BudgetExceeded,
+    ExecutionError,
+    FunctionSignature,
+    InvalidArgument,
+    InvalidEncoding,
+    Model,
+    NotFound,
+    SecurityError,
+    TensorSpec,
+    Timeout,
+    TooLarge,
+    UnsupportedOperation,
+    WebTensorError,
+    load,
+)
+
+__version__ = "0.1.0"
+
+_COMPILER_NAMES = ("compile", "compile_ir", "CompileError", "CompileOptions", "Phase", "Target")
+
+
+def __getattr__(name):
+    # The compiler (and JAX) load only when a compiler name is first used, so
+    # that `import webtensor; webtensor.load(...)` stays a runtime-only import.
+    if name in _COMPILER_NAMES:
+        from . import compiler
+
+        return getattr(compiler, name)
+    raise AttributeError(f"module 'webtensor' has no attribute '{name}'")
+
+
+__all__ = [
+    "BudgetExceeded",
+    "CompileError",
+    "CompileOptions",
+    "ExecutionError",
+    "FunctionSignature",
+    "InvalidArgument",
+    "InvalidEncoding",
+    "Model",
+    "NotFound",
+    "Phase",
+    "SecurityError",
+    "Target",
+    "TensorSpec",
+    "Timeout",
+    "TooLarge",
+    "UnsupportedOperation",
+    "WebTensorError",
+    "compile",
+    "compile_ir",
+    "load",
+]

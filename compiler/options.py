@@ -1,0 +1,105 @@
+"""User-facing compile choices: targets, phases and the options dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+
+class _ParsableEnum(enum.Enum):
+    """An Enum whose values are the spellings users type on the command line."""
+
+    @classmethod
+    def parse(cls, spelling: str | _ParsableEnum) -> _ParsableEnum:
+        if isinstance(spelling, cls):
+            return spelling
+        for member in cls:
+            if member.value == spelling:
+                return member
+        valid = ", ".join(member.value for member in cls)
+        raise ValueError(f"unknown {cls._noun()} '{spelling}'; valid values: {valid}")
+
+    @classmethod
+    def _noun(cls) -> str:
+        return cls.__name__.lower()
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Target(_ParsableEnum):
+    """The device an artifact is compiled for."""
+
+    LLVM_CPU = "llvm-cpu"
+    VULKAN_SPIRV = "vulkan-spirv"
+    CUDA = "cuda"
+
+
+class Phase(_ParsableEnum):
+    """The named points of the pipeline, in order. `--compile-to` stops after one."""
+
+    INPUT = "input"
+    LEGALIZED = "legalized"
+    SANDBOXED = "sandboxed"
+    LINALG = "linalg"
+    VMFB = "vmfb"
+
+    @property
+    def index(self) -> int:
+        return list(Phase).index(self)
+
+    def __le__(self, other: Phase) -> bool:
+        return self.index <= other.index
+
+    def __lt__(self, other: Phase) -> bool:
+        return self.index < other.index
+
+
+PHASE_HELP = {
+    Phase.INPUT: "the module as imported (VHLO deserialized to StableHLO)",
+    Phase.LEGALIZED: "plain StableHLO: CHLO decomposed, composites inlined, canonicalized",
+    Phase.SANDBOXED: "after the sandbox rewrites (still portable StableHLO)",
+    Phase.LINALG: "linalg on tensors, from IREE's StableHLO input pipeline",
+    Phase.VMFB: "an IREE VM flatbuffer for --target",
+}
+
+# CUDA architectures IREE 3.13 compiles for. IREE exits the whole process on an
+# unknown name, so we check the spelling before IREE sees it. sm_90 is absent:
+# IREE 3.13 has no target description for it, and sm_80 PTX runs on Hopper.
+CUDA_ARCHS = ("sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_89")
+
+
+@dataclasses.dataclass(frozen=True)
+class CompileOptions:
+    """How a module is compiled. Every field has a default that suits most users.
+
+    Attributes:
+      target: the device kind the artifact runs on.
+      target_cpu: for llvm-cpu, the CPU to tune for: "host" (this machine,
+        fastest; the artifact may not run on an older CPU), "generic" (runs
+        on any x86-64/aarch64), or an LLVM CPU name such as "x86-64-v3".
+      cuda_arch: for cuda, the SM architecture (see CUDA_ARCHS).
+      vulkan_target: for vulkan-spirv, an IREE Vulkan target name such as
+        "ampere" or "rdna3"; None keeps IREE's portable baseline.
+      sandbox: run the sandbox phase. Turning it off is for measuring its
+        cost; an unsandboxed artifact is not safe on untrusted models.
+      iree_flags: extra IREE compiler flags, appended last (for experts).
+    """
+
+    target: Target = Target.LLVM_CPU
+    target_cpu: str = "host"
+    cuda_arch: str = "sm_80"
+    vulkan_target: str | None = None
+    sandbox: bool = True
+    iree_flags: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "target", Target.parse(self.target))
+        object.__setattr__(self, "iree_flags", tuple(self.iree_flags))
+        if self.cuda_arch not in CUDA_ARCHS:
+            raise ValueError(
+                f"unknown CUDA architecture '{self.cuda_arch}'; "
+                f"valid values: {', '.join(CUDA_ARCHS)}"
+            )
+        if not self.target_cpu or any(c.isspace() for c in self.target_cpu):
+            raise ValueError(f"invalid target CPU '{self.target_cpu}'")

@@ -1,0 +1,102 @@
+"""The phases a module goes through, in order, and what runs in each.
+
+    input --legalize--> legalized --sandbox--> sandboxed --IREE input--> linalg --IREE--> vmfb
+
+Each phase is a pass pipeline over one module in one MLIR context. A
+`Compilation` can stop after any phase and print the IR: that is what
+`--compile-to` and the lit tests see.
+"""
+
+from __future__ import annotations
+
+from iree.compiler import ir
+
+from .. import passes
+from ..passes.pipeline import build as build_pipeline
+from ..runtime.signature import FunctionSignature
+from . import backend, signature
+from .diagnostics import CompileError, errors_from_mlir
+from .frontends import ImportedModule
+from .options import CompileOptions, Phase
+from .session import CompilerSession
+
+# Legalize: any accepted input becomes plain StableHLO. Composites become
+# calls, the inliner removes every call, and what is left is canonicalized.
+LEGALIZE = (
+    "webtensor-legalize-composite",
+    "func.func(chlo-legalize-to-stablehlo)",
+    "inline",
+    "symbol-dce",
+    "canonicalize",
+    "cse",
+)
+
+# Sandbox: not yet implemented; the phase exists so that the phase names and
+# --compile-to are stable. It changes nothing.
+SANDBOX: tuple[str, ...] = ()
+
+LINALG = ("iree-stablehlo-input-transformation-pipeline",)
+
+PIPELINES = {
+    Phase.LEGALIZED: LEGALIZE,
+    Phase.SANDBOXED: SANDBOX,
+    Phase.LINALG: LINALG,
+}
+
+
+class Compilation:
+    """One module on its way from input to an artifact."""
+
+    def __init__(self, imported: ImportedModule, options: CompileOptions):
+        self.imported = imported
+        self.options = options
+        self.session = CompilerSession(backend.target_flags(options))
+        self.module: ir.Module = self.session.parse(imported)
+        self.phase = Phase.INPUT
+        self.signatures: dict[str, FunctionSignature] = {}
+        self._vmfb: bytes | None = None
+
+    @property
+    def source_name(self) -> str:
+        return self.imported.source_name
+
+    def run_to(self, phase: Phase) -> None:
+        for next_phase in list(Phase)[self.phase.index + 1 : phase.index + 1]:
+            self._run_phase(next_phase)
+            self.phase = next_phase
+
+    def _run_phase(self, phase: Phase) -> None:
+        if phase == Phase.SANDBOXED and not self.options.sandbox:
+            return
+        if phase == Phase.LINALG:
+            signature.attach(self.module, self.signatures, self.options.target.value)
+        if phase == Phase.VMFB:
+            self._vmfb = backend.compile_to_vmfb(self.session, self.module, self.source_name)
+            return
+        self._run_passes(phase, PIPELINES[phase])
+        if phase == Phase.LEGALIZED:
+            self.signatures = signature.read_signatures(self.module, self.imported.hints, self.source_name)
+
+    def _run_passes(self, phase: Phase, pipeline) -> None:
+        if not pipeline:
+            return
+        pm, _ = build_pipeline(list(pipeline), passes.PASSES, self.session.context)
+        try:
+            pm.run(self.module.operation)
+        except ir.MLIRError as e:
+            raise CompileError(
+                f"the {phase.value} phase failed", errors_from_mlir(e), source_name=self.source_name
+            ) from None
+
+    def text(self, debug_info: bool = False) -> str:
+        if self.phase == Phase.VMFB:
+            raise ValueError("a vmfb is binary; write it to a file")
+        return self.module.operation.get_asm(enable_debug_info=debug_info, large_elements_limit=None)
+
+    def vmfb(self) -> bytes:
+        self.run_to(Phase.VMFB)
+        assert self._vmfb is not None
+        return self._vmfb
+
+    def close(self) -> None:
+        self.session.close()

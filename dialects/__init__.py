@@ -1,0 +1,1 @@
+"""Typed helpers for the StableHLO ops WebTensor's passes read and build."""

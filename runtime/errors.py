@@ -1,0 +1,68 @@
+"""Typed runtime errors, one per wasi-nn error code.
+
+A host that embeds WebTensor catches `WebTensorError` and reads `.code` to
+decide what to do; each subclass also derives from the closest Python
+built-in, so ordinary `except ValueError:` code keeps working.
+"""
+
+from __future__ import annotations
+
+
+class WebTensorError(Exception):
+    """Base of every error the runtime raises on purpose."""
+
+    code = "runtime-error"
+
+
+class InvalidArgument(WebTensorError, ValueError):
+    """A call's inputs do not match the signature (count, shape, dtype, structure)."""
+
+    code = "invalid-argument"
+
+
+class InvalidEncoding(WebTensorError, ValueError):
+    """The bytes given as an artifact are not a WebTensor artifact this runtime can load."""
+
+    code = "invalid-encoding"
+
+
+class Timeout(WebTensorError, TimeoutError):
+    """A call ran past its wall-clock deadline."""
+
+    code = "timeout"
+
+
+class BudgetExceeded(Timeout):
+    """A call used up its iteration budget ("fuel"); no outputs are returned."""
+
+    code = "timeout"
+
+
+class ExecutionError(WebTensorError, RuntimeError):
+    """The device failed while running a call (wasi-nn's runtime-error)."""
+
+    code = "runtime-error"
+
+
+class UnsupportedOperation(WebTensorError):
+    """The request is valid but this runtime or device cannot do it."""
+
+    code = "unsupported-operation"
+
+
+class TooLarge(WebTensorError, ValueError):
+    """An input, output or model exceeds a limit."""
+
+    code = "too-large"
+
+
+class NotFound(WebTensorError, LookupError):
+    """A named function, device or cache entry does not exist."""
+
+    code = "not-found"
+
+
+class SecurityError(WebTensorError):
+    """An artifact failed an integrity check and was not executed."""
+
+    code = "security"

@@ -1,0 +1,77 @@
+"""Runs the lit tests as part of pytest, one pytest item per lit file.
+
+lit runs once, in parallel, over every collected lit file; each item then
+reports its own file's result, so `pytest` alone runs the whole suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LIT_ROOT = Path(__file__).parent / "lit"
+
+
+def pytest_collect_file(parent, file_path: Path):
+    if file_path.suffix != ".mlir" or LIT_ROOT not in file_path.parents:
+        return None
+    if "Inputs" in file_path.relative_to(LIT_ROOT).parts:
+        return None
+    return LitFile.from_parent(parent, path=file_path)
+
+
+class LitFile(pytest.File):
+    def collect(self):
+        yield LitItem.from_parent(self, name=self.path.name)
+
+
+class LitItem(pytest.Item):
+    def runtest(self):
+        results = _lit_results(self.session)
+        result = results.get(str(self.path))
+        if result is None:
+            raise LitFailure(f"lit did not report a result for {self.path}")
+        if result["code"] not in ("PASS", "XFAIL"):
+            raise LitFailure(f"{result['code']}\n{result.get('output', '')}")
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, LitFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, f"lit: {self.path.relative_to(LIT_ROOT)}"
+
+
+class LitFailure(Exception):
+    pass
+
+
+def _lit_results(session) -> dict[str, dict]:
+    cached = getattr(session, "_webtensor_lit_results", None)
+    if cached is not None:
+        return cached
+    paths = sorted({str(item.path) for item in session.items if isinstance(item, LitItem)})
+    output = LIT_ROOT / "Output" / "results.json"
+    output.parent.mkdir(exist_ok=True)
+    jobs = str(max(1, min(4, os.cpu_count() or 1)))
+    subprocess.run(
+        [sys.executable, "-m", "lit", "-q", "-j", jobs, "-o", str(output), *paths],
+        cwd=LIT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    results = {}
+    if output.exists():
+        for test in json.loads(output.read_text())["tests"]:
+            # lit names tests "suite :: relative/path.mlir".
+            relative = test["name"].split(" :: ", 1)[1]
+            results[str(LIT_ROOT / relative)] = test
+        output.unlink()
+    session._webtensor_lit_results = results
+    return results

@@ -1,0 +1,155 @@
+"""webtensor-compile: StableHLO or a JAX function in, an artifact (or a phase's IR) out.
+
+    webtensor-compile model.mlir -o model.vmfb
+    webtensor-compile model.py:predict --input=1x784xf32 -o model.vmfb
+    webtensor-compile model.mlir --compile-to=sandboxed
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from typing import Any, Sequence
+
+from .common import UsageError, run_tool, write_output
+
+PROG = "webtensor-compile"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ..compiler.options import CUDA_ARCHS, PHASE_HELP, Phase, Target
+
+    phases = "\n".join(f"  {p.value:<10} {PHASE_HELP[p]}" for p in Phase)
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Compile a StableHLO module or a JAX function into a WebTensor artifact.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"phases, in order (--compile-to):\n{phases}",
+    )
+    parser.add_argument(
+        "input",
+        help="a .mlir (text), .mlirbc (bytecode or StableHLO portable artifact) file, "
+        "'-' for stdin, or path/to/file.py:function",
+    )
+    parser.add_argument("-o", "--output", help="where to write the result ('-' for stdout)")
+    parser.add_argument("--target", default="llvm-cpu", help=f"one of {', '.join(t.value for t in Target)} (default llvm-cpu)")
+    parser.add_argument("--target-cpu", default="host", help="llvm-cpu: 'host' (default), 'generic', or an LLVM CPU name")
+    parser.add_argument("--cuda-arch", default="sm_80", help=f"cuda: one of {', '.join(CUDA_ARCHS)} (default sm_80)")
+    parser.add_argument("--vulkan-target", help="vulkan-spirv: an IREE Vulkan target such as 'ampere' (default: portable baseline)")
+    parser.add_argument("--compile-to", default="vmfb", metavar="PHASE", help="stop after this phase and write its IR (default vmfb)")
+    parser.add_argument(
+        "--input",
+        dest="inputs",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="for file.py:function, one per positional argument, e.g. 2x3xf32; "
+        "without it, example_args() in the same file supplies them",
+    )
+    parser.add_argument("--no-sandbox", action="store_true", help="skip the sandbox phase (unsafe; for measuring it)")
+    parser.add_argument("--iree-flag", dest="iree_flags", action="append", default=[], metavar="FLAG", help="pass a flag to the IREE compiler (repeatable)")
+    parser.add_argument("--print-debuginfo", action="store_true", help="print locations with the IR")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..compiler.api import import_source, run_phases
+    from ..compiler.options import CompileOptions, Phase
+
+    try:
+        phase = Phase.parse(args.compile_to)
+        options = CompileOptions(
+            target=args.target,
+            target_cpu=args.target_cpu,
+            cuda_arch=args.cuda_arch,
+            vulkan_target=args.vulkan_target,
+            sandbox=not args.no_sandbox,
+            iree_flags=tuple(args.iree_flags),
+        )
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if phase == Phase.VMFB and not args.output:
+        raise UsageError("an artifact is binary: give -o FILE (or '-o -' for stdout)")
+    source, example_args = _load_input(args.input, args.inputs)
+    imported = import_source(source, example_args)
+    if phase == Phase.VMFB or not args.print_debuginfo:
+        result = run_phases(imported, options, phase)
+    else:
+        result = _text_with_locations(imported, options, phase)
+    write_output(args.output or "-", result)
+    return 0
+
+
+def _text_with_locations(imported, options, phase) -> str:
+    from ..compiler.pipeline import Compilation
+
+    compilation = Compilation(imported, options)
+    try:
+        compilation.run_to(phase)
+        return compilation.text(debug_info=True)
+    finally:
+        compilation.close()
+
+
+def _load_input(spec: str, input_types: list[str]) -> tuple[Any, tuple]:
+    if spec == "-":
+        if input_types:
+            raise UsageError("--input is only for file.py:function inputs")
+        return sys.stdin.buffer.read(), ()
+    path, sep, function_name = spec.rpartition(":")
+    if sep and path.endswith(".py"):
+        return _load_python_function(path, function_name, input_types)
+    if input_types:
+        raise UsageError("--input is only for file.py:function inputs; StableHLO files carry their types")
+    if not os.path.exists(spec):
+        raise UsageError(f"{spec}: no such file")
+    from pathlib import Path
+
+    return Path(spec), ()
+
+
+def _load_python_function(path: str, function_name: str, input_types: list[str]):
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file")
+    module_spec = importlib.util.spec_from_file_location("_webtensor_user_model", path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    try:
+        module_spec.loader.exec_module(module)
+    finally:
+        sys.path.pop(0)
+    fn = getattr(module, function_name, None)
+    if not callable(fn):
+        raise UsageError(f"{path} has no function '{function_name}'")
+    if input_types:
+        return fn, tuple(_shape_struct(t) for t in input_types)
+    example_args = getattr(module, "example_args", None)
+    if example_args is None:
+        raise UsageError(
+            f"give the argument types of {function_name} with --input=TYPE (one per argument), "
+            f"or define example_args() in {path}"
+        )
+    args = example_args() if callable(example_args) else example_args
+    return fn, tuple(args)
+
+
+def _shape_struct(text: str):
+    import jax
+
+    from .tensor_io import TensorSpecError, parse_type
+
+    try:
+        shape, element_type = parse_type(text)
+    except TensorSpecError as e:
+        raise UsageError(str(e)) from None
+    return jax.ShapeDtypeStruct(shape, element_type.dtype)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_tool(PROG, build_parser(), run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

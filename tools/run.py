@@ -1,0 +1,71 @@
+"""webtensor-run: run one function of an artifact and print its results.
+
+    webtensor-run model.vmfb --function=main --input=2x3xf32=1,2,3,4,5,6 --input=@x.npy
+
+Inputs are the function's arrays in order (a pytree argument is given leaf by
+leaf, in the order `model.signature` lists them). Output reads like
+iree-run-module's:
+
+    EXEC @main
+    result[0]: hal.buffer_view
+    2x3xf32=[1 2 3][4 5 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from .common import UsageError, run_tool
+
+PROG = "webtensor-run"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Run a function of a WebTensor artifact.")
+    parser.add_argument("artifact", help="a .vmfb written by webtensor-compile or Model.save")
+    parser.add_argument("--function", default=None, help="the function to run (default: main)")
+    parser.add_argument("--input", dest="inputs", action="append", default=[], metavar="VALUE", help="2x3xf32=1,2,3,4,5,6, f32=1, or @file.npy (repeat per input)")
+    parser.add_argument("--output", dest="outputs", action="append", default=[], metavar="WHERE", help="@file.npy writes the next result to a file, '-' prints it (repeat per result)")
+    parser.add_argument("--device", default=None, help="local-task (default for CPU artifacts), local-sync, vulkan, cuda")
+    parser.add_argument("--print-max-elements", type=int, default=1024, help="elide tensors with more elements (default 1024)")
+    parser.add_argument("--print-signature", action="store_true", help="print the function's signature and exit")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..runtime.model import load
+    from .tensor_io import TensorSpecError, format_tensor, parse_value
+
+    model = load(args.artifact, device=args.device)
+    entry = model[args.function] if args.function else model.default
+    if args.print_signature:
+        print(entry.signature)
+        return 0
+    try:
+        inputs = [parse_value(text) for text in args.inputs]
+    except TensorSpecError as e:
+        raise UsageError(str(e)) from None
+    results = entry.call_flat(inputs)
+    print(f"EXEC @{entry.signature.name}")
+    for i, result in enumerate(results):
+        where = args.outputs[i] if i < len(args.outputs) else "-"
+        if where.startswith("@"):
+            np.save(where[1:], result, allow_pickle=False)
+            continue
+        if where != "-":
+            raise UsageError(f"--output={where}: write @file.npy or -")
+        print(f"result[{i}]: hal.buffer_view")
+        print(format_tensor(result, args.print_max_elements))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_tool(PROG, build_parser(), run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
