@@ -58,7 +58,7 @@ class Phase(_ParsableEnum):
 PHASE_HELP = {
     Phase.INPUT: "the module as imported (VHLO deserialized to StableHLO)",
     Phase.LEGALIZED: "plain StableHLO: CHLO decomposed, composites inlined, canonicalized",
-    Phase.SANDBOXED: "after the sandbox rewrites (still portable StableHLO)",
+    Phase.SANDBOXED: "placeholder: the sandbox rewrites are not implemented yet; unchanged StableHLO",
     Phase.LINALG: "linalg on tensors, from IREE's StableHLO input pipeline",
     Phase.VMFB: "an IREE VM flatbuffer for --target",
 }

@@ -34,13 +34,14 @@ def driver_name(device: str) -> str:
     return device.split("://", 1)[0].split(":", 1)[0]
 
 
+def check_name(device: str) -> None:
+    if driver_name(device) not in DRIVER_TARGETS:
+        raise NotFound(f"unknown device '{device}'; valid drivers: {', '.join(DRIVER_TARGETS)}")
+
+
 def get_hal_device(device: str) -> ireert.HalDevice:
     """The (cached) HAL device for a name such as `local-task` or `cuda://0`."""
-    driver = driver_name(device)
-    if driver not in DRIVER_TARGETS:
-        raise NotFound(
-            f"unknown device '{device}'; valid drivers: {', '.join(DRIVER_TARGETS)}"
-        )
+    check_name(device)
     with _lock:
         if device in _devices:
             return _devices[device]

@@ -32,6 +32,7 @@ class Model:
     def __init__(self, artifact: Artifact, device: str | None = None):
         self.artifact = artifact
         self.device = device or devices.DEFAULT_DRIVER.get(artifact.target, "local-task")
+        devices.check_name(self.device)
         devices.check_target(self.device, artifact.target)
         self._hal_device = devices.get_hal_device(self.device)
         instance = vm_instance()
@@ -107,6 +108,12 @@ class EntryPoint:
         self._function = model.artifact.vm_module.lookup_function(signature.name)
 
     def __call__(self, *args) -> Any:
+        expected = len(self.signature.input_tree.children)
+        if len(args) != expected:
+            names = self.signature.arg_names or [t.name for t in self.signature.inputs]
+            raise InvalidArgument(
+                f"{self.signature.name} takes {expected} arguments ({', '.join(names)}), got {len(args)}"
+            )
         leaves = flatten(self.signature.input_tree, args)
         return unflatten(self.signature.output_tree, self.call_flat(leaves))
 
@@ -125,13 +132,15 @@ class EntryPoint:
         device = model._hal_device
         arg_list = ireert.VmVariantList(len(arrays))
         for array, spec in zip(arrays, self.signature.inputs):
-            view = device.allocator.allocate_buffer_copy(
+            buffer = device.allocator.allocate_buffer_copy(
                 memory_type=ireert.MemoryType.DEVICE_LOCAL,
                 allowed_usage=ireert.BufferUsage.DEFAULT,
                 device=device,
                 buffer=array,
-                element_type=spec.element_type.hal,
             )
+            # The view is made here, not by allocate_buffer_copy, which gives
+            # a rank-0 array the shape [1].
+            view = ireert.HalBufferView(buffer, array.shape, spec.element_type.hal)
             arg_list.push_ref(view.ref)
         result_list = ireert.VmVariantList(len(self.signature.outputs))
         with model._lock:
@@ -158,7 +167,8 @@ def _as_input_array(value: Any, spec) -> np.ndarray:
             raise InvalidArgument(f"argument {spec.name}: cannot convert to {spec.dtype}: {e}") from None
     shape, dtype_name = describe_value(value)
     spec.check(shape, dtype_name)
-    return np.ascontiguousarray(value)
+    # np.asarray, not np.ascontiguousarray: the latter makes scalars rank 1.
+    return np.asarray(value, order="C")
 
 
 def _to_host(device, view: ireert.HalBufferView, dtype: np.dtype) -> np.ndarray:

@@ -15,9 +15,6 @@ from typing import Any, Iterator
 
 from .errors import InvalidArgument
 
-KINDS = ("leaf", "none", "tuple", "list", "dict")
-
-
 @dataclasses.dataclass(frozen=True)
 class TreeSpec:
     kind: str
@@ -39,11 +36,14 @@ class TreeSpec:
 
     @staticmethod
     def from_json(data: Any) -> "TreeSpec":
-        if not isinstance(data, list) or not data or data[0] not in KINDS:
+        kind = data[0] if isinstance(data, list) and data else None
+        expected_length = {"leaf": 1, "none": 1, "tuple": 2, "list": 2, "dict": 3}.get(kind)
+        if expected_length is None or len(data) != expected_length:
             raise ValueError(f"malformed tree spec {data!r}")
-        kind = data[0]
         if kind in ("leaf", "none"):
             return TreeSpec(kind)
+        if not all(isinstance(part, list) for part in data[1:]):
+            raise ValueError(f"malformed tree spec {data!r}")
         if kind == "dict":
             keys, children = data[1], data[2]
             if len(keys) != len(children):
@@ -87,7 +87,8 @@ def flatten(spec: TreeSpec, value: Any, path: str = "") -> list[Any]:
 def _flatten_into(spec: TreeSpec, value: Any, path: str, out: list[Any]) -> None:
     where = path or "the arguments"
     if spec.kind == "leaf":
-        if value is None or isinstance(value, (Mapping, tuple, list)):
+        # A list where an array belongs is taken as array data ([[1, 2], [3, 4]]).
+        if value is None or isinstance(value, Mapping):
             raise InvalidArgument(f"{where}: expected an array, got {_describe(value)}")
         out.append(value)
         return

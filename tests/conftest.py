@@ -60,13 +60,15 @@ def _lit_results(session) -> dict[str, dict]:
     output = LIT_ROOT / "Output" / "results.json"
     output.parent.mkdir(exist_ok=True)
     jobs = str(max(1, min(4, os.cpu_count() or 1)))
-    subprocess.run(
-        [sys.executable, "-m", "lit", "-q", "-j", jobs, "-o", str(output), *paths],
+    run = subprocess.run(
+        [sys.executable, "-c", "from lit.main import main; main()", "-q", "-j", jobs, "-o", str(output), *paths],
         cwd=LIT_ROOT,
         capture_output=True,
         text=True,
     )
     results = {}
+    if not output.exists():
+        raise LitFailure(f"lit did not run:\n{run.stdout}\n{run.stderr}")
     if output.exists():
         for test in json.loads(output.read_text())["tests"]:
             # lit names tests "suite :: relative/path.mlir".

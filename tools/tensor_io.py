@@ -103,9 +103,16 @@ def format_tensor(array: np.ndarray, max_elements: int = 1024) -> str:
 
 
 def _format_nested(array: np.ndarray) -> str:
+    # IREE brackets every level but the outermost: [1 2][3 4], [[1 1][1 1]][[...]].
+    if array.ndim == 1:
+        return _bracketed(array)
+    return "".join(_bracketed(sub) for sub in array)
+
+
+def _bracketed(array: np.ndarray) -> str:
     if array.ndim == 1:
         return "[" + " ".join(_format_scalar(v) for v in array) + "]"
-    return "".join(_format_nested(sub) for sub in array)
+    return "[" + "".join(_bracketed(sub) for sub in array) + "]"
 
 
 def _format_scalar(value) -> str:

@@ -1,0 +1,46 @@
+"""GPU targets: every differential model compiles for Vulkan and CUDA here
+(no GPU needed); running them needs a GPU and is checked where one exists."""
+
+import numpy as np
+import pytest
+
+import webtensor
+from webtensor.compiler.api import compile_artifact, import_source
+from webtensor.compiler.options import CompileOptions
+from webtensor.runtime import devices
+from webtensor.runtime.artifact import Artifact
+from webtensor.tests.models import MODELS
+
+GPU_DEVICES = {"vulkan-spirv": "vulkan", "cuda": "cuda"}
+
+
+def _available(device: str) -> bool:
+    try:
+        devices.get_hal_device(device)
+        return True
+    except webtensor.NotFound:
+        return False
+
+
+@pytest.mark.parametrize("target", sorted(GPU_DEVICES))
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_gpu_targets_compile(target, name):
+    model = MODELS[name]
+    data = compile_artifact(import_source(model.fn, model.example_args()), CompileOptions(target=target))
+    artifact = Artifact.from_bytes(data)
+    assert artifact.target == target
+    assert "main" in artifact.signatures
+
+
+@pytest.mark.parametrize("target", sorted(GPU_DEVICES))
+def test_gpu_targets_run_where_a_gpu_exists(target):
+    device = GPU_DEVICES[target]
+    if not _available(device):
+        pytest.skip(f"no {device} device on this machine")
+    model = MODELS["mlp"]
+    params, x = model.example_args()
+    compiled = webtensor.compile(model.fn, params, x, target=target)
+    assert compiled.device == device
+    import jax
+
+    np.testing.assert_allclose(compiled(params, x), jax.jit(model.fn)(params, x), rtol=1e-4, atol=1e-4)
