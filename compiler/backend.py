@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import re
+
 import iree.compiler.api as iree_api
 from iree.compiler import ir
+from iree.compiler.api import ctypes_dl
 
-from .diagnostics import CompileError
+from .diagnostics import CompileError, Diagnostic, SourceLocation
 from .options import CompileOptions, Target
 from .session import CompilerSession
 
@@ -32,15 +36,52 @@ def target_flags(options: CompileOptions) -> list[str]:
 
 def compile_to_vmfb(session: CompilerSession, module: ir.Module, source_name: str) -> bytes:
     invocation = session.invocation()
+    diagnostics = _InvocationDiagnostics(invocation)
     try:
         invocation.import_module(module.operation)
-        with session.collect_diagnostics() as diagnostics:
-            ok = invocation.execute()
-        if not ok:
-            errors = [d for d in diagnostics if d.severity == "error"] or diagnostics
-            raise CompileError("IREE could not compile the module for this target", errors, source_name=source_name)
+        if not invocation.execute():
+            raise CompileError(
+                "IREE could not compile the module for this target",
+                diagnostics.errors(),
+                source_name=source_name,
+            )
         output = iree_api.Output.open_membuffer()
         invocation.output_vm_bytecode(output)
         return bytes(output.map_memory())
     finally:
         invocation.close()
+
+
+# IREE's C API reports diagnostics through a C callback. A Python handler
+# attached to the MLIR context must not be used here: ctypes releases the GIL
+# while IREE runs, and the context would call back into Python without it.
+# A ctypes callback takes the GIL itself.
+_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p)
+_SEVERITIES = {0: "note", 1: "warning", 2: "error", 3: "remark"}
+_LOCATED = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$", re.DOTALL)
+
+
+class _InvocationDiagnostics:
+    def __init__(self, invocation: iree_api.Invocation):
+        self.collected: list[Diagnostic] = []
+        self._callback = _CALLBACK(self._on_diagnostic)  # kept alive with self
+        dylib = ctypes_dl._dylib
+        enable = dylib.ireeCompilerInvocationEnableCallbackDiagnostics
+        enable.restype = None
+        enable.argtypes = [ctypes.c_void_p, ctypes.c_int, _CALLBACK, ctypes.c_void_p]
+        enable(invocation._inv_p, 0, self._callback, None)
+        invocation._webtensor_diagnostics = self
+
+    def _on_diagnostic(self, severity: int, message: bytes, size: int, _user_data) -> None:
+        text = ctypes.string_at(message, size).decode("utf-8", errors="replace")
+        # "file:line:col: message\n\nnotes..."; keep the first paragraph.
+        first = text.split("\n\n", 1)[0].strip()
+        match = _LOCATED.match(first)
+        location = None
+        if match:
+            location = SourceLocation(match["file"], int(match["line"]), int(match["col"]))
+            first = match["message"]
+        self.collected.append(Diagnostic(_SEVERITIES.get(severity, "error"), first, location))
+
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.collected if d.severity == "error"] or self.collected

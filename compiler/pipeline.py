@@ -31,9 +31,13 @@ LEGALIZE = (
     "cse",
 )
 
-# Sandbox: not yet implemented; the phase exists so that the phase names and
-# --compile-to are stable. It changes nothing.
-SANDBOX: tuple[str, ...] = ()
+# Sandbox: rewrites that give every remaining behaviour a defined result
+# (DESIGN.md, "Why this matters"). Their output is still plain StableHLO.
+SANDBOX: tuple[str, ...] = (
+    # Indexing: clamp or skip out-of-bounds accesses.
+    # Arithmetic: integer division, shifts and float-to-int conversion.
+    # Control flow: the per-call iteration budget.
+)
 
 LINALG = ("iree-stablehlo-input-transformation-pipeline",)
 

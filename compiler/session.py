@@ -1,5 +1,5 @@
 """One IREE compiler session: an MLIR context with every dialect IREE knows,
-IREE's flags for the chosen target, and a record of the diagnostics emitted.
+and IREE's flags for the chosen target.
 
 Everything from parsing to the VM flatbuffer happens in this one context, so
 the module never round-trips through text between phases.
@@ -7,13 +7,12 @@ the module never round-trips through text between phases.
 
 from __future__ import annotations
 
-import contextlib
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import iree.compiler.api as iree_api
 from iree.compiler import ir
 
-from .diagnostics import CompileError, Diagnostic, errors_from_mlir, from_mlir
+from .diagnostics import CompileError, errors_from_mlir
 from .frontends import ImportedModule
 
 
@@ -37,21 +36,6 @@ class CompilerSession:
             raise CompileError(
                 f"{imported.source_name}: failed to parse", errors_from_mlir(e), source_name=imported.source_name
             ) from None
-
-    @contextlib.contextmanager
-    def collect_diagnostics(self) -> Iterator[list[Diagnostic]]:
-        """Diagnostics emitted outside a pass manager run (IREE's own pipeline)."""
-        collected: list[Diagnostic] = []
-
-        def handler(diag) -> bool:
-            collected.append(from_mlir(diag))
-            return True
-
-        handle = self.context.attach_diagnostic_handler(handler)
-        try:
-            yield collected
-        finally:
-            handle.detach()
 
     def invocation(self) -> iree_api.Invocation:
         return self._session.invocation()
