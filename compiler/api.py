@@ -4,6 +4,11 @@
     model = webtensor.compile("model.mlir")        # a path, text, or bytes
     y = model(params, x)
     model.save("model.vmfb"); webtensor.load("model.vmfb")(params, x)
+
+The model's StableHLO is parsed and compiled in a worker process with memory
+and time limits (compiler/worker.py), so that hostile input cannot crash or
+hang this one; a JAX function is exported here first, since that runs the
+user's own code.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from typing import Any, Callable
 
 from ..runtime.artifact import Artifact
 from ..runtime.model import Model
+from . import gate, worker
 from .diagnostics import CompileError
 from .frontends import ImportedModule, jax_function, stablehlo_file
+from .gate import InputLimits
 from .options import CompileOptions, Phase
 from .pipeline import Compilation
+from .worker import IsolationLimits
 
 Source = Callable | str | bytes | os.PathLike
 
@@ -49,21 +57,48 @@ def compile_artifact(imported: ImportedModule, options: CompileOptions) -> bytes
     return run_phases(imported, options, Phase.VMFB)
 
 
-def run_phases(imported: ImportedModule, options: CompileOptions, phase: Phase) -> str | bytes:
-    """Runs up to `phase`: IR text for an IR phase, artifact bytes for vmfb."""
+def run_phases(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_info: bool = False) -> str | bytes:
+    """Runs up to `phase`: IR text for an IR phase, artifact bytes for vmfb.
+
+    In a worker process with limits (compiler/worker.py) unless
+    `options.isolate` is off; plainly malformed input fails the gate's
+    envelope checks here, without starting a worker. A failure saves a
+    reproducer.
+    """
+    try:
+        if not options.isolate:
+            return compile_here(imported, options, phase, debug_info)
+        gate.check_envelope(imported, options.input_limits)
+        return worker.run(imported, options, phase, debug_info)
+    except CompileError as e:
+        failed = getattr(e, "failed_phase", Phase.INPUT)
+        raise _with_reproducer(e, imported, options, failed) from None
+
+
+def compile_here(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_info: bool = False) -> str | bytes:
+    """The gate and the phases in this process: inside the worker, or for
+    trusted input. A CompileError from here names the phase that was running
+    (`failed_phase`), for the reproducer."""
     compilation = None
     try:
+        gate.check(imported, options.input_limits)
         compilation = Compilation(imported, options)
         if phase == Phase.VMFB:
             return compilation.vmfb()
         compilation.run_to(phase)
-        return compilation.text()
+        return compilation.text(debug_info)
     except CompileError as e:
-        failed = compilation.phase if compilation else Phase.INPUT
-        raise _with_reproducer(e, imported, options, failed) from None
+        e.failed_phase = _running_phase(compilation)
+        raise
     finally:
         if compilation is not None:
             compilation.close()
+
+
+def _running_phase(compilation: Compilation | None) -> Phase:
+    if compilation is None:
+        return Phase.INPUT
+    return list(Phase)[min(compilation.phase.index + 1, Phase.VMFB.index)]
 
 
 def compile(
@@ -100,7 +135,8 @@ def compile_ir(
 
 
 def _with_reproducer(error: CompileError, imported: ImportedModule, options: CompileOptions, phase: Phase) -> CompileError:
-    """Saves the input (unless it already is a file) and names the command."""
+    """Saves the input (unless it already is a file) and names the command
+    that runs it up to `phase`, the one that failed."""
     if error.reproducer:
         return error
     path = imported.path
@@ -111,8 +147,7 @@ def _with_reproducer(error: CompileError, imported: ImportedModule, options: Com
         path = os.path.join(directory, "input.mlirbc" if binary else "input.mlir")
         with open(path, "wb" if binary else "w") as f:
             f.write(imported.payload)
-    next_phase = list(Phase)[min(phase.index + 1, Phase.VMFB.index)]
-    command = shlex.join(["webtensor-compile", path, *_option_flags(options), f"--compile-to={next_phase.value}"])
+    command = shlex.join(["webtensor-compile", path, *_option_flags(options), f"--compile-to={phase.value}"])
     return error.with_reproducer(path if imported.path is None else None, command)
 
 
@@ -128,4 +163,24 @@ def _option_flags(options: CompileOptions) -> list[str]:
     if not options.sandbox:
         flags.append("--no-sandbox")
     flags.extend(f"--iree-flag={flag}" for flag in options.iree_flags)
-    return flags
+    return flags + _limit_flags(options)
+
+
+def _limit_flags(options: CompileOptions) -> list[str]:
+    """Limits that differ from the defaults, so that the command meets the same ones."""
+    pairs = [
+        ("--max-input-bytes", options.input_limits.max_bytes, InputLimits().max_bytes),
+        ("--max-nesting-depth", options.input_limits.max_depth, InputLimits().max_depth),
+    ]
+    if options.isolate:
+        pairs += [
+            ("--memory-limit", options.isolation_limits.memory_bytes, IsolationLimits().memory_bytes),
+            ("--cpu-limit", options.isolation_limits.cpu_seconds, IsolationLimits().cpu_seconds),
+            ("--time-limit", options.isolation_limits.wall_seconds, IsolationLimits().wall_seconds),
+        ]
+    flags = [f"{flag}={_number(value)}" for flag, value, default in pairs if value != default]
+    return flags if options.isolate else flags + ["--no-isolate"]
+
+
+def _number(value: int | float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

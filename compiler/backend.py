@@ -30,6 +30,9 @@ def target_flags(options: CompileOptions) -> list[str]:
     else:
         flags = ["--iree-hal-target-device=cuda", f"--iree-cuda-target={options.cuda_arch}"]
     flags.append("--iree-input-type=none")
+    # IREE demotes f64 to f32 by default, which would change both results and
+    # the artifact's signature; a model's f64 stays f64.
+    flags.append("--iree-input-demote-f64-to-f32=false")
     flags.extend(options.iree_flags)
     return flags
 

@@ -20,23 +20,44 @@ from .frontends import ImportedModule
 from .options import CompileOptions, Phase
 from .session import CompilerSession
 
-# Legalize: any accepted input becomes plain StableHLO. Composites become
-# calls, the inliner removes every call, and what is left is canonicalized.
+# Legalize: any accepted input becomes plain StableHLO. The front gate and
+# the call-graph check run before anything else; composites become calls, the
+# inliner removes every call, and what is left is canonicalized and checked
+# against the profile.
 LEGALIZE = (
+    "webtensor-verify-input",
+    "webtensor-verify-call-graph",
+    "webtensor-strip-attributes",
     "webtensor-legalize-composite",
     "func.func(chlo-legalize-to-stablehlo)",
     "inline",
     "symbol-dce",
     "canonicalize",
     "cse",
+    "webtensor-verify-profile",
+    "webtensor-verify-dynamic-shapes",
 )
 
 # Sandbox: rewrites that give every remaining behaviour a defined result
 # (DESIGN.md, "Why this matters"). Their output is still plain StableHLO.
 SANDBOX: tuple[str, ...] = (
     # Indexing: clamp or skip out-of-bounds accesses.
-    # Arithmetic: integer division, shifts and float-to-int conversion.
+    "webtensor-sandbox-dynamic-slice",
+    "webtensor-sandbox-gather",
+    "webtensor-sandbox-scatter",
+    # Arithmetic: integer division, shifts, float-to-int conversion, booleans.
+    "webtensor-sandbox-integer-division",
+    "webtensor-sandbox-shift",
+    "webtensor-sandbox-float-to-int",
+    "webtensor-sandbox-boolean-arithmetic",
+    # Windows and sorting: no padded intermediate beyond the result, one order.
+    "webtensor-sandbox-pad",
+    "webtensor-sandbox-sort",
+    "webtensor-sandbox-select-and-scatter",
     # Control flow: the per-call iteration budget.
+    "webtensor-sandbox-fuel",
+    # What the rewrites produce must still be inside the profile.
+    "webtensor-verify-profile",
 )
 
 LINALG = ("iree-stablehlo-input-transformation-pipeline",)
@@ -79,18 +100,32 @@ class Compilation:
             return
         self._run_passes(phase, PIPELINES[phase])
         if phase == Phase.LEGALIZED:
-            self.signatures = signature.read_signatures(self.module, self.imported.hints, self.source_name)
+            self.signatures = signature.read_signatures(
+                self.module, self.imported.hints, self.source_name, self.options.limits
+            )
 
     def _run_passes(self, phase: Phase, pipeline) -> None:
         if not pipeline:
             return
-        pm, _ = build_pipeline(list(pipeline), passes.PASSES, self.session.context)
+        elements = [self._configured(name) for name in pipeline]
+        pm, _ = build_pipeline(elements, passes.PASSES, self.session.context)
         try:
             pm.run(self.module.operation)
         except ir.MLIRError as e:
             raise CompileError(
                 f"the {phase.value} phase failed", errors_from_mlir(e), source_name=self.source_name
             ) from None
+
+    def _configured(self, name: str):
+        """Passes whose options come from the compile options: the limits."""
+        limits = self.options.limits
+        if name == "webtensor-verify-profile":
+            return passes.VerifyProfile(limits)
+        if name == "webtensor-verify-input":
+            return passes.VerifyInput(max_region_depth=limits.max_region_depth)
+        if name == "webtensor-verify-call-graph":
+            return passes.VerifyCallGraph(max_ops=limits.max_ops)
+        return name
 
     def text(self, debug_info: bool = False) -> str:
         if self.phase == Phase.VMFB:

@@ -12,8 +12,9 @@ from typing import Sequence
 import iree.compiler.api as iree_api
 from iree.compiler import ir
 
-from .diagnostics import CompileError, errors_from_mlir
+from .diagnostics import CompileError, Diagnostic, errors_from_mlir
 from .frontends import ImportedModule
+from .frontends.stablehlo_file import deserialize_portable_artifact
 
 
 class CompilerSession:
@@ -30,12 +31,41 @@ class CompilerSession:
         self.context.allow_unregistered_dialects = False
 
     def parse(self, imported: ImportedModule) -> ir.Module:
+        """The module in this session's context; a portable artifact is
+        deserialized first. Untrusted input reaches this only in the worker."""
+        if imported.portable:
+            return self._parse(self._deserialize(imported), imported.source_name)
+        return self._parse(imported.payload, imported.source_name)
+
+    def _parse(self, payload: str | bytes, source_name: str) -> ir.Module:
         try:
-            return ir.Module.parse(imported.payload, context=self.context)
+            return ir.Module.parse(payload, context=self.context)
         except ir.MLIRError as e:
+            raise CompileError(f"{source_name}: failed to parse", errors_from_mlir(e), source_name=source_name) from None
+        except RuntimeError as e:
+            # The bindings cannot turn a diagnostic that quotes bytes of the
+            # input that are not UTF-8 into a Python string.
+            if "conversion error" not in str(e):
+                raise
             raise CompileError(
-                f"{imported.source_name}: failed to parse", errors_from_mlir(e), source_name=imported.source_name
+                f"{source_name}: failed to parse; the parser's message quotes bytes that are not UTF-8"
             ) from None
+
+    def _deserialize(self, imported: ImportedModule) -> bytes:
+        try:
+            return deserialize_portable_artifact(imported.payload, imported.source_name)
+        except CompileError as e:
+            where = self._bytecode_errors(imported.payload)
+            raise CompileError(e.summary, where, source_name=imported.source_name) from None
+
+    def _bytecode_errors(self, payload: bytes) -> list[Diagnostic]:
+        # jaxlib says only "failed to deserialize module"; IREE's reader
+        # parses VHLO bytecode too, and says where it is malformed.
+        try:
+            ir.Module.parse(payload, context=self.context)
+        except ir.MLIRError as e:
+            return errors_from_mlir(e)
+        return []
 
     def invocation(self) -> iree_api.Invocation:
         return self._session.invocation()

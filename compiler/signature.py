@@ -3,9 +3,16 @@ and written into IREE's function reflection for the runtime to read back."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from iree.compiler import ir
 
 from ..dialects import stablehlo as shlo
+from ..dialects.profile import Limits
+from ..passes.verify_dynamic_shapes import GROUPS_ATTR
+from ..passes.verify_profile import dynamic_bound
+from ..passes.sandbox_fuel import FUEL_ATTR
 from ..runtime import dtypes
 from ..runtime.artifact import TARGET_KEY
 from ..runtime.signature import REFLECTION_KEY, FunctionSignature, TensorSpec
@@ -21,12 +28,14 @@ def entry_points(module: ir.Module) -> list[ir.Operation]:
     ]
 
 
-def read_signatures(module: ir.Module, hints: dict[str, EntryPointHint], source_name: str) -> dict[str, FunctionSignature]:
+def read_signatures(
+    module: ir.Module, hints: dict[str, EntryPointHint], source_name: str, limits: Limits = Limits()
+) -> dict[str, FunctionSignature]:
     signatures, problems = {}, []
     for func in entry_points(module):
         name = shlo.symbol_name(func)
         try:
-            signatures[name] = _signature(func, name, hints.get(name))
+            signatures[name] = _with_dynamic_dims(_signature(func, name, hints.get(name)), func, limits)
         except ValueError as e:
             problems.append(Diagnostic("error", str(e), source_location(func.location)))
     if problems:
@@ -49,6 +58,36 @@ def _signature(func: ir.Operation, name: str, hint: EntryPointHint | None) -> Fu
     )
 
 
+def _with_dynamic_dims(signature: FunctionSignature, func: ir.Operation, limits: Limits) -> FunctionSignature:
+    """Bounds for every dynamic input dim, and which of them must be equal
+    (from webtensor-verify-dynamic-shapes). Equal dims share the smallest bound."""
+    if GROUPS_ATTR not in func.attributes:
+        return signature
+    groups = json.loads(ir.StringAttr(func.attributes[GROUPS_ATTR]).value)
+    del func.attributes[GROUPS_ATTR]
+    input_types = list(shlo.function_type(func).inputs)
+    bounds = {
+        (i, d): dynamic_bound(ir.RankedTensorType(t), d, limits)
+        for i, t in enumerate(input_types)
+        for d in range(ir.RankedTensorType(t).rank)
+        if ir.RankedTensorType(t).is_dynamic_dim(d)
+    }
+    equal = tuple(tuple((i, d) for i, d in group) for group in groups["equal"])
+    fixed = tuple((tuple((i, d) for i, d in group), size) for group, size in groups["fixed"])
+    for group in equal:
+        shared = min(b for b in (bounds[m] for m in group) if b is not None)
+        bounds.update({m: shared for m in group})
+    for group, size in fixed:
+        bounds.update({m: size for m in group})
+    inputs = tuple(
+        dataclasses.replace(spec, bounds=tuple(bounds.get((i, d)) for d in range(len(spec.shape))))
+        if any(s is None for s in spec.shape)
+        else spec
+        for i, spec in enumerate(signature.inputs)
+    )
+    return dataclasses.replace(signature, inputs=inputs, equal_dims=equal, fixed_dims=fixed)
+
+
 def _tensor_spec(mlir_type: ir.Type, name: str, what: str) -> TensorSpec:
     if not isinstance(mlir_type, ir.RankedTensorType):
         raise ValueError(f"{what} has type {mlir_type}; entry points take and return ranked tensors only")
@@ -63,13 +102,20 @@ def _tensor_spec(mlir_type: ir.Type, name: str, what: str) -> TensorSpec:
 
 
 def attach(module: ir.Module, signatures: dict[str, FunctionSignature], target: str) -> None:
-    """Writes each signature into its function's `iree.reflection` dictionary."""
+    """Writes each signature into its function's `iree.reflection` dictionary.
+
+    A function the sandbox gave an iteration budget (marked `webtensor.fuel`)
+    has its signature say so, for the runtime to pass the budget."""
     context = module.context
     for func in entry_points(module):
         name = shlo.symbol_name(func)
+        signature = signatures[name]
+        if FUEL_ATTR in func.attributes:
+            del func.attributes[FUEL_ATTR]
+            signature = dataclasses.replace(signature, fuel=True)
         entries = {}
         if REFLECTION_ATTR in func.attributes:
             entries = {a.name: a.attr for a in ir.DictAttr(func.attributes[REFLECTION_ATTR])}
-        entries[REFLECTION_KEY] = ir.StringAttr.get(signatures[name].to_json(), context=context)
+        entries[REFLECTION_KEY] = ir.StringAttr.get(signature.to_json(), context=context)
         entries[TARGET_KEY] = ir.StringAttr.get(target, context=context)
         func.attributes[REFLECTION_ATTR] = ir.DictAttr.get(entries, context=context)

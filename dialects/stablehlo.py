@@ -263,7 +263,9 @@ def scalar_attr(element: ir.Type, value: int | float | bool) -> ir.Attribute:
         return ir.BoolAttr.get(bool(value))
     width = element.width
     bits = int(value) & ((1 << width) - 1)
-    if not element.is_unsigned and bits >= 1 << (width - 1):
+    # IntegerAttr.get takes an int64, so even a uiN value with the top bit set
+    # goes in as its two's complement; the attribute keeps the bits.
+    if bits >= 1 << (width - 1):
         bits -= 1 << width
     return ir.IntegerAttr.get(element, bits)
 
@@ -385,3 +387,132 @@ def reduce(x: ir.Value, init: ir.Value, dims: Sequence[int], body_op: str, *, lo
     )
     reduce_region(op, body_op, element, loc=loc)
     return op.result
+
+
+# --- Constants of any shape, barriers and region bodies --------------------
+
+def filled_like(value: int | float | bool, like: ir.Value, *, loc: ir.Location, element: ir.Type | None = None) -> ir.Value:
+    """A tensor of `like`'s shape, every element `value` as `element` (default:
+    `like`'s element type).
+
+    A static shape gets a splat constant. A dynamic shape has no constant in
+    the profile (`dynamic_broadcast_in_dim` is not in it), but `clamp` takes
+    rank-0 bounds: clamp(c, t, c) is c everywhere in t's runtime shape, for
+    any t without NaNs.
+    """
+    element = element or element_type(like)
+    result_type = with_element_type(like, element)
+    if result_type.has_static_shape:
+        return splat(value, result_type, loc=loc)
+    scalar = splat(value, ranked([], element), loc=loc)
+    return clamp(scalar, _nan_free_like(like, element, loc), scalar, loc=loc)
+
+
+def _nan_free_like(like: ir.Value, element: ir.Type, loc: ir.Location) -> ir.Value:
+    """Some tensor of `like`'s runtime shape and type `element`, without NaNs."""
+    source = element_type(like)
+    if source == element and not (is_float(source) or is_complex(source)):
+        return like
+    if is_float(source) or is_complex(source):
+        # Converting a float could hit the very cases the sandbox guards;
+        # a comparison gives a bool of the same shape instead.
+        like = compare("EQ", like, like, loc=loc, compare_type="FLOAT")
+    # From an integer or a bool, convert gives no NaN.
+    return convert(like, element, loc=loc)
+
+
+def iota(t: ir.RankedTensorType, dimension: int, *, loc: ir.Location) -> ir.Value:
+    """0, 1, 2, ... along `dimension` of a static tensor type `t`."""
+    attributes = {"iota_dimension": ir.IntegerAttr.get(ir.IntegerType.get_signless(64, loc.context), dimension)}
+    return create("stablehlo.iota", [t], [], attributes, loc=loc).result
+
+
+def optimization_barrier(values: Sequence[ir.Value], *, loc: ir.Location) -> list[ir.Value]:
+    """The values, unchanged, but opaque to the compiler: none of them is
+    fused into, folded with, or (while one result is used) dropped from
+    what follows."""
+    return list(create("stablehlo.optimization_barrier", [v.type for v in values], values, loc=loc).results)
+
+
+def inline_block(block: ir.Block, args: Sequence[ir.Value]) -> list[ir.Value]:
+    """Clones `block`'s ops, all but its terminator, at the current insertion
+    point with its arguments replaced by `args`; returns the clones of the
+    values its terminator returns. For per-element bodies (comparators,
+    reducers), which only see their own arguments."""
+    mapping = dict(zip(block.arguments, args))
+    ops = [op.operation for op in block.operations]
+    for old in ops[:-1]:
+        new = old.clone()
+        _remap_operands(new, mapping)
+        mapping.update(zip(old.results, new.results))
+    return [mapping.get(v, v) for v in ops[-1].operands]
+
+
+def _remap_operands(root: ir.Operation, mapping: dict[ir.Value, ir.Value]) -> None:
+    """Replaces operands of root and the ops nested in it by their mapped
+    values, operand by operand: the mapping may swap values."""
+    for op in walk(root):
+        remapped = [(i, mapping[v]) for i, v in enumerate(op.operands) if v in mapping]
+        for i, value in remapped:
+            op.operands[i] = value
+
+
+# --- Index vectors and scatter computations ----------------------------------
+
+def saturate(value: int, element: ir.IntegerType) -> int:
+    """`value` clamped into the range of the integer type `element`."""
+    low, high = int_range(element)
+    return min(max(value, low), high)
+
+
+def along_dim(values: Sequence[int], t: ir.RankedTensorType, dim: int, *, loc: ir.Location) -> ir.Value:
+    """A constant of type `t` that holds values[i] at position i of `dim`.
+
+    Equal values (in particular a single one, as for dim == rank(t), an
+    implicit dimension of size 1) give a splat.
+    """
+    if len(set(values)) == 1:
+        return splat(values[0], t, loc=loc)
+    vector = constant_1d(values, t.element_type, loc=loc)
+    return broadcast_in_dim(vector, t, [dim], loc=loc)
+
+
+def clamp_index_vectors(indices: ir.Value, upper: Sequence[int], index_vector_dim: int, *, loc: ir.Location) -> ir.Value:
+    """Clamps component k of every index vector in `indices` (laid out along
+    `index_vector_dim`) into [0, upper[k]], on the full value in the index
+    type. A bound beyond the type's largest value saturates to it."""
+    t = tensor_type(indices)
+    high = along_dim([saturate(u, t.element_type) for u in upper], t, index_vector_dim, loc=loc)
+    return clamp(splat(0, t, loc=loc), indices, high, loc=loc)
+
+
+def region_combiner(op: ir.Operation) -> str | None:
+    """The name of the binary op that op's first region applies to its two
+    arguments, `^bb0(%a, %b): %r = NAME %a, %b (or %b, %a); return %r`, or
+    None for any other region."""
+    blocks = op.regions[0].blocks
+    if len(blocks) != 1:
+        return None
+    args = list(blocks[0].arguments)
+    body = [o.operation for o in blocks[0].operations]
+    if len(args) != 2 or len(body) != 2:
+        return None
+    combine, ret = body
+    if ret.name != "stablehlo.return" or list(ret.operands) != list(combine.results):
+        return None
+    if list(combine.operands) not in (args, args[::-1]):
+        return None
+    return combine.name
+
+
+def scatter_like(op: ir.Operation, inputs: Sequence[ir.Value], indices: ir.Value, updates: Sequence[ir.Value], *, loc: ir.Location) -> ir.Operation:
+    """A scatter with the attributes of the scatter `op` on new operands. It
+    takes op's update computation (op is left with an empty region: erase
+    it). The results have the new inputs' shapes."""
+    block = op.regions[0].blocks[0]
+    elements = [element_type(arg.type) for arg in list(block.arguments)[: len(inputs)]]
+    result_types = [ranked(shape(x), e) for x, e in zip(inputs, elements)]
+    attributes = {name: op.attributes[name] for name in op.attributes}
+    new = create("stablehlo.scatter", result_types, [*inputs, indices, *updates], attributes, loc=loc, regions=1)
+    block.append_to(new.regions[0])
+    return new

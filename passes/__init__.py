@@ -9,12 +9,44 @@ from __future__ import annotations
 
 from .base import ModulePass, Report
 from .legalize_composite import LegalizeComposite
+from .sandbox_boolean_arithmetic import SandboxBooleanArithmetic
+from .sandbox_dynamic_slice import SandboxDynamicSlice
+from .sandbox_float_to_int import SandboxFloatToInt
+from .sandbox_gather import SandboxGather
+from .sandbox_fuel import SandboxFuel
+from .sandbox_integer_division import SandboxIntegerDivision
+from .sandbox_pad import SandboxPad
+from .sandbox_scatter import SandboxScatter
+from .sandbox_select_and_scatter import SandboxSelectAndScatter
+from .sandbox_shift import SandboxShift
+from .sandbox_sort import SandboxSort
+from .strip_attributes import StripAttributes
+from .verify_call_graph import VerifyCallGraph
+from .verify_dynamic_shapes import VerifyDynamicShapes
+from .verify_input import VerifyInput
+from .verify_profile import VerifyProfile
 
 PASSES: dict[str, type[ModulePass]] = {
     cls.name: cls
     for cls in (
         LegalizeComposite,
+        SandboxBooleanArithmetic,
+        SandboxDynamicSlice,
+        SandboxFloatToInt,
+        SandboxGather,
+        SandboxFuel,
+        SandboxIntegerDivision,
+        SandboxPad,
+        SandboxScatter,
+        SandboxSelectAndScatter,
+        SandboxShift,
+        SandboxSort,
+        StripAttributes,
+        VerifyCallGraph,
+        VerifyDynamicShapes,
+        VerifyInput,
+        VerifyProfile,
     )
 }
 
-__all__ = ["PASSES", "ModulePass", "Report"]
+__all__ = ["PASSES", "ModulePass", "Report", "VerifyCallGraph", "VerifyInput", "VerifyProfile"]

@@ -71,15 +71,21 @@ def _element_name(element: str) -> str:
 
 
 def build(
-    pipeline: str | list[str],
+    pipeline: str | list[str | ModulePass],
     registry: dict[str, type[ModulePass]],
     context: ir.Context,
 ) -> tuple[passmanager.PassManager, list[str]]:
-    """A ready PassManager, and the names of its elements in order."""
+    """A ready PassManager, and the names of its elements in order.
+
+    Elements are pipeline text or, from our own code, configured passes."""
     elements = split_top_level(pipeline) if isinstance(pipeline, str) else list(pipeline)
     pm = passmanager.PassManager("builtin.module", context=context)
     names = []
     for element in elements:
+        if isinstance(element, ModulePass):
+            names.append(element.name)
+            element.add_to(pm)
+            continue
         name = _element_name(element)
         names.append(name)
         if name in registry:

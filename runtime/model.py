@@ -16,9 +16,25 @@ import numpy as np
 
 from . import devices
 from .artifact import Artifact, vm_instance
-from .errors import ExecutionError, InvalidArgument, NotFound
-from .signature import FunctionSignature, describe_value
+from .errors import BudgetExceeded, ExecutionError, InvalidArgument, NotFound
+from .signature import FunctionSignature, TensorSpec, describe_value
 from .tree import flatten, unflatten
+
+# Iterations one call may run across all its loops, unless the host says
+# otherwise. Each iteration does bounded work, so this bounds a call's time:
+# an IREE loop iteration costs tens of microseconds on the CPU, so a runaway
+# call ends within a minute or two.
+DEFAULT_FUEL = 1_000_000
+MAX_FUEL = 1 << 62
+
+# The iteration budget is one more int64 scalar input (see webtensor-sandbox-fuel).
+_FUEL_SPEC = TensorSpec("fuel", (), "int64")
+
+
+def check_fuel(fuel: int) -> int:
+    if isinstance(fuel, bool) or not isinstance(fuel, (int, np.integer)) or not 0 <= fuel <= MAX_FUEL:
+        raise InvalidArgument(f"fuel must be an integer from 0 to {MAX_FUEL}, got {fuel!r}")
+    return int(fuel)
 
 
 class Model:
@@ -29,8 +45,9 @@ class Model:
     the example arguments the model was compiled with.
     """
 
-    def __init__(self, artifact: Artifact, device: str | None = None):
+    def __init__(self, artifact: Artifact, device: str | None = None, fuel: int = DEFAULT_FUEL):
         self.artifact = artifact
+        self.fuel = check_fuel(fuel)
         self.device = device or devices.DEFAULT_DRIVER.get(artifact.target, "local-task")
         devices.check_name(self.device)
         devices.check_target(self.device, artifact.target)
@@ -77,8 +94,8 @@ class Model:
         except NotFound as e:
             raise AttributeError(str(e)) from None
 
-    def __call__(self, *args):
-        return self.default(*args)
+    def __call__(self, *args, fuel: int | None = None):
+        return self.default(*args, fuel=fuel)
 
     @property
     def default(self) -> "EntryPoint":
@@ -107,7 +124,9 @@ class EntryPoint:
         self.signature = signature
         self._function = model.artifact.vm_module.lookup_function(signature.name)
 
-    def __call__(self, *args) -> Any:
+    def __call__(self, *args, fuel: int | None = None) -> Any:
+        """Calls with arguments shaped like the example arguments. `fuel`
+        overrides the model's iteration budget for this call."""
         expected = len(self.signature.input_tree.children)
         if len(args) != expected:
             names = self.signature.arg_names or [t.name for t in self.signature.inputs]
@@ -115,9 +134,9 @@ class EntryPoint:
                 f"{self.signature.name} takes {expected} arguments ({', '.join(names)}), got {len(args)}"
             )
         leaves = flatten(self.signature.input_tree, args)
-        return unflatten(self.signature.output_tree, self.call_flat(leaves))
+        return unflatten(self.signature.output_tree, self.call_flat(leaves, fuel=fuel))
 
-    def call_flat(self, leaves: list[Any]) -> list[np.ndarray]:
+    def call_flat(self, leaves: list[Any], fuel: int | None = None) -> list[np.ndarray]:
         """Calls with the arrays in signature order, ignoring any nesting."""
         if len(leaves) != len(self.signature.inputs):
             raise InvalidArgument(
@@ -125,13 +144,28 @@ class EntryPoint:
                 f"({', '.join(t.name for t in self.signature.inputs)}), got {len(leaves)}"
             )
         arrays = [_as_input_array(leaf, spec) for leaf, spec in zip(leaves, self.signature.inputs)]
-        return self._invoke(arrays)
+        self.signature.check_dims([a.shape for a in arrays])
+        if not self.signature.fuel:
+            return self._invoke(arrays)
+        budget = self._model.fuel if fuel is None else check_fuel(fuel)
+        *outputs, left = self._invoke(arrays, np.array(budget, np.int64))
+        if left < 0:
+            raise BudgetExceeded(
+                f"{self.signature.name} ran out of its iteration budget of {budget} loop iterations "
+                "and returned nothing; pass a larger fuel= if the model needs it"
+            )
+        return outputs
 
-    def _invoke(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    def _invoke(self, arrays: list[np.ndarray], fuel: np.ndarray | None = None) -> list[np.ndarray]:
         model = self._model
         device = model._hal_device
+        specs = list(self.signature.inputs)
+        output_types = [spec.element_type.dtype for spec in self.signature.outputs]
+        if fuel is not None:
+            arrays, specs = arrays + [fuel], specs + [_FUEL_SPEC]
+            output_types.append(np.dtype(np.int64))
         arg_list = ireert.VmVariantList(len(arrays))
-        for array, spec in zip(arrays, self.signature.inputs):
+        for array, spec in zip(arrays, specs):
             buffer = device.allocator.allocate_buffer_copy(
                 memory_type=ireert.MemoryType.DEVICE_LOCAL,
                 allowed_usage=ireert.BufferUsage.DEFAULT,
@@ -142,15 +176,15 @@ class EntryPoint:
             # a rank-0 array the shape [1].
             view = ireert.HalBufferView(buffer, array.shape, spec.element_type.hal)
             arg_list.push_ref(view.ref)
-        result_list = ireert.VmVariantList(len(self.signature.outputs))
+        result_list = ireert.VmVariantList(len(output_types))
         with model._lock:
             try:
                 model._context.invoke(self._function, arg_list, result_list)
             except (RuntimeError, ValueError) as e:
                 raise ExecutionError(f"{self.signature.name} failed on {model.device}: {e}") from None
         return [
-            _to_host(device, result_list.get_as_object(i, ireert.HalBufferView), spec.element_type.dtype)
-            for i, spec in enumerate(self.signature.outputs)
+            _to_host(device, result_list.get_as_object(i, ireert.HalBufferView), dtype)
+            for i, dtype in enumerate(output_types)
         ]
 
     def __repr__(self) -> str:
@@ -203,10 +237,12 @@ def _download(device, source, shape, dtype) -> np.ndarray:
     return np.array(staging.map().asarray(shape, dtype), copy=True)
 
 
-def load(source: str | os.PathLike | bytes, device: str | None = None) -> Model:
-    """Loads an artifact from a path or from bytes onto a device."""
+def load(source: str | os.PathLike | bytes, device: str | None = None, fuel: int = DEFAULT_FUEL) -> Model:
+    """Loads an artifact from a path or from bytes onto a device.
+
+    `fuel` is the default iteration budget of each call (see Model)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         artifact = Artifact.from_bytes(bytes(source))
     else:
         artifact = Artifact.from_path(source)
-    return Model(artifact, device)
+    return Model(artifact, device, fuel)

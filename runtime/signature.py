@@ -88,6 +88,11 @@ class FunctionSignature:
     `input_tree` is the structure of the positional arguments (a tuple);
     `output_tree` the structure of the result. A StableHLO function has flat
     trees: each argument one array, and one array or a tuple back.
+    `fuel` says the compiled function takes an iteration budget as one more
+    (int64 scalar) argument and returns what is left as one more result;
+    neither shows in `inputs` or `outputs`.
+    `equal_dims` lists groups of dynamic input dimensions, as (input, dim),
+    that must be equal in a call; `fixed_dims` groups that must equal a size.
     """
 
     name: str
@@ -96,6 +101,9 @@ class FunctionSignature:
     input_tree: TreeSpec
     output_tree: TreeSpec
     arg_names: tuple[str, ...] = ()
+    fuel: bool = False
+    equal_dims: tuple[tuple[tuple[int, int], ...], ...] = ()
+    fixed_dims: tuple[tuple[tuple[tuple[int, int], ...], int], ...] = ()
 
     def __post_init__(self):
         if self.input_tree.num_leaves != len(self.inputs):
@@ -123,6 +131,9 @@ class FunctionSignature:
                 "input_tree": self.input_tree.to_json(),
                 "output_tree": self.output_tree.to_json(),
                 "arg_names": list(self.arg_names),
+                "fuel": self.fuel,
+                "equal_dims": [[list(m) for m in group] for group in self.equal_dims],
+                "fixed_dims": [[[list(m) for m in group], size] for group, size in self.fixed_dims],
             },
             separators=(",", ":"),
         )
@@ -140,9 +151,28 @@ class FunctionSignature:
                 input_tree=TreeSpec.from_json(data["input_tree"]),
                 output_tree=TreeSpec.from_json(data["output_tree"]),
                 arg_names=tuple(data.get("arg_names", ())),
+                fuel=bool(data.get("fuel", False)),
+                equal_dims=tuple(tuple((int(i), int(d)) for i, d in g) for g in data.get("equal_dims", ())),
+                fixed_dims=tuple(
+                    (tuple((int(i), int(d)) for i, d in g), int(size)) for g, size in data.get("fixed_dims", ())
+                ),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise InvalidEncoding(f"malformed WebTensor signature: {e}") from None
+
+    def check_dims(self, shapes: list[tuple[int, ...]]) -> None:
+        """Raises InvalidArgument unless the dynamic dims agree as compiled."""
+        for group in self.equal_dims:
+            sizes = {shapes[i][d] for i, d in group}
+            if len(sizes) > 1:
+                where = ", ".join(f"{self.inputs[i].name} dim {d} = {shapes[i][d]}" for i, d in group)
+                raise InvalidArgument(f"{self.name}: these dimensions must be equal: {where}")
+        for group, size in self.fixed_dims:
+            for i, d in group:
+                if shapes[i][d] != size:
+                    raise InvalidArgument(
+                        f"argument {self.inputs[i].name}: dimension {d} is {shapes[i][d]}, but the model needs {size}"
+                    )
 
     def __str__(self) -> str:
         ins = ", ".join(f"{t.name}: {t.type_string()}" for t in self.inputs)

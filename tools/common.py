@@ -49,7 +49,9 @@ def _message(prog: str, error: Exception) -> str:
 
 
 def _is_compile_error(error: Exception) -> bool:
-    return type(error).__name__ == "CompileError"
+    # By name, so that a runtime-only install need not import the compiler;
+    # subclasses (the worker's failures) count too.
+    return any(cls.__name__ == "CompileError" for cls in type(error).__mro__)
 
 
 def _is_internal(error: Exception) -> bool:

@@ -51,7 +51,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-sandbox", action="store_true", help="skip the sandbox phase (unsafe; for measuring it)")
     parser.add_argument("--iree-flag", dest="iree_flags", action="append", default=[], metavar="FLAG", help="pass a flag to the IREE compiler (repeatable)")
     parser.add_argument("--print-debuginfo", action="store_true", help="print locations with the IR")
+    limits = parser.add_argument_group(
+        "isolation", "untrusted input is compiled in a worker process with these limits (defaults in brackets)"
+    )
+    limits.add_argument("--no-isolate", action="store_true", help="compile in this process (trusted input only)")
+    limits.add_argument("--time-limit", type=float, metavar="SECONDS", help="wall time [300]")
+    limits.add_argument("--cpu-limit", type=int, metavar="SECONDS", help="CPU time of all threads [1200]")
+    limits.add_argument("--memory-limit", type=_byte_count, metavar="BYTES", help="address space, e.g. 8G [8G]")
+    limits.add_argument("--max-input-bytes", type=_byte_count, metavar="BYTES", help="input size, e.g. 1G [1G]")
+    limits.add_argument("--max-nesting-depth", type=int, metavar="N", help="bracket nesting in MLIR text [256]")
     return parser
+
+
+def _byte_count(text: str) -> int:
+    """A count of bytes with an optional binary suffix: 512M, 8G."""
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+    digits = text[:-1] if scale > 1 else text
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a byte count such as 512M or 8G")
+    return int(digits) * scale
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
             vulkan_target=args.vulkan_target,
             sandbox=not args.no_sandbox,
             iree_flags=tuple(args.iree_flags),
+            isolate=not args.no_isolate,
+            isolation_limits=_isolation_limits(args),
+            input_limits=_input_limits(args),
         )
     except ValueError as e:
         raise UsageError(str(e)) from None
@@ -74,23 +95,23 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("an artifact is binary: give -o FILE (or '-o -' for stdout)")
     source, example_args = _load_input(args.input, args.inputs)
     imported = import_source(source, example_args)
-    if phase == Phase.VMFB or not args.print_debuginfo:
-        result = run_phases(imported, options, phase)
-    else:
-        result = _text_with_locations(imported, options, phase)
+    result = run_phases(imported, options, phase, debug_info=args.print_debuginfo and phase != Phase.VMFB)
     write_output(args.output or "-", result)
     return 0
 
 
-def _text_with_locations(imported, options, phase) -> str:
-    from ..compiler.pipeline import Compilation
+def _isolation_limits(args: argparse.Namespace):
+    from ..compiler.worker import IsolationLimits
 
-    compilation = Compilation(imported, options)
-    try:
-        compilation.run_to(phase)
-        return compilation.text(debug_info=True)
-    finally:
-        compilation.close()
+    given = {"memory_bytes": args.memory_limit, "cpu_seconds": args.cpu_limit, "wall_seconds": args.time_limit}
+    return IsolationLimits(**{name: value for name, value in given.items() if value is not None})
+
+
+def _input_limits(args: argparse.Namespace):
+    from ..compiler.gate import InputLimits
+
+    given = {"max_bytes": args.max_input_bytes, "max_depth": args.max_nesting_depth}
+    return InputLimits(**{name: value for name, value in given.items() if value is not None})
 
 
 def _load_input(spec: str, input_types: list[str]) -> tuple[Any, tuple]:

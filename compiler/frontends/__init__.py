@@ -3,6 +3,8 @@
 Whatever the source (a JAX function, a `.mlir` file, bytecode, a portable
 artifact), the result is an `ImportedModule`: StableHLO as text or bytecode,
 plus what the frontend knows about each entry point's names and nesting.
+Frontends never parse MLIR: `CompilerSession.parse` does, in the compiler
+worker for untrusted input.
 """
 
 from __future__ import annotations
@@ -28,13 +30,18 @@ class ImportedModule:
     """StableHLO ready to parse.
 
     Attributes:
-      payload: MLIR text (str) or MLIR bytecode (bytes) of plain StableHLO.
+      payload: MLIR text (str) or MLIR bytecode (bytes) of StableHLO.
       source_name: names the input in diagnostics ("model.mlir", "jax:f").
-      path: the file the text came from, so that locations name it.
+      path: the file the input came from, so that locations and the
+        reproducer name it.
       hints: per entry point, names and nesting from the frontend.
+      portable: the payload is a StableHLO portable artifact (VHLO
+        bytecode). It is deserialized when it is parsed, so that for
+        untrusted input that happens in the compiler worker too.
     """
 
     payload: str | bytes
     source_name: str
     path: str | None = None
     hints: dict[str, EntryPointHint] = dataclasses.field(default_factory=dict)
+    portable: bool = False

@@ -14,7 +14,6 @@ from typing import Any, Callable
 from ...runtime.tree import TreeSpec, spec_of
 from ..diagnostics import CompileError
 from . import EntryPointHint, ImportedModule
-from .stablehlo_file import deserialize_portable_artifact
 
 
 def export_function(fn: Callable, example_args: tuple[Any, ...]) -> ImportedModule:
@@ -30,7 +29,6 @@ def export_function(fn: Callable, example_args: tuple[Any, ...]) -> ImportedModu
         raise CompileError(f"{source_name}: jax.export failed: {type(e).__name__}: {e}") from e
     if exported.nr_devices != 1:
         raise CompileError(f"{source_name}: exported for {exported.nr_devices} devices; WebTensor runs single-device models")
-    payload = deserialize_portable_artifact(exported.mlir_module_serialized, source_name)
     hint = EntryPointHint(
         input_names=tuple(_input_names(fn, example_args)),
         output_names=tuple(_output_names(exported)),
@@ -38,7 +36,9 @@ def export_function(fn: Callable, example_args: tuple[Any, ...]) -> ImportedModu
         output_tree=_tree_of(exported.out_tree, len(exported.out_avals), source_name),
         arg_names=tuple(_param_names(fn, len(example_args))),
     )
-    return ImportedModule(payload, source_name, hints={"main": hint})
+    # Only the portable artifact crosses to the compiler worker; the user's
+    # code ran here, in jax.export.
+    return ImportedModule(exported.mlir_module_serialized, source_name, hints={"main": hint}, portable=True)
 
 
 def portable_artifact(fn: Callable, example_args: tuple[Any, ...]) -> bytes:

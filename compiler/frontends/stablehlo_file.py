@@ -2,8 +2,8 @@
 
 A portable artifact (what `jax.export` calls `mlir_module_serialized`) is VHLO
 bytecode. IREE's bundled MLIR has no VHLO-to-StableHLO pass registered, so
-jaxlib's StableHLO bindings deserialize it first; the two MLIR builds share
-only bytes, never objects.
+jaxlib's StableHLO bindings deserialize it when the module is parsed; the two
+MLIR builds share only bytes, never objects.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 
 from ..diagnostics import CompileError
+from ..gate import BYTECODE_MAGIC, read_bytecode_header
 from . import ImportedModule
 
-BYTECODE_MAGIC = b"ML\xefR"
 PORTABLE_PRODUCER_PREFIX = "StableHLO_v"
 TEXT_SUFFIXES = (".mlir",)
 BYTECODE_SUFFIXES = (".mlirbc",)
@@ -34,11 +34,15 @@ def load_path(path: str | os.PathLike) -> ImportedModule:
 
 
 def load_bytes(data: bytes, source_name: str = "<bytes>", path: str | None = None) -> ImportedModule:
-    """Text, bytecode or a portable artifact, told apart by their first bytes."""
+    """Text, bytecode or a portable artifact, told apart by their first bytes.
+
+    Nothing here parses MLIR: a portable artifact is deserialized when it is
+    parsed, which for untrusted input happens in the compiler worker.
+    """
     if data.startswith(BYTECODE_MAGIC):
-        if bytecode_producer(data).startswith(PORTABLE_PRODUCER_PREFIX):
-            data = deserialize_portable_artifact(data, source_name)
-        return ImportedModule(data, source_name)
+        header = read_bytecode_header(data, source_name)
+        portable = header.producer.startswith(PORTABLE_PRODUCER_PREFIX)
+        return ImportedModule(data, source_name, path=path, portable=portable)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -50,27 +54,7 @@ def load_bytes(data: bytes, source_name: str = "<bytes>", path: str | None = Non
 
 
 def load_text(text: str, source_name: str = "<text>", path: str | None = None) -> ImportedModule:
-    if "\0" in text:
-        raise CompileError(f"{source_name}: MLIR text contains a NUL byte")
     return ImportedModule(text, source_name, path=path)
-
-
-def bytecode_producer(data: bytes) -> str:
-    """The producer string of an MLIR bytecode header ("" when malformed).
-
-    Layout: magic, a prefix-varint version, then a NUL-terminated producer.
-    """
-    pos = len(BYTECODE_MAGIC)
-    if pos >= len(data):
-        return ""
-    first = data[pos]
-    # A prefix varint stores its extra byte count as trailing zero bits.
-    extra = (first & -first).bit_length() - 1 if first else 8
-    pos += 1 + extra
-    end = data.find(b"\0", pos, pos + 256)
-    if end < 0:
-        return ""
-    return data[pos:end].decode("ascii", errors="replace")
 
 
 def deserialize_portable_artifact(data: bytes, source_name: str) -> bytes:

@@ -1,0 +1,74 @@
+"""webtensor-sandbox-integer-division: integer `divide` and `remainder` with a
+defined result for every input.
+
+The StableHLO spec leaves integer division by zero and the overflow of
+INT_MIN / -1 open, and LLVM's sdiv/udiv/srem/urem make both undefined
+behaviour (x86 traps). WebTensor defines them, for signed (iN) and unsigned
+(uiN) integers of every width, as XLA does:
+
+    x / 0        = -1 (all bits set: UINT_MAX for an unsigned type)
+    x % 0        = x
+    INT_MIN / -1 = INT_MIN    (signed types)
+    INT_MIN % -1 = 0
+
+Every other result is unchanged. The divisor is made safe before the
+division, so the division op never meets one of these cases, whatever the
+backend does with them:
+
+    safe = select(rhs == 0 or (lhs == INT_MIN and rhs == -1), 1, rhs)
+    lhs / rhs  ->  select(rhs == 0, -1, lhs / safe)
+    lhs % rhs  ->  select(rhs == 0, lhs, lhs % safe)
+
+INT_MIN / 1 is INT_MIN and INT_MIN % 1 is 0, so the overflow case needs no
+select of its own. Float and complex division (IEEE-defined) and quantized
+types are left alone. Booleans never get here: StableHLO's verifier rejects
+`divide` and `remainder` on i1 when the module is parsed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from iree.compiler import ir
+
+from ..dialects import stablehlo as shlo
+from .base import ModulePass, Report
+
+DIVIDE = "stablehlo.divide"
+REMAINDER = "stablehlo.remainder"
+
+
+@dataclasses.dataclass(frozen=True)
+class SandboxIntegerDivision(ModulePass):
+    name = "webtensor-sandbox-integer-division"
+    summary = "Define integer divide and remainder for a zero divisor and for INT_MIN / -1"
+
+    def run(self, module: ir.Operation, report: Report) -> None:
+        for op in shlo.walk(module):
+            if op.name in (DIVIDE, REMAINDER) and shlo.is_integer(shlo.element_type(op.result)):
+                _sandbox(op)
+
+
+def _sandbox(op: ir.Operation) -> None:
+    loc = op.location
+    lhs, rhs = op.operands
+    with ir.InsertionPoint(op):
+        by_zero = shlo.compare("EQ", rhs, shlo.filled_like(0, rhs, loc=loc), loc=loc)
+        unsafe = by_zero
+        if not shlo.is_unsigned(shlo.element_type(rhs)):
+            unsafe = shlo.binary("or", by_zero, _overflows(lhs, rhs, loc), loc=loc)
+        # Dividing by 1 instead already gives INT_MIN / -1 and INT_MIN % -1
+        # their defined values; only x / 0 and x % 0 need replacing.
+        safe_rhs = shlo.select(unsafe, shlo.filled_like(1, rhs, loc=loc), rhs, loc=loc)
+        result = shlo.binary(op.name.removeprefix("stablehlo."), lhs, safe_rhs, loc=loc)
+        by_zero_result = shlo.filled_like(-1, rhs, loc=loc) if op.name == DIVIDE else lhs
+        defined = shlo.select(by_zero, by_zero_result, result, loc=loc)
+    shlo.replace_op(op, [defined])
+
+
+def _overflows(lhs: ir.Value, rhs: ir.Value, loc: ir.Location) -> ir.Value:
+    """lhs == INT_MIN and rhs == -1: the one signed quotient that does not fit."""
+    int_min, _ = shlo.int_range(shlo.element_type(lhs))
+    lhs_is_min = shlo.compare("EQ", lhs, shlo.filled_like(int_min, lhs, loc=loc), loc=loc)
+    rhs_is_minus_one = shlo.compare("EQ", rhs, shlo.filled_like(-1, rhs, loc=loc), loc=loc)
+    return shlo.binary("and", lhs_is_min, rhs_is_minus_one, loc=loc)

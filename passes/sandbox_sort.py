@@ -1,0 +1,154 @@
+"""webtensor-sandbox-sort: one sorted order on every target, stable as the
+spec says.
+
+IREE 3.13 ignores `is_stable`: its sort can reorder elements that the
+comparator finds equivalent, so `jnp.argsort` of keys with ties, or a sort
+of keys with payloads, differs from XLA and from the spec. And the order it
+gives to equivalent elements is its algorithm's, which other targets need
+not share. The sandbox breaks every tie by position, which makes any
+comparator that is a strict weak order a strict total order; every correct
+sorting algorithm then gives the one stable result:
+
+    sort(x..., comparator)
+      -> sort(x..., iota, (a..., i, b..., j) ->
+              comparator(a, b) or (not comparator(b, a) and i < j))
+
+with the iota's results dropped. Unstable sorts get the same treatment:
+the stable order is one of the orders they allow, and it is the same
+everywhere. An operand that already is an iota along the sort dimension
+(jnp.argsort's) serves as the positions, and an operand given twice is
+sorted once: IREE 3.13 cannot compile a sort that gets one value twice,
+which a second, identical iota would become once IREE merges the two.
+The results pass through an optimization_barrier: IREE 3.13 keeps a sort
+result that nothing uses (the positions; the keys of jnp.argsort) on the
+stack and refuses one over 32 KiB, which is why plain jnp.argsort of more
+than 8192 elements does not compile there.
+
+A comparator whose result does not depend on its arguments (a constant,
+after canonicalization) orders nothing: the sort returns its inputs as
+they are. IREE 3.13 crashes compiling such a sort.
+
+What stays target-dependent: a comparator that is not a strict weak order
+(FLOAT `LT` with NaNs in the data, `LE`, one that reads only one side) has no
+sorted order to agree on. IREE's CPU sort still returns a permutation of its
+inputs, deterministically, but another target's algorithm may return
+another one. JAX's own comparators are strict weak orders (they sort floats
+by a total order, NaNs last). Sorts of dynamic shapes are left alone: the
+profile has no iota for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from iree.compiler import ir
+
+from ..dialects import stablehlo as shlo
+from .base import ModulePass, Report
+
+SORT = "stablehlo.sort"
+
+
+@dataclasses.dataclass(frozen=True)
+class SandboxSort(ModulePass):
+    name = "webtensor-sandbox-sort"
+    summary = "Break sort ties by position: stable, and the same order on every target"
+
+    def run(self, module: ir.Operation, report: Report) -> None:
+        for op in shlo.walk(module, SORT):
+            if not _depends_on_arguments(_comparator(op)):
+                shlo.replace_op(op, list(op.operands))
+            elif shlo.has_static_shape(op.operands[0]):
+                _break_ties(op)
+
+
+def _comparator(op: ir.Operation) -> ir.Block:
+    return op.regions[0].blocks[0]
+
+
+def _dimension(op: ir.Operation) -> int:
+    """The sort dimension; the spec allows negative ones, counted from the end."""
+    dimension = ir.IntegerAttr(op.attributes["dimension"]).value
+    return dimension % len(shlo.shape(op.operands[0]))
+
+
+def _depends_on_arguments(block: ir.Block) -> bool:
+    """Whether the value the block returns is computed from its arguments."""
+    arguments = set(block.arguments)
+    pending = list(list(block.operations)[-1].operands)
+    seen = set()
+    while pending:
+        value = pending.pop()
+        if value in arguments:
+            return True
+        if value in seen or isinstance(value, ir.BlockArgument):
+            continue
+        seen.add(value)
+        # Operands of ops nested in the defining op's regions count too.
+        for op in shlo.walk(value.owner.operation):
+            pending.extend(op.operands)
+    return False
+
+
+def _break_ties(op: ir.Operation) -> None:
+    """Rebuilds the sort on its distinct operands plus a position operand
+    (an iota along the sort dimension it already has, or a new one), with
+    the tie-breaking comparator."""
+    loc = op.location
+    inputs = list(op.operands)
+    operands = list(dict.fromkeys(inputs))  # IREE 3.13 cannot sort one value twice
+    slot = [operands.index(v) for v in inputs]
+    dimension = _dimension(op)
+    with ir.InsertionPoint(op):
+        positions = _positions(operands, dimension)
+        if positions is None:
+            operands.append(_new_positions(shlo.shape(inputs[0]), dimension, loc))
+            positions = len(operands) - 1
+        attributes = {name: op.attributes[name] for name in op.attributes}
+        sort = shlo.create(SORT, [v.type for v in operands], operands, attributes, loc=loc, regions=1)
+    _tie_breaking_comparator(_comparator(op), sort, slot, positions, loc)
+    with ir.InsertionPoint(op):
+        # IREE 3.13 keeps a sort result that nothing uses on the stack, and
+        # refuses one over 32 KiB: the barrier uses them all.
+        results = shlo.optimization_barrier(list(sort.results), loc=loc)
+    shlo.replace_op(op, [results[s] for s in slot])
+
+
+def _positions(operands: list[ir.Value], dimension: int) -> int | None:
+    """Which operand, if any, already numbers the positions along the sort
+    dimension (as jnp.argsort's iota does). Reusing it keeps IREE from
+    seeing two identical operands once it merges a new iota with it."""
+    for i, value in enumerate(operands):
+        if not isinstance(value, ir.OpResult) or value.owner.name != "stablehlo.iota":
+            continue
+        element = shlo.element_type(value)
+        along = ir.IntegerAttr(value.owner.attributes["iota_dimension"]).value == dimension
+        wide_enough = shlo.is_integer(element) and shlo.int_range(element)[1] >= shlo.shape(value)[dimension] - 1
+        if along and wide_enough:
+            return i
+    return None
+
+
+def _new_positions(shape: list[int], dimension: int, loc: ir.Location) -> ir.Value:
+    element = ir.IntegerType.get_signless(32 if shape[dimension] < 2**31 else 64, loc.context)
+    return shlo.iota(shlo.ranked(shape, element), dimension, loc=loc)
+
+
+def _tie_breaking_comparator(old: ir.Block, sort: ir.Operation, slot: list[int], positions: int, loc: ir.Location) -> None:
+    """comparator(a, b) or (not comparator(b, a) and i < j), as sort's region.
+
+    Arguments come in pairs, (a0, b0, a1, b1, ...), one pair per operand;
+    the old comparator's pair for input p is the new pair of its operand
+    slot[p], and swapping each pair asks the comparator the other way round.
+    """
+    types = [shlo.ranked([], shlo.element_type(v)) for v in sort.operands for _ in range(2)]
+    block = sort.regions[0].blocks.append(*types, arg_locs=[loc] * len(types))
+    args = list(block.arguments)
+    forward = [args[2 * s + side] for s in slot for side in (0, 1)]
+    backward = [args[2 * s + 1 - side] for s in slot for side in (0, 1)]
+    with ir.InsertionPoint(block):
+        less = shlo.inline_block(old, forward)[0]
+        greater = shlo.inline_block(old, backward)[0]
+        earlier = shlo.compare("LT", args[2 * positions], args[2 * positions + 1], loc=loc)
+        tie_broken = shlo.binary("and", shlo.unary("not", greater, loc=loc), earlier, loc=loc)
+        shlo.create("stablehlo.return", [], [shlo.binary("or", less, tie_broken, loc=loc)], loc=loc)

@@ -1,0 +1,123 @@
+"""webtensor-verify-call-graph: refuse call graphs that the inliner cannot finish.
+
+Legalization inlines every call, so before it runs: no function may call
+itself, directly or through others (IREE spins forever on recursion), and
+the program may not grow past the op limit once every call is inlined (a
+chain of functions that each call the next twice doubles at every level:
+thirty levels are a billion ops). A composite's decomposition counts as a
+call, since it is inlined the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from iree.compiler import ir
+
+from ..dialects import profile
+from ..dialects import stablehlo as shlo
+from .base import ModulePass, Report
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyCallGraph(ModulePass):
+    name = "webtensor-verify-call-graph"
+    summary = "Reject recursion and call chains that explode when inlined"
+
+    max_ops: int = profile.Limits().max_ops
+
+    def run(self, module: ir.Operation, report: Report) -> None:
+        graph = _CallGraph(module)
+        cycle = graph.find_cycle()
+        if cycle:
+            call_op, names = cycle
+            report.error(call_op, f"recursive call {' -> '.join('@' + n for n in names)}: recursion is not allowed")
+            return
+        for func in graph.functions.values():
+            if not shlo.is_public(func):
+                continue
+            size = graph.inlined_size(shlo.symbol_name(func))
+            if size > self.max_ops:
+                report.error(
+                    func,
+                    f"@{shlo.symbol_name(func)} grows to {size} ops once every call is inlined, "
+                    f"above the limit of {self.max_ops}",
+                )
+
+
+class _CallGraph:
+    def __init__(self, module: ir.Operation):
+        self.functions = {shlo.symbol_name(f): f for f in shlo.functions(module)}
+        self.calls: dict[str, list[tuple[ir.Operation, str]]] = {}
+        self.own_size: dict[str, int] = {}
+        for name, func in self.functions.items():
+            ops = shlo.walk(func)
+            self.own_size[name] = len(ops)
+            self.calls[name] = [(op, _callee(op)) for op in ops if _callee(op) in self.functions]
+        self._sizes: dict[str, int] = {}
+
+    def find_cycle(self) -> tuple[ir.Operation, list[str]] | None:
+        """A call op that closes a cycle, and the cycle's function names."""
+        state: dict[str, str] = {}  # "open" while on the DFS path, then "done"
+        for root in self.functions:
+            found = self._dfs(root, state, [])
+            if found:
+                return found
+        return None
+
+    def _dfs(self, root: str, state: dict[str, str], path: list[str]):
+        # Iterative DFS: a hostile call chain may be far deeper than Python's stack.
+        stack = [(root, iter(self.calls[root]))]
+        if state.get(root):
+            return None
+        state[root] = "open"
+        path.append(root)
+        while stack:
+            name, edges = stack[-1]
+            edge = next(edges, None)
+            if edge is None:
+                state[name] = "done"
+                path.pop()
+                stack.pop()
+                continue
+            call_op, callee = edge
+            if state.get(callee) == "open":
+                return call_op, path[path.index(callee):] + [callee]
+            if state.get(callee) is None:
+                state[callee] = "open"
+                path.append(callee)
+                stack.append((callee, iter(self.calls[callee])))
+        return None
+
+    def inlined_size(self, name: str) -> int:
+        """Ops in `name` with every call replaced by its callee's body (no cycles)."""
+        order = self._post_order(name)
+        for current in order:
+            if current not in self._sizes:
+                self._sizes[current] = self.own_size[current] + sum(
+                    self._sizes[callee] for _, callee in self.calls[current]
+                )
+        return self._sizes[name]
+
+    def _post_order(self, root: str) -> list[str]:
+        order, seen, stack = [], {root}, [(root, iter(self.calls[root]))]
+        while stack:
+            name, edges = stack[-1]
+            edge = next(edges, None)
+            if edge is None:
+                order.append(name)
+                stack.pop()
+                continue
+            callee = edge[1]
+            if callee not in seen:
+                seen.add(callee)
+                stack.append((callee, iter(self.calls[callee])))
+        return order
+
+
+def _callee(op: ir.Operation) -> str | None:
+    if op.name == shlo.CALL:
+        return shlo.flat_symbol(op, "callee")
+    if op.name == shlo.COMPOSITE:
+        return shlo.composite_decomposition(op)
+    return None

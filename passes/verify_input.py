@@ -1,0 +1,121 @@
+"""webtensor-verify-input: the front gate, the first pass every module meets.
+
+Only StableHLO, CHLO and the three func ops (func.func, func.return,
+func.call) may appear, inside one builtin.module. Everything else is rejected
+by name and location before any IREE pass sees the module: an input that
+carries IREE-internal ops (`hal.executable` with `llvm.inline_asm`,
+`flow.tensor.trace`, `util.global`, ...) or attributes (`hal.device.targets`,
+tensor encodings) could otherwise steer IREE into running code the model
+author wrote. Every type must be a tensor of a profile element type; function
+declarations without a body (calls to the outside world) are refused; regions
+may not nest deeper than the limit.
+
+The walk is iterative, so a deeply nested module is measured before any
+recursive walk could overflow the stack.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from iree.compiler import ir
+
+from ..dialects import profile
+from ..dialects import stablehlo as shlo
+from .base import ModulePass, Report
+
+INPUT_DIALECTS = ("stablehlo", "chlo")
+INPUT_OPS = ("builtin.module", "func.func", "func.return", "func.call")
+
+# Dialects whose ops or attributes steer IREE itself: never from a model.
+IREE_INTERNAL = (
+    "hal", "flow", "stream", "util", "vm", "iree", "iree_codegen", "iree_gpu",
+    "iree_linalg_ext", "iree_encoding", "iree_tensor_ext", "iree_input", "llvm",
+    "io_parameters", "check",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyInput(ModulePass):
+    name = "webtensor-verify-input"
+    summary = "Reject every op, type and attribute outside the input profile"
+
+    max_region_depth: int = profile.Limits().max_region_depth
+
+    def run(self, module: ir.Operation, report: Report) -> None:
+        # An explicit stack: walking a hostile nesting recursively could
+        # overflow. The contents of a rejected op are not looked at.
+        stack = [(module, 0)]
+        while stack:
+            op, depth = stack.pop()
+            if depth > self.max_region_depth:
+                report.error(op, f"regions nest {depth} deep here, above the limit of {self.max_region_depth}")
+                return
+            if not _check_op(op, op is module, report):
+                continue
+            for region in op.regions:
+                for block in region.blocks:
+                    stack.extend((inner.operation, depth + 1) for inner in reversed(list(block.operations)))
+
+
+def _check_op(op: ir.Operation, is_top: bool, report: Report) -> bool:
+    """Checks one op; False if its contents should not be looked at."""
+    if not _check_name(op, is_top, report):
+        return False
+    _check_attributes(op, report)
+    _check_types(op, report)
+    if op.name == shlo.FUNC and shlo.is_declaration(op):
+        report.error(op, f"function @{shlo.symbol_name(op)} has no body: calls to external functions are not allowed")
+    return True
+
+
+def _check_name(op: ir.Operation, is_top: bool, report: Report) -> bool:
+    name = op.name
+    dialect = name.split(".", 1)[0]
+    if name == "builtin.module" and not is_top:
+        report.error(op, "nested modules are not allowed")
+        return False
+    if dialect in INPUT_DIALECTS or name in INPUT_OPS:
+        return True
+    if dialect in IREE_INTERNAL:
+        report.error(op, f"'{name}' is an IREE-internal op; a model may contain only StableHLO, CHLO and func ops")
+    else:
+        report.error(op, f"'{name}' is not allowed; a model may contain only StableHLO, CHLO and func ops")
+    return False
+
+
+def _check_attributes(op: ir.Operation, report: Report) -> None:
+    for name in op.attributes:
+        attr = op.attributes[name]
+        if name.split(".", 1)[0] in IREE_INTERNAL:
+            report.error(op, f"attribute '{name}' is IREE-internal and not allowed in a model")
+            continue
+        if isinstance(attr, (ir.DenseElementsAttr, ir.DenseResourceElementsAttr)):
+            continue  # constant data: large, and cannot name a dialect
+        internal = _internal_dialect_in(str(attr))
+        if internal:
+            report.error(op, f"attribute '{name}' refers to the IREE-internal dialect '{internal}'")
+
+
+def _internal_dialect_in(text: str) -> str | None:
+    for dialect in IREE_INTERNAL:
+        if f"#{dialect}." in text or f"!{dialect}." in text or f"#{dialect}<" in text or f"!{dialect}<" in text:
+            return dialect
+    return None
+
+
+def _check_types(op: ir.Operation, report: Report) -> None:
+    values = list(op.operands) + list(op.results)
+    for region in op.regions:
+        for block in region.blocks:
+            values.extend(block.arguments)
+    if op.name == shlo.FUNC:
+        function_type = shlo.function_type(op)
+        types = list(function_type.inputs) + list(function_type.results)
+    else:
+        types = [v.type for v in values]
+    for t in types:
+        problem = profile.type_problem(t)
+        if problem:
+            report.error(op, problem)
+            return

@@ -1,0 +1,410 @@
+"""webtensor-verify-profile: check a module against the WebTensor profile.
+
+Runs after legalize and again after the sandbox, so a rewrite that produces
+something outside the profile fails loudly. It checks, at each op's location:
+the op is in the profile (or says why it is forbidden); its element types and
+ranks are allowed; loops sit where the iteration budget can reach them; shape
+arithmetic holds with exact integers (MLIR's own checks use 64-bit math that
+can wrap); and the module stays within the limits: elements per tensor,
+constant bytes, op count and estimated peak live memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+
+from iree.compiler import ir
+
+from ..dialects import liveness, profile
+from ..dialects import stablehlo as shlo
+from ..dialects.profile import Limits
+from .base import ModulePass, PassOptionError, Report
+
+MAX_ERRORS = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyProfile(ModulePass):
+    name = "webtensor-verify-profile"
+    summary = "Reject every op, type and size outside the WebTensor profile and its limits"
+
+    limits: Limits = Limits()
+
+    @classmethod
+    def from_options(cls, options: dict[str, str]) -> "VerifyProfile":
+        """Options are the Limits fields: `{max_rank=4 dynamic_dim_bound=64}`."""
+        fields = {f.name for f in dataclasses.fields(Limits)}
+        values = {}
+        for key, text in options.items():
+            if key not in fields:
+                raise PassOptionError(f"pass '{cls.name}' has no option '{key}' (options: {', '.join(sorted(fields))})")
+            try:
+                values[key] = None if text == "none" else int(text, 0)
+            except ValueError:
+                raise PassOptionError(f"pass '{cls.name}': option '{key}' expects an integer, got '{text}'") from None
+        return cls(Limits(**values))
+
+    def spelling(self) -> str:
+        changed = [
+            f"{f.name}={'none' if getattr(self.limits, f.name) is None else getattr(self.limits, f.name)}"
+            for f in dataclasses.fields(Limits)
+            if getattr(self.limits, f.name) != f.default
+        ]
+        return f"{self.name}{{{' '.join(changed)}}}" if changed else self.name
+
+    def run(self, module: ir.Operation, report: Report) -> None:
+        _Check(self.limits, report).module(module)
+
+
+class _TooManyErrors(Exception):
+    pass
+
+
+class _Check:
+    def __init__(self, limits: Limits, report: Report):
+        self.limits = limits
+        self.report = report
+        self.derived_bound: int | None = None
+
+    def error(self, op, message: str) -> None:
+        self.report.error(op, message)
+        if self.report.error_count >= MAX_ERRORS:
+            self.report.error(op, f"stopping after {MAX_ERRORS} errors")
+            raise _TooManyErrors
+
+    def module(self, module: ir.Operation) -> None:
+        try:
+            ops = shlo.walk(module)
+            anchor = _anchor(module)
+            if len(ops) > self.limits.max_ops:
+                self.error(anchor, f"the module has {len(ops)} ops, above the limit of {self.limits.max_ops}")
+            constant_bytes = 0
+            for func in shlo.functions(module):
+                self.derived_bound = self.input_bound(func)
+                for op in shlo.walk(func):
+                    if self.op(op):
+                        constant_bytes += _constant_bytes(op)
+            if constant_bytes > self.limits.max_constant_bytes:
+                self.error(
+                    anchor,
+                    f"constants take {constant_bytes} bytes, above the limit of {self.limits.max_constant_bytes}; "
+                    "pass large arrays (weights) as arguments instead",
+                )
+            if not self.report.failed:
+                self.memory(module)
+        except _TooManyErrors:
+            pass
+
+    def input_bound(self, func: ir.Operation) -> int | None:
+        """The largest bound of any dynamic input dim of `func`.
+
+        webtensor-verify-dynamic-shapes proves that every dynamic dim inside a
+        function equals an input dim, so this bounds dims that declare none."""
+        bounds = [
+            dynamic_bound(ir.RankedTensorType(t), d, self.limits)
+            for t in shlo.function_type(func).inputs
+            if isinstance(t, ir.RankedTensorType)
+            for d in range(t.rank)
+            if t.is_dynamic_dim(d)
+        ]
+        return max((b for b in bounds if b is not None), default=None)
+
+    def op(self, op: ir.Operation) -> bool:
+        """Checks one op; False when it is not in the profile at all."""
+        rule = profile.OPS.get(op.name)
+        if rule is None:
+            reason = profile.FORBIDDEN.get(op.name)
+            if reason:
+                self.error(op, f"'{op.name}' is not allowed: {reason}")
+            else:
+                self.error(op, f"'{op.name}' is not in the WebTensor profile ({profile.VERSION})")
+            return False
+        self.types(op, rule)
+        self.placement(op)
+        self.shape_arithmetic(op)
+        self.work(op)
+        return True
+
+    def work(self, op: ir.Operation) -> None:
+        """Ops whose cost grows faster than their operands and results."""
+        if not all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results)):
+            return
+        if op.name == "stablehlo.sort":
+            size = _dims(op.operands[0])[ir.IntegerAttr(op.attributes["dimension"]).value]
+            if size > self.limits.max_sort_size:
+                self.error(op, f"sorts {size} elements along one dimension, above the limit of {self.limits.max_sort_size}")
+            return
+        problem = _WINDOW_CHECKS.get(op.name, lambda op, limits: None)(op, self.limits)
+        if problem:
+            self.error(op, problem)
+            return
+        estimate = _WORK.get(op.name)
+        amount = estimate(op) if estimate else 0
+        if amount > self.limits.max_op_work:
+            self.error(op, f"'{op.name}' does {amount} element operations, above the limit of {self.limits.max_op_work}")
+
+    def types(self, op: ir.Operation, rule: profile.OpRule) -> None:
+        if op.name in ("builtin.module", "func.func"):
+            return
+        results = rule.results or rule.types
+        checked = [(v, rule.types) for v in op.operands] + [(v, results) for v in op.results]
+        for region in op.regions:
+            for block in region.blocks:
+                checked.extend((arg, profile.ELEMENT_TYPES) for arg in block.arguments)
+        for value, allowed in checked:
+            t = value.type
+            problem = profile.type_problem(t) or self.size_problem(t, _is_function_argument(value))
+            if problem:
+                self.error(op, problem)
+                return
+            element = str(ir.RankedTensorType(t).element_type)
+            if element not in allowed:
+                self.error(op, f"'{op.name}' does not take {element}; it takes {', '.join(allowed)}")
+                return
+
+    def size_problem(self, t: ir.Type, is_input: bool = True) -> str | None:
+        """Rank and element count; a dynamic dim counts at its bound. An input
+        dim needs a bound of its own; other dims may take the inputs'."""
+        t = ir.RankedTensorType(t)
+        if t.rank > self.limits.max_rank:
+            return f"rank {t.rank} is above the limit of {self.limits.max_rank}"
+        dims = []
+        for i in range(t.rank):
+            if not t.is_dynamic_dim(i):
+                dims.append(t.get_dim_size(i))
+                continue
+            bound = dynamic_bound(t, i, self.limits)
+            if bound is None and not is_input:
+                bound = self.derived_bound
+            if bound is None:
+                return (
+                    f"dimension {i} of {t} is dynamic with no upper bound; declare one "
+                    "(#stablehlo.bounds) or have the host set dynamic_dim_bound"
+                )
+            dims.append(bound)
+        elements = math.prod(dims)
+        if elements > self.limits.max_tensor_elements:
+            return f"{t} has {elements} elements, above the limit of {self.limits.max_tensor_elements}"
+        return None
+
+    def placement(self, op: ir.Operation) -> None:
+        if op.name not in profile.CONTROL_FLOW:
+            return
+        parent = op.parent.operation.name
+        if parent not in profile.LOOP_PARENTS:
+            self.error(
+                op,
+                f"'{op.name}' inside '{parent}' is not allowed: control flow may appear only in "
+                "functions and in other control flow, where the iteration budget reaches it",
+            )
+
+    def shape_arithmetic(self, op: ir.Operation) -> None:
+        for name in op.attributes:
+            for value in _shape_integers(op, name):
+                if abs(value) > self.limits.max_tensor_elements:
+                    self.error(op, f"attribute '{name}' holds {value}, beyond any tensor size the profile allows")
+                    return
+        check = _SHAPE_CHECKS.get(op.name)
+        if check and all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results)):
+            problem = check(op)
+            if problem:
+                self.error(op, problem)
+
+    def memory(self, module: ir.Operation) -> None:
+        def bound(t, i):
+            return dynamic_bound(t, i, self.limits) or 0
+
+        for func in shlo.functions(module):
+            if shlo.is_declaration(func):
+                continue
+            peak = liveness.peak_bytes(func.regions[0].blocks[0], bound)
+            if peak > self.limits.max_live_bytes:
+                self.error(
+                    func,
+                    f"@{shlo.symbol_name(func)} needs an estimated {peak} bytes of live tensors, "
+                    f"above the limit of {self.limits.max_live_bytes}",
+                )
+
+
+def _is_function_argument(value: ir.Value) -> bool:
+    block = value.owner
+    if not isinstance(block, ir.Block):
+        return False  # an op's result
+    return block.region.owner.operation.name == shlo.FUNC
+
+
+def _anchor(module: ir.Operation):
+    """Where to report what concerns the whole module: its first function
+    (an implicit module has no source location of its own)."""
+    return next(shlo.functions(module), module)
+
+
+_BOUNDS = re.compile(r"#stablehlo\.bounds<([^>]*)>")
+
+
+def declared_bounds(t: ir.RankedTensorType) -> list[int | None] | None:
+    """The `#stablehlo.bounds<8, ?>` encoding of a tensor type, if any."""
+    if t.encoding is None:
+        return None
+    match = _BOUNDS.match(str(t.encoding))
+    if not match:
+        return None
+    return [None if b.strip() == "?" else int(b) for b in match.group(1).split(",")]
+
+
+def dynamic_bound(t: ir.RankedTensorType, dim: int, limits: Limits) -> int | None:
+    bounds = declared_bounds(t)
+    if bounds and bounds[dim] is not None:
+        return bounds[dim]
+    return limits.dynamic_dim_bound
+
+
+def _shape_integers(op: ir.Operation, name: str):
+    attr = op.attributes[name]
+    if isinstance(attr, ir.DenseI64ArrayAttr):
+        return list(attr)
+    if isinstance(attr, ir.DenseIntElementsAttr) and op.name != "stablehlo.constant":
+        return [int(v) for v in attr]
+    return []
+
+
+def _dims(value: ir.Value) -> list[int]:
+    return shlo.shape(value)
+
+
+def _check_pad(op: ir.Operation) -> str | None:
+    low = shlo.dense_i64_array(op, "edge_padding_low")
+    high = shlo.dense_i64_array(op, "edge_padding_high")
+    interior = shlo.dense_i64_array(op, "interior_padding")
+    for i, (n, lo, hi, mid, got) in enumerate(zip(_dims(op.operands[0]), low, high, interior, _dims(op.results[0]))):
+        want = lo + hi + n + max(n - 1, 0) * mid
+        if mid < 0 or want != got:
+            return f"pad dimension {i} is {got}, but its padding makes it {want}"
+    return None
+
+
+def _check_concatenate(op: ir.Operation) -> str | None:
+    axis = ir.IntegerAttr(op.attributes["dimension"]).value
+    total = sum(_dims(v)[axis] for v in op.operands)
+    got = _dims(op.results[0])[axis]
+    if total != got:
+        return f"concatenate result dimension {axis} is {got}, but its operands add up to {total}"
+    return None
+
+
+def _check_reshape(op: ir.Operation) -> str | None:
+    before, after = math.prod(_dims(op.operands[0])), math.prod(_dims(op.results[0]))
+    if before != after:
+        return f"reshape from {before} elements to {after}"
+    return None
+
+
+def _check_slice(op: ir.Operation) -> str | None:
+    start = shlo.dense_i64_array(op, "start_indices")
+    limit = shlo.dense_i64_array(op, "limit_indices")
+    strides = shlo.dense_i64_array(op, "strides")
+    for i, (n, lo, hi, step, got) in enumerate(zip(_dims(op.operands[0]), start, limit, strides, _dims(op.results[0]))):
+        if not (0 <= lo <= hi <= n and step > 0) or got != -(-(hi - lo) // step):
+            return f"slice of dimension {i} ({lo}:{hi}:{step} of {n}) does not give {got} elements"
+    return None
+
+
+_SHAPE_CHECKS = {
+    "stablehlo.pad": _check_pad,
+    "stablehlo.concatenate": _check_concatenate,
+    "stablehlo.reshape": _check_reshape,
+    "stablehlo.slice": _check_slice,
+}
+
+
+def _elements(value: ir.Value) -> int:
+    return math.prod(_dims(value))
+
+
+def _dot_work(op: ir.Operation) -> int:
+    numbers = shlo._parse_struct_attr(str(op.attributes["dot_dimension_numbers"]))
+    lhs = _dims(op.operands[0])
+    contracted = math.prod(lhs[d] for d in numbers.get("lhs_contracting_dimensions", ()))
+    return _elements(op.results[0]) * contracted
+
+
+def _dot_legacy_work(op: ir.Operation) -> int:
+    return _elements(op.results[0]) * _dims(op.operands[0])[-1]
+
+
+def _convolution_work(op: ir.Operation) -> int:
+    # Each output element reads one kernel slice: the kernel's elements
+    # divided by its output features.
+    kernel = _elements(op.operands[1])
+    output_features = max(_dims(op.results[0])[_output_feature_dim(op)], 1)
+    return _elements(op.results[0]) * max(kernel // output_features, 1)
+
+
+def _output_feature_dim(op: ir.Operation) -> int:
+    text = str(op.attributes["dimension_numbers"])
+    layout = text.split("->")[-1].strip().strip("[]>").split(",")
+    return [part.strip() for part in layout].index("f")
+
+
+def _window_work(op: ir.Operation) -> int:
+    return _elements(op.results[0]) * math.prod(shlo.dense_i64_array(op, "window_dimensions"))
+
+
+def _select_and_scatter_work(op: ir.Operation) -> int:
+    return _elements(op.operands[1]) * math.prod(shlo.dense_i64_array(op, "window_dimensions"))
+
+
+_WORK = {
+    "stablehlo.dot_general": _dot_work,
+    "stablehlo.dot": _dot_legacy_work,
+    "stablehlo.convolution": _convolution_work,
+    "stablehlo.reduce_window": _window_work,
+    "stablehlo.select_and_scatter": _select_and_scatter_work,
+}
+
+
+def _reduce_window_padded(op: ir.Operation, limits: Limits) -> str | None:
+    """IREE materializes the padded, dilated input in full: count it."""
+    dims = _dims(op.operands[0])
+    dilations = shlo.dense_i64_array(op, "base_dilations") or (1,) * len(dims)
+    padding = _padding_pairs(op, len(dims))
+    padded = math.prod(max(lo + hi + (n - 1) * d + 1, 0) for n, d, (lo, hi) in zip(dims, dilations, padding))
+    if padded > limits.max_tensor_elements:
+        return f"the padded input of this reduce_window has {padded} elements, above the limit of {limits.max_tensor_elements}"
+    return None
+
+
+def _select_and_scatter_tiles(op: ir.Operation, limits: Limits) -> str | None:
+    window = shlo.dense_i64_array(op, "window_dimensions")
+    strides = shlo.dense_i64_array(op, "window_strides") or (1,) * len(window)
+    padding = _padding_pairs(op, len(window))
+    if tuple(window) != tuple(strides) or any(lo or hi for lo, hi in padding):
+        return (
+            "select_and_scatter is supported only with windows that tile the operand "
+            "(window_strides equal to window_dimensions, no padding); pad the operand explicitly"
+        )
+    return None
+
+
+def _padding_pairs(op: ir.Operation, rank: int) -> list[tuple[int, int]]:
+    if "padding" not in op.attributes:
+        return [(0, 0)] * rank
+    flat = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["padding"])]
+    return list(zip(flat[0::2], flat[1::2]))
+
+
+_WINDOW_CHECKS = {
+    "stablehlo.reduce_window": _reduce_window_padded,
+    "stablehlo.select_and_scatter": _select_and_scatter_tiles,
+}
+
+
+def _constant_bytes(op: ir.Operation) -> int:
+    if op.name != "stablehlo.constant":
+        return 0
+    value = op.attributes["value"]
+    if isinstance(value, ir.DenseElementsAttr) and value.is_splat:
+        return 0  # a fill, not stored data
+    return liveness.tensor_bytes(op.results[0].type, lambda t, i: 0)

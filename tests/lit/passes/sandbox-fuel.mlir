@@ -1,0 +1,111 @@
+// RUN: webtensor-opt %s -p webtensor-sandbox-fuel --split-input-file | filecheck %s
+
+// A loop: the function takes a budget and returns what is left. The loop
+// carries it, continues only while it is not negative, and spends one unit
+// per iteration.
+
+// CHECK-LABEL: func.func @loop
+// CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>) -> (tensor<4xf32>, tensor<i64>) attributes {webtensor.fuel}
+// CHECK:         %[[W:.*]]:2 = stablehlo.while(%[[V:.*]] = %[[X]], %[[F:.*]] = %[[FUEL]])
+// CHECK:         cond {
+// CHECK:           %[[C:.*]] = stablehlo.reshape
+// CHECK:           %[[ZERO:.*]] = stablehlo.constant dense<0> : tensor<i64>
+// CHECK:           %[[OK:.*]] = stablehlo.compare  GE, %[[F]], %[[ZERO]],  SIGNED
+// CHECK:           %[[AND:.*]] = stablehlo.and %[[C]], %[[OK]] : tensor<i1>
+// CHECK:           stablehlo.return %[[AND]]
+// CHECK:         } do {
+// CHECK:           %[[ONE:.*]] = stablehlo.constant dense<1> : tensor<i64>
+// CHECK:           %[[LEFT:.*]] = stablehlo.subtract %[[F]], %[[ONE]] : tensor<i64>
+// CHECK:           stablehlo.return %{{.*}}, %[[LEFT]] : tensor<4xf32>, tensor<i64>
+// CHECK:         return %[[W]]#0, %[[W]]#1 : tensor<4xf32>, tensor<i64>
+func.func @loop(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %limit = stablehlo.constant dense<1.0e6> : tensor<4xf32>
+  %r = stablehlo.while(%v = %x) : tensor<4xf32>
+    cond {
+      %c = stablehlo.compare LT, %v, %limit : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+      %all = stablehlo.slice %c [0:1] : (tensor<4xi1>) -> tensor<1xi1>
+      %s = stablehlo.reshape %all : (tensor<1xi1>) -> tensor<i1>
+      stablehlo.return %s : tensor<i1>
+    } do {
+      %d = stablehlo.add %v, %v : tensor<4xf32>
+      stablehlo.return %d : tensor<4xf32>
+    }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Nested loops spend from the same budget: the inner loop takes the outer
+// iteration's fuel and hands back what it left.
+
+// CHECK-LABEL: func.func @nested
+// CHECK:         stablehlo.while(%{{.*}} = %{{.*}}, %[[OUTER:.*]] = %arg1)
+// CHECK:         } do {
+// CHECK:           %[[INNER:.*]]:2 = stablehlo.while(%{{.*}} = %{{.*}}, %{{.*}} = %[[OUTER]])
+// CHECK:           stablehlo.subtract %[[INNER]]#1
+func.func @nested(%n: tensor<i32>) -> tensor<i32> {
+  %zero = stablehlo.constant dense<0> : tensor<i32>
+  %one = stablehlo.constant dense<1> : tensor<i32>
+  %r = stablehlo.while(%i = %zero) : tensor<i32>
+    cond {
+      %c = stablehlo.compare LT, %i, %n : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    } do {
+      %inner = stablehlo.while(%j = %zero) : tensor<i32>
+        cond {
+          %c = stablehlo.compare LT, %j, %i : (tensor<i32>, tensor<i32>) -> tensor<i1>
+          stablehlo.return %c : tensor<i1>
+        } do {
+          %j1 = stablehlo.add %j, %one : tensor<i32>
+          stablehlo.return %j1 : tensor<i32>
+        }
+      %i1 = stablehlo.add %i, %one : tensor<i32>
+      stablehlo.return %i1 : tensor<i32>
+    }
+  return %r : tensor<i32>
+}
+
+// -----
+
+// An if whose branch loops returns the fuel left by each branch.
+
+// CHECK-LABEL: func.func @branch
+// CHECK-SAME:    (%[[P:.*]]: tensor<i1>, %[[X:.*]]: tensor<f32>, %[[FUEL:.*]]: tensor<i64>)
+// CHECK:         %[[IF:.*]]:2 = "stablehlo.if"(%[[P]])
+// CHECK:           %[[W:.*]]:2 = stablehlo.while(%{{.*}} = %[[X]], %{{.*}} = %[[FUEL]])
+// CHECK:           stablehlo.return %[[W]]#0, %[[W]]#1
+// CHECK:         }, {
+// CHECK:           stablehlo.return %[[X]], %[[FUEL]]
+// CHECK:         return %[[IF]]#0, %[[IF]]#1
+func.func @branch(%p: tensor<i1>, %x: tensor<f32>) -> tensor<f32> {
+  %r = "stablehlo.if"(%p) ({
+    %w = stablehlo.while(%v = %x) : tensor<f32>
+      cond {
+        stablehlo.return %p : tensor<i1>
+      } do {
+        stablehlo.return %v : tensor<f32>
+      }
+    stablehlo.return %w : tensor<f32>
+  }, {
+    stablehlo.return %x : tensor<f32>
+  }) : (tensor<i1>) -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// Without loops nothing changes, branches included.
+
+// CHECK-LABEL: func.func @no_loop
+// CHECK-SAME:    (%{{.*}}: tensor<i1>, %{{.*}}: tensor<f32>) -> tensor<f32> {
+// CHECK:         "stablehlo.if"
+// CHECK:         }) : (tensor<i1>) -> tensor<f32>
+func.func @no_loop(%p: tensor<i1>, %x: tensor<f32>) -> tensor<f32> {
+  %r = "stablehlo.if"(%p) ({
+    stablehlo.return %x : tensor<f32>
+  }, {
+    %n = stablehlo.negate %x : tensor<f32>
+    stablehlo.return %n : tensor<f32>
+  }) : (tensor<i1>) -> tensor<f32>
+  return %r : tensor<f32>
+}

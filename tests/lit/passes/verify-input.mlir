@@ -1,0 +1,123 @@
+// RUN: webtensor-opt %s -p webtensor-verify-input --split-input-file --verify-diagnostics | filecheck %s
+
+// StableHLO, CHLO and func ops pass unchanged.
+
+// CHECK-LABEL: func.func @allowed
+// CHECK:         chlo.erf
+// CHECK:         call @helper
+func.func @allowed(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = chlo.erf %x : tensor<4xf32> -> tensor<4xf32>
+  %1 = func.call @helper(%0) : (tensor<4xf32>) -> tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
+func.func private @helper(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.tanh %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// A hand-written IREE executable carrying inline assembly: refused before IREE
+// sees it (plain IREE 3.13 ran a raw write syscall from such a module).
+
+// CHECK: verify-input.mlir:[[# @LINE + 1]]:1: error: 'hal.executable' is an IREE-internal op; a model may contain only StableHLO, CHLO and func ops
+hal.executable private @evil {
+  hal.executable.variant public @x86 target(#hal.executable.target<"llvm-cpu", "embedded-elf-x86_64">) {
+    hal.executable.export public @entry ordinal(0) layout(#hal.pipeline.layout<bindings = [#hal.pipeline.binding<storage_buffer>]>) count(%device: !hal.device) -> (index, index, index) {
+      %c1 = arith.constant 1 : index
+      hal.return %c1, %c1, %c1 : index, index, index
+    }
+    builtin.module {
+      llvm.func @entry() {
+        llvm.inline_asm has_side_effects "syscall", ""  : () -> ()
+        llvm.return
+      }
+    }
+  }
+}
+
+// -----
+
+// CHECK: verify-input.mlir:[[# @LINE + 3]]:3: error: 'flow.tensor.trace' is an IREE-internal op; a model may contain only StableHLO, CHLO and func ops
+// CHECK: verify-input.mlir:[[# @LINE + 3]]:8: error: 'util.optimization_barrier' is an IREE-internal op
+func.func @trace(%x: tensor<4xf32>) -> tensor<4xf32> {
+  flow.tensor.trace "leak" = [%x : tensor<4xf32>]
+  %0 = util.optimization_barrier %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK: verify-input.mlir:[[# @LINE + 1]]:1: error: 'util.global' is an IREE-internal op
+util.global private mutable @state : tensor<4xf32>
+func.func @uses_nothing(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// A declaration of a hal.* function is an external function: refused.
+
+// CHECK: verify-input.mlir:[[# @LINE + 1]]:1: error: function @hal.buffer_view.trace has no body: calls to external functions are not allowed
+func.func private @hal.buffer_view.trace(%key: tensor<4xf32>)
+func.func @calls_out(%x: tensor<4xf32>) -> tensor<4xf32> {
+  func.call @hal.buffer_view.trace(%x) : (tensor<4xf32>) -> ()
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// Other dialects are refused by name, and so are IREE-internal attributes.
+
+// CHECK: verify-input.mlir:[[# @LINE + 2]]:8: error: 'arith.addf' is not allowed; a model may contain only StableHLO, CHLO and func ops
+func.func @arith(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = arith.addf %x, %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK: verify-input.mlir:[[# @LINE + 1]]:1: error: attribute 'hal.device.targets' is IREE-internal and not allowed in a model
+module attributes {hal.device.targets = [#hal.device.target<"local", [#hal.executable.target<"llvm-cpu", "embedded-elf-x86_64">]> : !hal.device]} {
+  func.func @targets(%x: tensor<4xf32>) -> tensor<4xf32> {
+    return %x : tensor<4xf32>
+  }
+}
+
+// -----
+
+// CHECK: verify-input.mlir:[[# @LINE + 1]]:1: error: attribute 'abi' refers to the IREE-internal dialect 'hal'
+func.func @smuggled(%x: tensor<4xf32>) -> tensor<4xf32> attributes {abi = #hal.executable.target<"llvm-cpu", "embedded-elf-x86_64">} {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// Types: tokens, tuples and foreign element types are refused.
+
+// CHECK: verify-input.mlir:[[# @LINE + 1]]:1: error: type !stablehlo.token is not allowed; values must be ranked tensors
+func.func @token(%t: !stablehlo.token) -> !stablehlo.token {
+  return %t : !stablehlo.token
+}
+
+// -----
+
+// CHECK: verify-input.mlir:[[# @LINE + 1]]:1: error: element type f8E4M3FN is not in the profile
+func.func @f8(%x: tensor<4xf8E4M3FN>) -> tensor<4xf8E4M3FN> {
+  return %x : tensor<4xf8E4M3FN>
+}
+
+// -----
+
+// CHECK: verify-input.mlir:[[# @LINE + 1]]:1: error: type tensor<*xf32> is not allowed; values must be ranked tensors
+func.func @unranked(%x: tensor<*xf32>) -> tensor<*xf32> {
+  return %x : tensor<*xf32>
+}
+
+// -----
+
+// CHECK: verify-input.mlir:[[# @LINE + 2]]:3: error: nested modules are not allowed
+module {
+  module @inner {
+  }
+}

@@ -1,0 +1,172 @@
+// RUN: webtensor-opt %s -p webtensor-verify-profile --split-input-file --verify-diagnostics | filecheck %s
+// RUN: webtensor-opt %s -p "webtensor-verify-profile{max_rank=2 max_constant_bytes=64 max_live_bytes=4000 max_ops=12}" --split-input-file --verify-diagnostics | filecheck %s --check-prefix=LIMITS
+// RUN: webtensor-opt %s -p "webtensor-verify-profile{dynamic_dim_bound=16}" --split-input-file --verify-diagnostics | filecheck %s --check-prefix=BOUND
+
+// A module inside the profile passes unchanged.
+
+// CHECK-LABEL: func.func @allowed
+// CHECK:         stablehlo.while
+// CHECK:         stablehlo.dot_general
+func.func @allowed(%x: tensor<4x4xf32>, %n: tensor<i32>) -> tensor<4x4xf32> {
+  %zero = stablehlo.constant dense<0> : tensor<i32>
+  %one = stablehlo.constant dense<1> : tensor<i32>
+  %r:2 = stablehlo.while(%i = %zero, %acc = %x) : tensor<i32>, tensor<4x4xf32>
+    cond {
+      %c = stablehlo.compare LT, %i, %n : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    } do {
+      %next = stablehlo.add %i, %one : tensor<i32>
+      %d = stablehlo.dot_general %acc, %acc, contracting_dims = [1] x [0] : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+      stablehlo.return %next, %d : tensor<i32>, tensor<4x4xf32>
+    }
+  return %r#1 : tensor<4x4xf32>
+}
+
+// -----
+
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: 'stablehlo.custom_call' is not allowed: it hands control to the host or another device
+func.func @custom_call(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.custom_call @host_callback(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: 'stablehlo.all_reduce' is not allowed: collectives need other devices; WebTensor runs single-device models
+func.func @collective(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "stablehlo.all_reduce"(%x) ({
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+    %s = stablehlo.add %a, %b : tensor<f32>
+    stablehlo.return %s : tensor<f32>
+  }) {replica_groups = dense<[[0]]> : tensor<1x1xi64>} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK: verify-profile.mlir:[[# @LINE + 3]]:8: error: 'stablehlo.rng' is not allowed: its results are implementation-defined; use rng_bit_generator
+func.func @rng(%a: tensor<f32>, %b: tensor<f32>) -> tensor<4xf32> {
+  %shape = stablehlo.constant dense<[4]> : tensor<1xi64>
+  %0 = stablehlo.rng %a, %b, %shape, distribution = UNIFORM : (tensor<f32>, tensor<f32>, tensor<1xi64>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// Element types per op: StableHLO allows a complex cube root, IREE 3.13
+// cannot lower one.
+
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: 'stablehlo.cbrt' does not take complex<f32>; it takes f16, bf16, f32
+func.func @complex_cbrt(%x: tensor<4xcomplex<f32>>) -> tensor<4xcomplex<f32>> {
+  %0 = stablehlo.cbrt %x : tensor<4xcomplex<f32>>
+  return %0 : tensor<4xcomplex<f32>>
+}
+
+// -----
+
+// A tensor of 10^12 elements is refused.
+
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: tensor<1000000x1000000xf32> has 1000000000000 elements, above the limit of 2147483648
+func.func @huge(%x: tensor<f32>) -> tensor<1000000x1000000xf32> {
+  %0 = stablehlo.broadcast_in_dim %x, dims = [] : (tensor<f32>) -> tensor<1000000x1000000xf32>
+  return %0 : tensor<1000000x1000000xf32>
+}
+
+// -----
+
+// Shapes that only agree after 64-bit wrap-around: 2^63-1 + 2^63-1 + 6 = 2^64 + 4.
+
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: attribute 'edge_padding_high' holds 9223372036854775807, beyond any tensor size the profile allows
+func.func @pad_wraps(%x: tensor<6xf32>, %p: tensor<f32>) -> tensor<4xf32> {
+  %0 = stablehlo.pad %x, %p, low = [9223372036854775807], high = [9223372036854775807], interior = [0] : (tensor<6xf32>, tensor<f32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK: verify-profile.mlir:[[# @LINE + 3]]:8: error: tensor<9223372036854775807xf32> has 9223372036854775807 elements, above the limit of 2147483648
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: concatenate result dimension 0 is 4, but its operands add up to 18446744073709551620
+func.func @concatenate_wraps(%a: tensor<9223372036854775807xf32>, %b: tensor<9223372036854775807xf32>, %c: tensor<6xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.concatenate %a, %b, %c, dim = 0 : (tensor<9223372036854775807xf32>, tensor<9223372036854775807xf32>, tensor<6xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// A loop inside a reducer cannot be given an iteration budget.
+
+// CHECK: verify-profile.mlir:[[# @LINE + 6]]:12: error: 'stablehlo.while' inside 'stablehlo.reduce' is not allowed: control flow may appear only in functions and in other control flow, where the iteration budget reaches it
+func.func @loop_in_reducer(%x: tensor<4xf32>) -> tensor<f32> {
+  %init = stablehlo.constant dense<0.0> : tensor<f32>
+  %0 = stablehlo.reduce(%x init: %init) across dimensions = [0] : (tensor<4xf32>, tensor<f32>) -> tensor<f32>
+    reducer(%a: tensor<f32>, %b: tensor<f32>) {
+      %t = stablehlo.constant dense<true> : tensor<i1>
+      %w = stablehlo.while(%v = %a) : tensor<f32>
+        cond {
+          stablehlo.return %t : tensor<i1>
+        } do {
+          stablehlo.return %v : tensor<f32>
+        }
+      stablehlo.return %w : tensor<f32>
+    }
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Dynamic dimensions need a bound, declared or from the host.
+
+// CHECK: verify-profile.mlir:[[# @LINE + 3]]:8: error: dimension 0 of tensor<?xf32> is dynamic with no upper bound; declare one (#stablehlo.bounds) or have the host set dynamic_dim_bound
+// BOUND-LABEL: func.func @unbounded
+func.func @unbounded(%x: tensor<?xf32>) -> tensor<?xf32> {
+  %0 = stablehlo.add %x, %x : tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+// LIMITS: verify-profile.mlir:[[# @LINE + 2]]:8: error: rank 3 is above the limit of 2
+func.func @rank3(%x: tensor<2x2x2xf32>) -> tensor<2x2x2xf32> {
+  %0 = stablehlo.add %x, %x : tensor<2x2x2xf32>
+  return %0 : tensor<2x2x2xf32>
+}
+
+// -----
+
+// LIMITS: verify-profile.mlir:[[# @LINE + 1]]:1: error: constants take 80 bytes, above the limit of 64; pass large arrays (weights) as arguments instead
+func.func @constants(%x: tensor<10xf64>) -> tensor<10xf64> {
+  %c = stablehlo.constant dense<[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]> : tensor<10xf64>
+  %0 = stablehlo.add %x, %c : tensor<10xf64>
+  return %0 : tensor<10xf64>
+}
+
+// -----
+
+// Each 16x16xf32 tensor is 1 KiB; at most four are live at once.
+
+// LIMITS: verify-profile.mlir:[[# @LINE + 1]]:1: error: @live needs an estimated 4096 bytes of live tensors, above the limit of 4000
+func.func @live(%x: tensor<16x16xf32>) -> tensor<16x16xf32> {
+  %a = stablehlo.add %x, %x : tensor<16x16xf32>
+  %b = stablehlo.multiply %x, %x : tensor<16x16xf32>
+  %c = stablehlo.subtract %x, %x : tensor<16x16xf32>
+  %d = stablehlo.add %a, %b : tensor<16x16xf32>
+  %e = stablehlo.add %d, %c : tensor<16x16xf32>
+  return %e : tensor<16x16xf32>
+}
+
+// -----
+
+// LIMITS: verify-profile.mlir:[[# @LINE + 1]]:1: error: the module has 13 ops, above the limit of 12
+func.func @many_ops(%x: tensor<f32>) -> tensor<f32> {
+  %0 = stablehlo.add %x, %x : tensor<f32>
+  %1 = stablehlo.add %0, %x : tensor<f32>
+  %2 = stablehlo.add %1, %x : tensor<f32>
+  %3 = stablehlo.add %2, %x : tensor<f32>
+  %4 = stablehlo.add %3, %x : tensor<f32>
+  %5 = stablehlo.add %4, %x : tensor<f32>
+  %6 = stablehlo.add %5, %x : tensor<f32>
+  %7 = stablehlo.add %6, %x : tensor<f32>
+  %8 = stablehlo.add %7, %x : tensor<f32>
+  %9 = stablehlo.add %8, %x : tensor<f32>
+  return %9 : tensor<f32>
+}

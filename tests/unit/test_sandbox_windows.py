@@ -1,0 +1,389 @@
+"""pad, sort, reduce_window and select_and_scatter end to end: what the
+sandbox fixes (webtensor-sandbox-pad, -sort, -select-and-scatter) and what
+IREE 3.13 already gets right, against jax.jit or the spec.
+
+Cases that once crashed the compiler or exhausted memory run in a
+subprocess with a timeout.
+"""
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+import webtensor
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng()
+
+
+def run_isolated(code: str, timeout: int = 300) -> dict:
+    """Runs `code` in a fresh Python; it prints one JSON object."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr[-3000:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- pad --------------------------------------------------------------------------
+
+def random_pad_config(rng, n: int) -> tuple[int, int, int]:
+    """(low, high, interior) for a dimension of n, negative edges included,
+    with a result of at least 0 elements."""
+    interior = int(rng.integers(0, 3))
+    full = n + max(n - 1, 0) * interior
+    while True:
+        low, high = (int(v) for v in rng.integers(-full - 2, 4, 2))
+        if low + high + full >= 0:
+            return low, high, interior
+
+
+def pad_module(shape, configs) -> str:
+    x_type = f"tensor<{'x'.join(map(str, shape))}xf32>"
+    results, body = [], []
+    for i, config in enumerate(configs):
+        sizes = [lo + hi + n + max(n - 1, 0) * it for n, (lo, hi, it) in zip(shape, config)]
+        t = f"tensor<{'x'.join(map(str, sizes))}xf32>"
+        low, high, interior = ([c[k] for c in config] for k in range(3))
+        body.append(f"  %r{i} = stablehlo.pad %x, %v, low = {low}, high = {high}, interior = {interior} : ({x_type}, tensor<f32>) -> {t}")
+        results.append(t)
+    names = ", ".join(f"%r{i}" for i in range(len(configs)))
+    return (
+        f"func.func @main(%x: {x_type}, %v: tensor<f32>) -> ({', '.join(results)}) {{\n"
+        + "\n".join(body)
+        + f"\n  return {names} : {', '.join(results)}\n}}\n"
+    )
+
+
+def test_pad_matches_jax(rng):
+    shape = (5, 4)
+    configs = [[random_pad_config(rng, n) for n in shape] for _ in range(12)]
+    configs.append([(-3, -2, 1), (-9, 7, 0)])  # one dimension shows nothing
+    x = rng.standard_normal(shape).astype(np.float32)
+    value = np.float32(rng.standard_normal())
+    results = webtensor.compile(pad_module(shape, configs))(x, value)
+    for config, got in zip(configs, results):
+        want = jax.jit(lambda a, v, c=config: lax.pad(a, v, c))(x, value)
+        np.testing.assert_array_equal(got, want, err_msg=str(config))
+
+
+def test_the_sandboxed_pad_never_pads_negatively():
+    text = pad_module((5, 4), [[(-3, -2, 1), (2, -3, 0)], [(0, -1, 0), (0, 0, 2)]])
+    ir = webtensor.compile_ir(text, phase="sandboxed")
+    edges = re.findall(r"(?:low|high) = \[([^\]]*)\]", ir)
+    assert len(edges) == 4 and "-" not in "".join(edges)
+    assert "low = [1, 2], high = [0, 0], interior = [1, 0]" in ir
+
+
+def test_huge_negative_padding_allocates_nothing_beyond_the_result():
+    """IREE alone allocates |low| + |high| elements per dimension: 16 GiB for
+    this 1-D case, far more in 2-D. Sandboxed, it is a broadcast."""
+    out = run_isolated(
+        """
+        import json, resource, numpy as np, webtensor
+        big = 2**31 - 8
+        text = f'''func.func @main(%x: tensor<3x3xf32>, %v: tensor<f32>) -> tensor<3x5xf32> {{
+          %0 = stablehlo.pad %x, %v, low = [{big}, -{big}], high = [-{big}, {big + 2}], interior = [0, 0]
+            : (tensor<3x3xf32>, tensor<f32>) -> tensor<3x5xf32>
+          return %0 : tensor<3x5xf32>
+        }}'''
+        y = webtensor.compile(text)(np.ones((3, 3), np.float32), np.float32(-7))
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(json.dumps({"y": y.tolist(), "rss_mb": rss}))
+        """
+    )
+    assert out["y"] == [[-7.0] * 5] * 3
+    assert out["rss_mb"] < 2048
+
+
+# --- sort ---------------------------------------------------------------------
+
+def test_stable_sorts_match_jax(rng):
+    """IREE 3.13 ignores is_stable; ties must keep their input order."""
+
+    def f(keys, payload, x):
+        by_key = lax.sort((keys, payload), num_keys=1, is_stable=True)
+        return by_key[0], by_key[1], jnp.argsort(keys), jnp.sort(x), jnp.argsort(x)
+
+    def draw():
+        keys = rng.integers(0, 4, (3, 50)).astype(np.int32)  # many ties
+        payload = rng.standard_normal((3, 50)).astype(np.float32)
+        x = rng.choice(np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -2.5], np.float32), (3, 50))
+        return keys, payload, x
+
+    model = webtensor.compile(f, *draw())
+    for _ in range(2):
+        args = draw()
+        for got, want in zip(model(*args), jax.jit(f)(*args)):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_argsort_of_more_than_8192_elements_compiles(rng):
+    """Plain IREE 3.13 cannot compile it: it keeps the unused keys result
+    (over 32 KiB) on the stack. The sandbox's barrier keeps it in memory."""
+    x = rng.integers(0, 100, 10000).astype(np.float32)
+    model = webtensor.compile(jnp.argsort, x)
+    np.testing.assert_array_equal(model(x), jax.jit(jnp.argsort)(x))
+
+
+UNSTABLE_SORT = """
+func.func @main(%k: tensor<64xi32>, %v: tensor<64xi32>) -> tensor<64xi32> {
+  %0:2 = "stablehlo.sort"(%k, %v) ({
+  ^bb0(%a: tensor<i32>, %b: tensor<i32>, %c: tensor<i32>, %d: tensor<i32>):
+    %p = stablehlo.compare LT, %a, %b, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+    stablehlo.return %p : tensor<i1>
+  }) {dimension = 0 : i64, is_stable = false} : (tensor<64xi32>, tensor<64xi32>) -> (tensor<64xi32>, tensor<64xi32>)
+  return %0#1 : tensor<64xi32>
+}
+"""
+
+
+def test_unstable_sorts_get_the_stable_order(rng):
+    keys = rng.integers(0, 3, 64).astype(np.int32)
+    got = webtensor.compile(UNSTABLE_SORT)(keys, np.arange(64, dtype=np.int32))
+    assert got.tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+def test_a_comparator_that_ignores_its_arguments_returns_the_inputs():
+    """Such a sort crashed IREE 3.13's compiler; now it is the identity."""
+    out = run_isolated(
+        """
+        import json, numpy as np, webtensor
+        results = {}
+        for name, body in {
+            "true": "%p = stablehlo.constant dense<true> : tensor<i1>",
+            "false": "%p = stablehlo.constant dense<false> : tensor<i1>",
+            "sine": "%k = stablehlo.constant dense<0.5> : tensor<f32>\\n %s = stablehlo.sine %k : tensor<f32>\\n"
+                    " %p = stablehlo.compare GT, %s, %k, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>",
+        }.items():
+            text = f'''func.func @main(%x: tensor<6xf32>) -> tensor<6xf32> {{
+              %0 = "stablehlo.sort"(%x) ({{
+              ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+                {body}
+                stablehlo.return %p : tensor<i1>
+              }}) {{dimension = 0 : i64, is_stable = true}} : (tensor<6xf32>) -> tensor<6xf32>
+              return %0 : tensor<6xf32>
+            }}'''
+            results[name] = webtensor.compile(text)(np.array([3, 1, 2, 0, 5, 4], np.float32)).tolist()
+        print(json.dumps(results))
+        """
+    )
+    assert out == {name: [3, 1, 2, 0, 5, 4] for name in ("true", "false", "sine")}
+
+
+LE_SORT = """
+func.func @main(%x: tensor<64xf32>, %v: tensor<64xi32>) -> tensor<64xi32> {
+  %0:2 = "stablehlo.sort"(%x, %v) ({
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>, %c: tensor<i32>, %d: tensor<i32>):
+    %p = stablehlo.compare LE, %a, %b, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>
+    stablehlo.return %p : tensor<i1>
+  }) {dimension = 0 : i64, is_stable = true} : (tensor<64xf32>, tensor<64xi32>) -> (tensor<64xf32>, tensor<64xi32>)
+  return %0#1 : tensor<64xi32>
+}
+"""
+
+
+def test_a_comparator_that_is_no_strict_weak_order_still_permutes(rng):
+    """LE, with NaNs in the data, has no sorted order to agree on; IREE's CPU
+    sort returns a permutation of its inputs, the same one every call (other
+    targets may return another)."""
+    model = webtensor.compile(LE_SORT)
+    x = rng.integers(0, 5, 64).astype(np.float32)
+    x[rng.integers(0, 64, 10)] = np.nan
+    positions = np.arange(64, dtype=np.int32)
+    first = model(x, positions)
+    assert sorted(first.tolist()) == list(range(64))
+    np.testing.assert_array_equal(model(x, positions), first)
+
+
+# --- reduce_window -----------------------------------------------------------
+
+REDUCE_WINDOW_CASES = [
+    # n, window, stride, (low, high), base dilation, window dilation, reducer
+    (6, 3, 2, (1, 2), 1, 1, "add"),
+    (6, 2, 1, (0, 0), 2, 1, "add"),
+    (6, 2, 1, (0, 0), 1, 2, "maximum"),
+    (5, 3, 2, (2, 1), 2, 2, "maximum"),
+    (5, 3, 1, (-2, 3), 2, 1, "minimum"),
+    (4, 6, 1, (5, 5), 1, 1, "maximum"),
+    (4, 2, 1, (3, 3), 3, 3, "add"),
+]
+IDENTITY = {"add": 0.0, "maximum": -np.inf, "minimum": np.inf}
+JAX_REDUCER = {"add": lax.add, "maximum": lax.max, "minimum": lax.min}
+
+
+def reduce_window_size(n, window, stride, padding, base, dilation) -> int:
+    padded = (n - 1) * base + 1 + sum(padding)
+    span = (window - 1) * dilation + 1
+    return 0 if padded < span else (padded - span) // stride + 1
+
+
+def reduce_window_module(cases) -> str:
+    results, body = [], []
+    for i, (n, window, stride, padding, base, dilation, reducer) in enumerate(cases):
+        m = reduce_window_size(n, window, stride, padding, base, dilation)
+        results.append(f"tensor<{m}xf32>")
+        body.append(textwrap.dedent(f"""\
+            %r{i} = "stablehlo.reduce_window"(%x{n}, %init{i}) ({{
+            ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+              %c = stablehlo.{reducer} %a, %b : tensor<f32>
+              stablehlo.return %c : tensor<f32>
+            }}) {{window_dimensions = array<i64: {window}>, window_strides = array<i64: {stride}>,
+                base_dilations = array<i64: {base}>, window_dilations = array<i64: {dilation}>,
+                padding = dense<[[{padding[0]}, {padding[1]}]]> : tensor<1x2xi64>}}
+              : (tensor<{n}xf32>, tensor<f32>) -> tensor<{m}xf32>"""))
+    sizes = sorted({case[0] for case in cases})
+    params = [f"%x{n}: tensor<{n}xf32>" for n in sizes] + [f"%init{i}: tensor<f32>" for i in range(len(cases))]
+    names = ", ".join(f"%r{i}" for i in range(len(cases)))
+    return (
+        f"func.func @main({', '.join(params)}) -> ({', '.join(results)}) {{\n"
+        + textwrap.indent("\n".join(body), "  ")
+        + f"\n  return {names} : {', '.join(results)}\n}}\n"
+    )
+
+
+def reduce_window_spec(x, init, window, stride, padding, base, dilation, reducer):
+    """The spec's formula: pad with init (holes of the base dilation too),
+    then fold each window, starting from init."""
+    dilated = [init] * ((len(x) - 1) * base + 1)
+    dilated[::base] = list(x)
+    low, high = padding
+    padded = [init] * max(low, 0) + dilated[max(-low, 0) : len(dilated) - max(-high, 0)] + [init] * max(high, 0)
+    m = reduce_window_size(len(x), window, stride, padding, base, dilation)
+    combine = {"add": lambda a, b: a + b, "maximum": max, "minimum": min}[reducer]
+    out = []
+    for k in range(m):
+        value = init
+        for j in range(window):
+            value = combine(value, padded[k * stride + j * dilation])
+        out.append(value)
+    return out
+
+
+def reduce_window_inputs(rng, cases, inits):
+    sizes = sorted({case[0] for case in cases})
+    xs = {n: rng.integers(-9, 10, n).astype(np.float32) for n in sizes}
+    return xs, [xs[n] for n in sizes] + [np.float32(v) for v in inits]
+
+
+def test_reduce_window_padding_and_dilations_match_jax(rng):
+    inits = [IDENTITY[case[-1]] for case in REDUCE_WINDOW_CASES]
+    xs, args = reduce_window_inputs(rng, REDUCE_WINDOW_CASES, inits)
+    results = webtensor.compile(reduce_window_module(REDUCE_WINDOW_CASES))(*args)
+    for case, init, got in zip(REDUCE_WINDOW_CASES, inits, results):
+        n, window, stride, padding, base, dilation, reducer = case
+        want = jax.jit(
+            lambda a: lax.reduce_window(a, np.float32(init), JAX_REDUCER[reducer], (window,), (stride,), [padding], (base,), (dilation,))
+        )(xs[n])
+        np.testing.assert_array_equal(got, want, err_msg=str(case))
+
+
+def test_reduce_window_with_an_init_that_is_no_identity_follows_the_spec(rng):
+    """Padding and dilation holes hold the init value and count, as the spec
+    says; XLA on the CPU skips them instead, so the two differ here."""
+    inits = [1.25, 1.25, 2.0, 2.0, 3.0, 2.0, 1.25]
+    xs, args = reduce_window_inputs(rng, REDUCE_WINDOW_CASES, inits)
+    results = webtensor.compile(reduce_window_module(REDUCE_WINDOW_CASES))(*args)
+    for case, init, got in zip(REDUCE_WINDOW_CASES, inits, results):
+        n, *attributes = case
+        assert got.tolist() == reduce_window_spec(xs[n].tolist(), init, *attributes), case
+
+
+# --- select_and_scatter --------------------------------------------------------
+
+def max_pool_gradient(window, stride, padding):
+    def pool(x):
+        return lax.reduce_window(x, -jnp.inf, lax.max, window, stride, padding)
+
+    def gradient(x, weights):
+        return jax.grad(lambda x: (pool(x) * weights).sum())(x)
+
+    return pool, gradient
+
+
+@pytest.mark.parametrize("window, stride, padding", [((2, 2), (2, 2), "VALID"), ((3, 3), (3, 3), "SAME")])
+def test_max_pool_gradient_matches_jax(window, stride, padding, rng):
+    """Ties (ReLU zeros, small integers) and NaNs pick the element XLA picks.
+    Between calls, another model fills freed memory with a sentinel: an
+    uninitialized read would show it."""
+    pool, gradient = max_pool_gradient(window, stride, padding)
+    x = np.zeros((7, 9), np.float32)
+    weights = np.ones(np.asarray(jax.eval_shape(pool, x).shape), np.float32)
+    model = webtensor.compile(gradient, x, weights)
+    sentinel = webtensor.compile(lambda s: jnp.full((4096,), 1.0, jnp.float32) * s, np.float32(0))
+    for _ in range(3):
+        x = np.maximum(rng.integers(-2, 3, (7, 9)), 0).astype(np.float32)
+        x[rng.integers(0, 7, 3), rng.integers(0, 9, 3)] = np.nan
+        weights = rng.integers(1, 5, weights.shape).astype(np.float32)
+        sentinel(np.float32(12345.0))
+        np.testing.assert_array_equal(model(x, weights), jax.jit(gradient)(x, weights))
+
+
+def select_and_scatter_module(select_body: str, n: int, window: int, stride: int) -> str:
+    m = (n - window) // stride + 1
+    return f"""func.func @main(%x: tensor<{n}xf32>, %s: tensor<{m}xf32>, %i: tensor<f32>) -> tensor<{n}xf32> {{
+  %0 = "stablehlo.select_and_scatter"(%x, %s, %i) ({{
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+    {select_body}
+    stablehlo.return %p : tensor<i1>
+  }}, {{
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+    %r = stablehlo.add %a, %b : tensor<f32>
+    stablehlo.return %r : tensor<f32>
+  }}) {{window_dimensions = array<i64: {window}>, window_strides = array<i64: {stride}>}} : (tensor<{n}xf32>, tensor<{m}xf32>, tensor<f32>) -> tensor<{n}xf32>
+  return %0 : tensor<{n}xf32>
+}}"""
+
+
+def select_and_scatter_xla(x, source, init, select, window, stride):
+    """XLA's order: the current element c stays over a candidate e when select(c, e)."""
+    result = [init] * len(x)
+    for k, s in enumerate(source):
+        chosen = k * stride
+        for e in range(k * stride + 1, k * stride + window):
+            if not select(x[chosen], x[e]):
+                chosen = e
+        result[chosen] += s
+    return result
+
+
+SELECTS = {
+    "lt": ("%p = stablehlo.compare LT, %a, %b, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>", lambda c, e: c < e),
+    "ge": ("%p = stablehlo.compare GE, %a, %b, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>", lambda c, e: c >= e),
+    "never": ("%p = stablehlo.constant dense<false> : tensor<i1>", lambda c, e: False),
+    "always": ("%p = stablehlo.constant dense<true> : tensor<i1>", lambda c, e: True),
+}
+
+
+@pytest.mark.parametrize("select", sorted(SELECTS))
+def test_select_regions_follow_xla(select, rng):
+    body, reference = SELECTS[select]
+    n, window, stride = 11, 3, 3
+    model = webtensor.compile(select_and_scatter_module(body, n, window, stride))
+    x = rng.integers(0, 3, n).astype(np.float32)
+    x[rng.integers(0, n, 2)] = np.nan
+    source = rng.integers(1, 9, (n - window) // stride + 1).astype(np.float32)
+    got = model(x, source, np.float32(0))
+    assert got.tolist() == select_and_scatter_xla(x.tolist(), source.tolist(), 0.0, reference, window, stride)
+
+
+@pytest.mark.parametrize("window, stride, padding", [(3, 2, "VALID"), (2, 1, "VALID"), (3, 1, "SAME")])
+def test_select_and_scatter_that_iree_cannot_lower_is_a_clean_compile_error(window, stride, padding):
+    """IREE 3.13 lowers select_and_scatter only when the windows tile the
+    operand (window == stride, and no padding attribute; JAX pads
+    explicitly, so SAME pooling with tiling windows works): jax.grad of
+    overlapping max pooling is a CompileError, not a crash. If these start
+    to compile, recheck webtensor-sandbox-select-and-scatter."""
+    pool = lambda x: lax.reduce_window(x, -jnp.inf, lax.max, (window,), (stride,), padding)  # noqa: E731
+    with pytest.raises(webtensor.CompileError, match="select_and_scatter"):
+        webtensor.compile(jax.grad(lambda x: pool(x).sum()), np.zeros(10, np.float32))
