@@ -13,6 +13,24 @@ check, so the call ends promptly. A negative budget after the call means it
 ran out: the runtime raises `BudgetExceeded` and returns no outputs. A loop
 that finishes naturally after exactly B iterations leaves 0 and is fine.
 
+A counted loop, the form JAX emits for `scan` and for `fori_loop` with
+constant bounds (a counter that starts at a constant, steps by one and is
+compared with a constant), has a trip count known at compile time, and its
+condition stays as it was. That matters for speed: IREE turns such a loop
+into a counted `for` and runs it without asking the host after every
+iteration, which a budget check in the condition prevents (a 50-step scan
+ran 4 to 6 times slower with one). A counted loop is charged up front:
+
+- A counted loop with no loop inside, while the function's counted loops
+  together stay within UNGUARDED_ITERATIONS, just runs and is charged its
+  trip count. Once the budget is gone, these loops can still run their
+  iterations, but all of them together at most UNGUARDED_ITERATIONS times,
+  with bodies that hold no loops: a bounded amount of work. (Wrapping them
+  in a check, too, cost a 50-step scan a third of its speed.)
+- Any other counted loop runs only if the budget covers all its
+  iterations (`if (fuel >= count)`); loops nested in it check the budget
+  themselves.
+
 The function gets the unit attribute `webtensor.fuel`, which tells the
 signature writer to describe the extra argument and result to the runtime.
 """
@@ -23,11 +41,13 @@ import dataclasses
 
 from iree.compiler import ir
 
+from ..dialects import loops
 from ..dialects import stablehlo as shlo
 from .base import ModulePass, Report
 
 FUEL_ATTR = "webtensor.fuel"
 WHILE = "stablehlo.while"
+UNGUARDED_ITERATIONS = 100_000
 BRANCHES = ("stablehlo.if", "stablehlo.case")
 
 
@@ -55,9 +75,8 @@ def _add_fuel(func: ir.Operation) -> None:
     context = func.context
     block = func.regions[0].blocks[0]
     fuel = block.add_argument(fuel_type(context), func.location)
-    remaining = _thread_block(block, fuel)
-    terminator = list(block.operations)[-1]
-    _append_operand(terminator, remaining)
+    remaining = _Threader().block(block, fuel)
+    _append_operand(list(block.operations)[-1], remaining)
     ftype = shlo.function_type(func)
     new_type = ir.FunctionType.get(
         list(ftype.inputs) + [fuel_type(context)], list(ftype.results) + [fuel_type(context)], context=context
@@ -66,18 +85,106 @@ def _add_fuel(func: ir.Operation) -> None:
     func.attributes[FUEL_ATTR] = ir.UnitAttr.get(context)
 
 
-def _thread_block(block: ir.Block, fuel: ir.Value) -> ir.Value:
-    """Threads `fuel` through the loops and branches of `block`; returns what is left."""
-    for op in list(block.operations):
-        op = op.operation
-        if op.name == WHILE:
-            fuel = _rewrite_while(op, fuel)
-        elif op.name in BRANCHES and _contains_loop(op):
-            fuel = _rewrite_branches(op, fuel)
-    return fuel
+class _Threader:
+    """Threads the budget through one function, remembering how many
+    iterations of unguarded counted loops it has allowed."""
+
+    def __init__(self):
+        self.unguarded = 0
+
+    def block(self, block: ir.Block, fuel: ir.Value, in_counted: bool = False) -> ir.Value:
+        """Threads `fuel` through the loops and branches of `block`; returns
+        what is left. `in_counted`: the block runs inside a counted loop,
+        which does not check the budget, so nothing in it may run unguarded."""
+        for op in list(block.operations):
+            op = op.operation
+            if op.name == WHILE:
+                fuel = self.loop(op, fuel, in_counted)
+            elif op.name in BRANCHES and _contains_loop(op):
+                fuel = self.branches(op, fuel, in_counted)
+        return fuel
+
+    def loop(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> ir.Value:
+        counted = loops.counted_loop(op)
+        if counted is None:
+            return self.checked_loop(op, fuel, in_counted)
+        count = counted.trip_count
+        leaf = not _contains_loop_inside(op)
+        if leaf and not in_counted and self.unguarded + count <= UNGUARDED_ITERATIONS:
+            self.unguarded += count
+            with ir.InsertionPoint(op):
+                return shlo.binary("subtract", fuel, shlo.splat(count, fuel.type, loc=op.location), loc=op.location)
+        return self.guarded_loop(op, fuel, count)
+
+    def checked_loop(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> ir.Value:
+        """A loop that checks and spends the budget on every iteration."""
+        loc = op.location
+        new, cond_fuel, body_fuel = _carrying_fuel(op, fuel)
+        _guard_condition(new.regions[0].blocks[0], cond_fuel, loc)
+        body = new.regions[1].blocks[0]
+        left = self.block(body, body_fuel, in_counted)
+        terminator = list(body.operations)[-1]
+        with ir.InsertionPoint(terminator):
+            spent = shlo.binary("subtract", left, shlo.splat(1, fuel.type, loc=loc), loc=loc)
+        _append_operand(terminator, spent)
+        return new.results[-1]
+
+    def guarded_loop(self, op: ir.Operation, fuel: ir.Value, count: int) -> ir.Value:
+        """`if (fuel >= count) {loop} else {skip}`, with `fuel - count` left.
+
+        The loop's own condition is untouched. If its body holds loops, the
+        budget is carried through the body for them."""
+        loc = op.location
+        with ir.InsertionPoint(op):
+            needed = shlo.splat(count, fuel.type, loc=loc)
+            covered = shlo.compare("GE", fuel, needed, loc=loc)
+            charged = shlo.binary("subtract", fuel, needed, loc=loc)
+        carries = _contains_loop_inside(op)
+        if carries:
+            loop, _, body_fuel = _carrying_fuel(op, charged)
+            body = loop.regions[1].blocks[0]
+            _append_operand(list(body.operations)[-1], self.block(body, body_fuel, in_counted=True))
+            skipped = list(loop.operands)  # the initial values, fuel included
+        else:
+            loop, skipped = op, list(op.operands) + [charged]
+        results = list(loop.results) if carries else list(loop.results) + [charged]
+        with ir.InsertionPoint(loop):
+            guard = shlo.create("stablehlo.if", [r.type for r in results], [covered], loc=loc, regions=2)
+        for old, new in zip(loop.results, guard.results):
+            old.replace_all_uses_with(new)
+        run = guard.regions[0].blocks.append()
+        with ir.InsertionPoint(run):
+            returned = shlo.create("stablehlo.return", [], results, loc=loc)
+        loop.move_before(returned)
+        with ir.InsertionPoint(guard.regions[1].blocks.append()):
+            # Not enough fuel: the call fails, so the skipped results do not matter.
+            shlo.create("stablehlo.return", [], skipped, loc=loc)
+        return guard.results[-1]
+
+    def branches(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> ir.Value:
+        """An if or case whose branches contain loops returns what they leave."""
+        loc = op.location
+        with ir.InsertionPoint(op):
+            new = shlo.create(
+                op.name,
+                [r.type for r in op.results] + [fuel.type],
+                list(op.operands),
+                loc=loc,
+                regions=len(op.regions),
+            )
+        for old_region, new_region in zip(op.regions, new.regions):
+            block = old_region.blocks[0]
+            block.append_to(new_region)
+            left = self.block(block, fuel, in_counted)  # branches read the fuel from above
+            _append_operand(list(block.operations)[-1], left)
+        shlo.replace_op(op, list(new.results)[:-1])
+        return new.results[-1]
 
 
-def _rewrite_while(op: ir.Operation, fuel: ir.Value) -> ir.Value:
+def _carrying_fuel(op: ir.Operation, fuel: ir.Value):
+    """Replaces the while `op` by one that carries `fuel` as its last value.
+
+    Returns the new loop and the fuel argument of its condition and body."""
     loc = op.location
     with ir.InsertionPoint(op):
         new = shlo.create(
@@ -90,15 +197,15 @@ def _rewrite_while(op: ir.Operation, fuel: ir.Value) -> ir.Value:
     cond_block, body_block = op.regions[0].blocks[0], op.regions[1].blocks[0]
     cond_block.append_to(new.regions[0])
     body_block.append_to(new.regions[1])
-    _guard_condition(cond_block, cond_block.add_argument(fuel.type, loc), loc)
+    cond_fuel = cond_block.add_argument(fuel.type, loc)
     body_fuel = body_block.add_argument(fuel.type, loc)
-    left = _thread_block(body_block, body_fuel)
-    terminator = list(body_block.operations)[-1]
-    with ir.InsertionPoint(terminator):
-        spent = shlo.binary("subtract", left, shlo.splat(1, fuel.type, loc=loc), loc=loc)
-    _append_operand(terminator, spent)
     shlo.replace_op(op, list(new.results)[:-1])
-    return new.results[-1]
+    # A body that does not touch the budget hands it back unchanged.
+    return new, cond_fuel, body_fuel
+
+
+def _contains_loop_inside(op: ir.Operation) -> bool:
+    return len(shlo.walk(op, WHILE)) > 1
 
 
 def _guard_condition(cond_block: ir.Block, fuel: ir.Value, loc: ir.Location) -> None:
@@ -109,26 +216,6 @@ def _guard_condition(cond_block: ir.Block, fuel: ir.Value, loc: ir.Location) -> 
         has_fuel = shlo.compare("GE", fuel, shlo.splat(0, fuel.type, loc=loc), loc=loc)
         guarded = shlo.binary("and", condition, has_fuel, loc=loc)
     terminator.operands[0] = guarded
-
-
-def _rewrite_branches(op: ir.Operation, fuel: ir.Value) -> ir.Value:
-    """An if or case whose branches contain loops returns what they leave."""
-    loc = op.location
-    with ir.InsertionPoint(op):
-        new = shlo.create(
-            op.name,
-            [r.type for r in op.results] + [fuel.type],
-            list(op.operands),
-            loc=loc,
-            regions=len(op.regions),
-        )
-    for old_region, new_region in zip(op.regions, new.regions):
-        block = old_region.blocks[0]
-        block.append_to(new_region)
-        left = _thread_block(block, fuel)  # branches read the fuel from above
-        _append_operand(list(block.operations)[-1], left)
-    shlo.replace_op(op, list(new.results)[:-1])
-    return new.results[-1]
 
 
 def _append_operand(terminator: ir.Operation, value: ir.Value) -> None:

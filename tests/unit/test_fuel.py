@@ -97,3 +97,32 @@ def test_functions_without_loops_take_no_fuel():
     model = webtensor.compile(lambda x: x + 1, np.int32(0))
     assert not model.signature.fuel
     assert model(np.int32(1), fuel=0) == 2
+
+
+def test_a_scan_is_charged_its_length():
+    def cumulative(x):
+        return jax.lax.scan(lambda c, v: (c + v, c + v), jnp.float32(0), x)[1]
+
+    x = np.random.default_rng(0).standard_normal(50).astype(np.float32)
+    model = webtensor.compile(cumulative, x)
+    np.testing.assert_allclose(model(x, fuel=50), np.cumsum(x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(webtensor.BudgetExceeded):
+        model(x, fuel=49)
+
+
+def test_counted_loops_past_the_allowance_are_guarded():
+    # Twenty scans of 20,000 steps: the first five (100,000 iterations) run
+    # unguarded; every later one runs only if the budget covers it, so a call
+    # with a small budget stops after at most 100,000 iterations.
+    def many_scans(x):
+        for _ in range(20):
+            x = jax.lax.scan(lambda c, _: (c * 1.0000001, None), x, None, length=20_000)[0]
+        return x
+
+    sandboxed = webtensor.compile_ir(many_scans, np.float32(1), phase="sandboxed")
+    assert sandboxed.count("stablehlo.while") == 20
+    assert sandboxed.count('"stablehlo.if"') == 15
+    model = webtensor.compile(many_scans, np.float32(1))
+    with pytest.raises(webtensor.BudgetExceeded):
+        model(np.float32(1), fuel=10)
+    assert model(np.float32(1), fuel=400_000) > 1

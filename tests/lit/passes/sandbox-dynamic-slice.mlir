@@ -63,6 +63,64 @@ func.func @saturated(%x: tensor<1000x300xf32>, %i: tensor<i8>, %j: tensor<i8>, %
 
 // -----
 
+// Indices known to be in bounds need no clamp: a constant, and the counter
+// of a counted loop whose range fits. A constant out of bounds is replaced
+// by its clamped value.
+
+// CHECK-LABEL: func.func @known
+// CHECK-DAG:     %[[ZERO:.*]] = stablehlo.constant dense<0> : tensor<i32>
+// CHECK-DAG:     %[[EIGHT:.*]] = stablehlo.constant dense<8> : tensor<i32>
+// CHECK:         stablehlo.dynamic_slice %{{.*}}, %[[EIGHT]], %[[ZERO]], sizes = [2, 6]
+// CHECK:         stablehlo.while(%[[I:[a-zA-Z_0-9]+]] = %[[ZERO]],
+// CHECK:         } do {
+// CHECK-NOT:       stablehlo.clamp
+// CHECK:           stablehlo.dynamic_slice %{{.*}}, %[[I]], %[[ZERO]], sizes = [1, 6]
+func.func @known(%x: tensor<10x6xf32>) -> (tensor<2x6xf32>, tensor<1x6xf32>) {
+  %zero = stablehlo.constant dense<0> : tensor<i32>
+  %one = stablehlo.constant dense<1> : tensor<i32>
+  %ten = stablehlo.constant dense<10> : tensor<i32>
+  %far = stablehlo.constant dense<99> : tensor<i32>
+  %0 = stablehlo.dynamic_slice %x, %far, %zero, sizes = [2, 6] : (tensor<10x6xf32>, tensor<i32>, tensor<i32>) -> tensor<2x6xf32>
+  %init = stablehlo.constant dense<0.0> : tensor<1x6xf32>
+  %r:2 = stablehlo.while(%i = %zero, %acc = %init) : tensor<i32>, tensor<1x6xf32>
+    cond {
+      %c = stablehlo.compare LT, %i, %ten : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    } do {
+      %row = stablehlo.dynamic_slice %x, %i, %zero, sizes = [1, 6] : (tensor<10x6xf32>, tensor<i32>, tensor<i32>) -> tensor<1x6xf32>
+      %i1 = stablehlo.add %i, %one : tensor<i32>
+      stablehlo.return %i1, %row : tensor<i32>, tensor<1x6xf32>
+    }
+  return %0, %r#1 : tensor<2x6xf32>, tensor<1x6xf32>
+}
+
+// -----
+
+// A counted loop whose counter goes past the bound still gets the clamp.
+
+// CHECK-LABEL: func.func @counter_too_far
+// CHECK:         } do {
+// CHECK:           stablehlo.clamp
+// CHECK:           stablehlo.dynamic_slice
+func.func @counter_too_far(%x: tensor<10x6xf32>) -> tensor<2x6xf32> {
+  %zero = stablehlo.constant dense<0> : tensor<i32>
+  %one = stablehlo.constant dense<1> : tensor<i32>
+  %ten = stablehlo.constant dense<10> : tensor<i32>
+  %init = stablehlo.constant dense<0.0> : tensor<2x6xf32>
+  %r:2 = stablehlo.while(%i = %zero, %acc = %init) : tensor<i32>, tensor<2x6xf32>
+    cond {
+      %c = stablehlo.compare LT, %i, %ten : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    } do {
+      %rows = stablehlo.dynamic_slice %x, %i, %zero, sizes = [2, 6] : (tensor<10x6xf32>, tensor<i32>, tensor<i32>) -> tensor<2x6xf32>
+      %i1 = stablehlo.add %i, %one : tensor<i32>
+      stablehlo.return %i1, %rows : tensor<i32>, tensor<2x6xf32>
+    }
+  return %r#1 : tensor<2x6xf32>
+}
+
+// -----
+
 // A module without dynamic slices is unchanged.
 
 // CHECK-LABEL: func.func @no_dynamic_slice

@@ -109,3 +109,78 @@ func.func @no_loop(%p: tensor<i1>, %x: tensor<f32>) -> tensor<f32> {
   }) : (tensor<i1>) -> tensor<f32>
   return %r : tensor<f32>
 }
+
+// -----
+
+// A counted loop (JAX's scan: counter from a constant, `< N`, step one) is
+// charged its trip count up front and left as it was, so that IREE can still
+// run it as a counted for loop.
+
+// CHECK-LABEL: func.func @scan
+// CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>)
+// CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<10> : tensor<i64>
+// CHECK:         %[[LEFT:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]] : tensor<i64>
+// CHECK:         %[[W:.*]]:2 = stablehlo.while(%[[I:.*]] = %{{.*}}, %{{.*}} = %[[X]]) : tensor<i32>, tensor<4xf32>
+// CHECK-NEXT:    cond {
+// CHECK-NEXT:      %[[C:.*]] = stablehlo.compare  LT, %[[I]]
+// CHECK-NEXT:      stablehlo.return %[[C]] : tensor<i1>
+// CHECK:         return %[[W]]#1, %[[LEFT]] : tensor<4xf32>, tensor<i64>
+func.func @scan(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %zero = stablehlo.constant dense<0> : tensor<i32>
+  %one = stablehlo.constant dense<1> : tensor<i32>
+  %ten = stablehlo.constant dense<10> : tensor<i32>
+  %r:2 = stablehlo.while(%i = %zero, %v = %x) : tensor<i32>, tensor<4xf32>
+    cond {
+      %c = stablehlo.compare LT, %i, %ten : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    } do {
+      %i1 = stablehlo.add %i, %one : tensor<i32>
+      %d = stablehlo.add %v, %v : tensor<4xf32>
+      stablehlo.return %i1, %d : tensor<i32>, tensor<4xf32>
+    }
+  return %r#1 : tensor<4xf32>
+}
+
+// -----
+
+// A counted loop with a loop inside runs only if the budget covers its own
+// trip count, and carries the budget for the inner loop, which checks it.
+
+// CHECK-LABEL: func.func @counted_outer
+// CHECK-SAME:    (%[[N:.*]]: tensor<i32>, %[[FUEL:.*]]: tensor<i64>)
+// CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<1000000> : tensor<i64>
+// CHECK:         %[[COVERED:.*]] = stablehlo.compare  GE, %[[FUEL]], %[[TRIP]],  SIGNED
+// CHECK:         %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]]
+// CHECK:         %[[IF:.*]]:3 = "stablehlo.if"(%[[COVERED]]) ({
+// CHECK:           %[[OUTER:.*]]:3 = stablehlo.while(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[F:.*]] = %[[CHARGED]])
+// CHECK:           cond {
+// CHECK-NEXT:        stablehlo.compare  LT
+// CHECK-NEXT:        stablehlo.return
+// CHECK:           } do {
+// CHECK:             stablehlo.while(%{{.*}} = %{{.*}}, %{{.*}} = %[[F]])
+// CHECK:           stablehlo.return %[[OUTER]]#0, %[[OUTER]]#1, %[[OUTER]]#2
+// CHECK:         }, {
+// CHECK:           stablehlo.return %{{.*}}, %{{.*}}, %[[CHARGED]]
+// CHECK:         return %[[IF]]#1, %[[IF]]#2
+func.func @counted_outer(%n: tensor<i32>) -> tensor<i32> {
+  %zero = stablehlo.constant dense<0> : tensor<i32>
+  %one = stablehlo.constant dense<1> : tensor<i32>
+  %million = stablehlo.constant dense<1000000> : tensor<i32>
+  %r:2 = stablehlo.while(%i = %zero, %acc = %zero) : tensor<i32>, tensor<i32>
+    cond {
+      %c = stablehlo.compare LT, %i, %million : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    } do {
+      %inner = stablehlo.while(%j = %acc) : tensor<i32>
+        cond {
+          %c = stablehlo.compare LT, %j, %n : (tensor<i32>, tensor<i32>) -> tensor<i1>
+          stablehlo.return %c : tensor<i1>
+        } do {
+          %j1 = stablehlo.add %j, %one : tensor<i32>
+          stablehlo.return %j1 : tensor<i32>
+        }
+      %i1 = stablehlo.add %i, %one : tensor<i32>
+      stablehlo.return %i1, %inner : tensor<i32>, tensor<i32>
+    }
+  return %r#1 : tensor<i32>
+}

@@ -1,0 +1,90 @@
+"""Counted loops and what is known of the values in them.
+
+A counted loop is the form JAX emits for `scan` and for `fori_loop` with
+constant bounds: a counter that starts at a constant, is compared `<` with a
+constant, and steps by one. Its trip count is known at compile time, and so
+is the range of its counter inside the body; the sandbox uses both to leave
+such loops in the shape IREE compiles into fast counted `for` loops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from iree.compiler import ir
+
+from . import stablehlo as shlo
+
+WHILE = "stablehlo.while"
+
+
+@dataclasses.dataclass(frozen=True)
+class CountedLoop:
+    counter: int  # position of the counter among the loop-carried values
+    start: int
+    end: int  # the loop runs while counter < end
+
+    @property
+    def trip_count(self) -> int:
+        return max(self.end - self.start, 0)
+
+
+def counted_loop(op: ir.Operation) -> CountedLoop | None:
+    """The counted-loop form of a `stablehlo.while`, or None."""
+    cond_ops = [o.operation for o in op.regions[0].blocks[0].operations]
+    if len(cond_ops) < 2 or any(o.name != "stablehlo.constant" for o in cond_ops[:-2]):
+        return None
+    compare, terminator = cond_ops[-2:]
+    if compare.name != "stablehlo.compare" or terminator.operands[0] != compare.results[0]:
+        return None
+    if shlo.comparison_direction(compare) != "LT":
+        return None
+    counter, limit = compare.operands
+    args = list(op.regions[0].blocks[0].arguments)
+    if counter not in args:
+        return None
+    k = args.index(counter)
+    start, end = constant_int(op.operands[k]), constant_int(limit)
+    if start is None or end is None or not _steps_by_one(op.regions[1].blocks[0], k):
+        return None
+    return CountedLoop(k, start, end)
+
+
+def constant_int(value: ir.Value) -> int | None:
+    """The value of a rank-0 integer constant (not i1), else None."""
+    owner = value.owner
+    if not isinstance(owner, (ir.Operation, ir.OpView)) or owner.operation.name != "stablehlo.constant":
+        return None
+    element = shlo.element_type(value)
+    if shlo.shape(value) or not shlo.is_integer(element) or shlo.is_bool(element):
+        return None
+    raw = ir.IntegerAttr(ir.DenseIntElementsAttr(owner.operation.attributes["value"]).get_splat_value()).value
+    return raw & ((1 << element.width) - 1) if shlo.is_unsigned(element) else raw
+
+
+def _steps_by_one(body: ir.Block, k: int) -> bool:
+    counter = body.arguments[k]
+    step = list(body.operations)[-1].operands[k].owner
+    if not isinstance(step, (ir.Operation, ir.OpView)) or step.operation.name != "stablehlo.add":
+        return False
+    lhs, rhs = step.operation.operands
+    other = rhs if lhs == counter else lhs if rhs == counter else None
+    return other is not None and constant_int(other) == 1
+
+
+def int_range(value: ir.Value) -> tuple[int, int] | None:
+    """Bounds [low, high] of a rank-0 integer value, when they are known:
+    a constant, or the counter of a counted loop read in its body."""
+    known = constant_int(value)
+    if known is not None:
+        return known, known
+    block = value.owner
+    if not isinstance(block, ir.Block):
+        return None
+    loop = block.region.owner.operation
+    if loop.name != WHILE or block.region != loop.regions[1]:
+        return None
+    counted = counted_loop(loop)
+    if counted is None or value != block.arguments[counted.counter] or counted.trip_count == 0:
+        return None
+    return counted.start, counted.end - 1
