@@ -12,9 +12,15 @@ compiler package installed; the compiler is imported on first use.
 """
 
 from .runtime import (
+    ArtifactCache,
     BudgetExceeded,
+    DeviceInfo,
+    DeviceLimits,
+    DeviceTensor,
+    ExecutionContext,
     ExecutionError,
     FunctionSignature,
+    Graph,
     InvalidArgument,
     InvalidEncoding,
     Model,
@@ -25,12 +31,16 @@ from .runtime import (
     TooLarge,
     UnsupportedOperation,
     WebTensorError,
+    device_limits,
     load,
+    load_graph,
 )
+from .runtime.devices import devices
 
 __version__ = "0.1.0"
 
 _COMPILER_NAMES = ("compile", "compile_ir", "CompileError", "CompileOptions", "Phase", "Target")
+_PROFILE_NAMES = ("Limits", "op_support_limits")
 
 
 def __getattr__(name):
@@ -40,17 +50,28 @@ def __getattr__(name):
         from . import compiler
 
         return getattr(compiler, name)
+    if name in _PROFILE_NAMES:
+        from .dialects import profile
+
+        return getattr(profile, name)
     raise AttributeError(f"module 'webtensor' has no attribute '{name}'")
 
 
 __all__ = [
+    "ArtifactCache",
     "BudgetExceeded",
     "CompileError",
     "CompileOptions",
+    "DeviceInfo",
+    "DeviceLimits",
+    "DeviceTensor",
+    "ExecutionContext",
     "ExecutionError",
     "FunctionSignature",
+    "Graph",
     "InvalidArgument",
     "InvalidEncoding",
+    "Limits",
     "Model",
     "NotFound",
     "Phase",
@@ -63,5 +84,9 @@ __all__ = [
     "WebTensorError",
     "compile",
     "compile_ir",
+    "device_limits",
+    "devices",
     "load",
+    "load_graph",
+    "op_support_limits",
 ]

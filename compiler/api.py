@@ -8,19 +8,26 @@
 The model's StableHLO is parsed and compiled in a worker process with memory
 and time limits (compiler/worker.py), so that hostile input cannot crash or
 hang this one; a JAX function is exported here first, since that runs the
-user's own code.
+user's own code. Artifacts are cached by content (compiler/cache.py): a
+model compiled before, for the same target and policy, loads without a
+compile.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import tempfile
 from typing import Any, Callable
 
+from ..dialects.profile import Limits
+from ..runtime import cache as artifact_cache
 from ..runtime.artifact import Artifact
+from ..runtime.errors import WebTensorError
 from ..runtime.model import Model
 from . import gate, worker
+from .cache import CacheSetting, cache_key, describe, open_cache
 from .diagnostics import CompileError
 from .frontends import ImportedModule, jax_function, stablehlo_file
 from .gate import InputLimits
@@ -55,6 +62,31 @@ def make_options(options: CompileOptions | None, overrides: dict[str, Any]) -> C
 def compile_artifact(imported: ImportedModule, options: CompileOptions) -> bytes:
     """StableHLO to VM flatbuffer bytes; a failure saves a reproducer."""
     return run_phases(imported, options, Phase.VMFB)
+
+
+def load_or_compile(imported: ImportedModule, options: CompileOptions, cache: artifact_cache.ArtifactCache | None) -> Artifact:
+    """The artifact from `cache` if an intact entry is there, else compiled
+    (isolated, as options say) and stored. A cache that cannot be read or
+    written is a warning, never a failed compile."""
+    if cache is None:
+        return Artifact.from_bytes(compile_artifact(imported, options))
+    key = cache_key(imported, options)
+    try:
+        data = cache.get(key)
+    except OSError as e:
+        artifact_cache.warn(e, f"be read in {cache.directory}")
+        return Artifact.from_bytes(compile_artifact(imported, options))
+    if data is not None:
+        try:
+            return Artifact.from_bytes(data)
+        except WebTensorError:
+            pass  # authentic, but not loadable here: rebuilt and replaced below
+    artifact = Artifact.from_bytes(compile_artifact(imported, options))
+    try:
+        cache.put(key, artifact.data, describe(imported, options))
+    except OSError as e:
+        artifact_cache.warn(e, f"be written in {cache.directory}")
+    return artifact
 
 
 def run_phases(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_info: bool = False) -> str | bytes:
@@ -106,17 +138,22 @@ def compile(
     *example_args: Any,
     options: CompileOptions | None = None,
     device: str | None = None,
+    cache: CacheSetting = True,
     **option_overrides: Any,
 ) -> Model:
     """Compiles a JAX function (with example arguments) or a StableHLO module
     and loads it on `device` (default: the target's usual device).
 
-    Keyword arguments other than `options` and `device` set `CompileOptions`
-    fields, e.g. `target="cuda"`.
+    `cache`: True looks the artifact up in the default compile cache
+    (runtime/cache.py's default_directory) and stores it there after a
+    compile; a path or an ArtifactCache uses that cache; False or None
+    always compiles. Keyword arguments other than `options`, `device` and
+    `cache` set `CompileOptions` fields, e.g. `target="cuda"`.
     """
     options = make_options(options, option_overrides)
+    store = open_cache(cache)
     imported = import_source(source, example_args)
-    return Model(Artifact.from_bytes(compile_artifact(imported, options)), device)
+    return Model(load_or_compile(imported, options, store), device)
 
 
 def compile_ir(
@@ -162,6 +199,8 @@ def _option_flags(options: CompileOptions) -> list[str]:
         flags.append(f"--vulkan-target={options.vulkan_target}")
     if not options.sandbox:
         flags.append("--no-sandbox")
+    if not options.tuning:
+        flags.append("--no-tuning")
     flags.extend(f"--iree-flag={flag}" for flag in options.iree_flags)
     return flags + _limit_flags(options)
 
@@ -179,6 +218,10 @@ def _limit_flags(options: CompileOptions) -> list[str]:
             ("--time-limit", options.isolation_limits.wall_seconds, IsolationLimits().wall_seconds),
         ]
     flags = [f"{flag}={_number(value)}" for flag, value, default in pairs if value != default]
+    for field in dataclasses.fields(Limits):
+        value = getattr(options.limits, field.name)
+        if value != field.default:
+            flags.append(f"--limit={field.name}={'none' if value is None else value}")
     return flags if options.isolate else flags + ["--no-isolate"]
 
 

@@ -9,9 +9,20 @@ import iree.compiler.api as iree_api
 from iree.compiler import ir
 from iree.compiler.api import ctypes_dl
 
+import dataclasses
+
 from .diagnostics import CompileError, Diagnostic, SourceLocation
 from .options import CompileOptions, Target
 from .session import CompilerSession
+
+# Speed flags IREE 3.13 leaves off by default, measured on the benchmark zoo
+# (README, "Benchmarks"). Data tiling packs matmul operands into the CPU's
+# register-tile layout; with weights bound into the artifact the packing of
+# weights is folded at compile time. It fails on some models ("large vector
+# sizes" on causal attention), hence the retry without it.
+TUNING_FLAGS = {
+    Target.LLVM_CPU: ("--iree-opt-data-tiling",),
+}
 
 
 def target_flags(options: CompileOptions) -> list[str]:
@@ -33,8 +44,30 @@ def target_flags(options: CompileOptions) -> list[str]:
     # IREE demotes f64 to f32 by default, which would change both results and
     # the artifact's signature; a model's f64 stays f64.
     flags.append("--iree-input-demote-f64-to-f32=false")
+    if options.tuning:
+        flags.extend(TUNING_FLAGS.get(options.target, ()))
     flags.extend(options.iree_flags)
     return flags
+
+
+def compile_module(session: CompilerSession, module: ir.Module, options: CompileOptions, source_name: str) -> bytes:
+    """The VM flatbuffer for `module`, compiled in `session` (made with
+    target_flags(options)). A compile that fails with the tuning flags is
+    retried once without them, in a fresh session: a slower artifact is
+    better than no artifact."""
+    if not (options.tuning and TUNING_FLAGS.get(options.target)):
+        return compile_to_vmfb(session, module, source_name)
+    # IREE takes the module over when it imports it; keep a copy to retry with.
+    saved = module.operation.get_asm(binary=True)
+    try:
+        return compile_to_vmfb(session, module, source_name)
+    except CompileError:
+        untuned = dataclasses.replace(options, tuning=False)
+        retry = CompilerSession(target_flags(untuned))
+        try:
+            return compile_to_vmfb(retry, retry.parse_trusted(saved, source_name), source_name)
+        finally:
+            retry.close()
 
 
 def compile_to_vmfb(session: CompilerSession, module: ir.Module, source_name: str) -> bytes:

@@ -62,7 +62,7 @@ class Phase(_ParsableEnum):
 PHASE_HELP = {
     Phase.INPUT: "the module as imported (VHLO deserialized to StableHLO)",
     Phase.LEGALIZED: "plain StableHLO: CHLO decomposed, composites inlined, canonicalized",
-    Phase.SANDBOXED: "placeholder: the sandbox rewrites are not implemented yet; unchanged StableHLO",
+    Phase.SANDBOXED: "every undefined behaviour made defined, loops budgeted (still portable StableHLO)",
     Phase.LINALG: "linalg on tensors, from IREE's StableHLO input pipeline",
     Phase.VMFB: "an IREE VM flatbuffer for --target",
 }
@@ -87,6 +87,10 @@ class CompileOptions:
         "ampere" or "rdna3"; None keeps IREE's portable baseline.
       sandbox: run the sandbox phase. Turning it off is for measuring its
         cost; an unsandboxed artifact is not safe on untrusted models.
+      tuning: add IREE's speed flags for the target (see backend.TUNING_FLAGS).
+        They are not on by default in IREE because some models fail to
+        compile with them; a compile that fails with them is retried
+        without them, so turning this off only trades speed for compile time.
       iree_flags: extra IREE compiler flags, appended last (for experts).
       limits: what the module may ask of the host (see dialects/profile.py).
       isolate: compile in a worker process with memory and time limits, so
@@ -102,6 +106,7 @@ class CompileOptions:
     cuda_arch: str = "sm_80"
     vulkan_target: str | None = None
     sandbox: bool = True
+    tuning: bool = True
     iree_flags: tuple[str, ...] = ()
     limits: Limits = Limits()
     isolate: bool = True

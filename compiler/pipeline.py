@@ -96,7 +96,7 @@ class Compilation:
         if phase == Phase.LINALG:
             signature.attach(self.module, self.signatures, self.options.target.value)
         if phase == Phase.VMFB:
-            self._vmfb = backend.compile_to_vmfb(self.session, self.module, self.source_name)
+            self._vmfb = backend.compile_module(self.session, self.module, self.options, self.source_name)
             return
         self._run_passes(phase, PIPELINES[phase])
         if phase == Phase.LEGALIZED:

@@ -37,6 +37,10 @@ class CompilerSession:
             return self._parse(self._deserialize(imported), imported.source_name)
         return self._parse(imported.payload, imported.source_name)
 
+    def parse_trusted(self, payload: str | bytes, source_name: str) -> ir.Module:
+        """IR this compiler wrote itself (any dialect IREE knows)."""
+        return self._parse(payload, source_name)
+
     def _parse(self, payload: str | bytes, source_name: str) -> ir.Module:
         try:
             return ir.Module.parse(payload, context=self.context)

@@ -2,9 +2,14 @@
 
 It depends on `iree-base-runtime` and numpy only, never on the compiler, so a
 deployment that ships precompiled artifacts needs nothing else.
+
+Two layers: `load` gives a Model called like a function (`model(x)`);
+`load_graph` gives the wasi-nn shape (graph, execution context, compute).
+`webtensor.runtime.devices.devices()` lists this machine's devices.
 """
 
 from .artifact import Artifact
+from .cache import ArtifactCache, CacheStats, CacheWarning
 from .errors import (
     BudgetExceeded,
     ExecutionError,
@@ -17,16 +22,28 @@ from .errors import (
     UnsupportedOperation,
     WebTensorError,
 )
+from .devices import DeviceInfo
+from .graph import ExecutionContext, Graph, load_graph
+from .limits import DeviceLimits, device_limits
 from .model import EntryPoint, Model, load
 from .signature import FunctionSignature, TensorSpec
+from .tensor import DeviceTensor
 from .tree import TreeSpec
 
 __all__ = [
     "Artifact",
+    "ArtifactCache",
     "BudgetExceeded",
+    "CacheStats",
+    "CacheWarning",
+    "DeviceInfo",
+    "DeviceLimits",
+    "DeviceTensor",
     "EntryPoint",
+    "ExecutionContext",
     "ExecutionError",
     "FunctionSignature",
+    "Graph",
     "InvalidArgument",
     "InvalidEncoding",
     "Model",
@@ -38,5 +55,7 @@ __all__ = [
     "TreeSpec",
     "UnsupportedOperation",
     "WebTensorError",
+    "device_limits",
     "load",
+    "load_graph",
 ]

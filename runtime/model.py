@@ -2,39 +2,62 @@
 
 Inputs are always copied into buffers the model owns, and results are always
 copied into arrays the caller owns: a model can never write into a caller's
-memory, and a caller can never observe device memory after the call.
+memory, and a caller can never observe device memory after the call. With
+`keep_on_device=True`, results stay on the device as DeviceTensors
+(runtime/tensor.py), which later calls take as inputs without a host round
+trip; a DeviceTensor input is copied on the device first, so it too stays
+unchanged.
+
+Concurrency. A model may be called from any number of threads. Only the
+invocation itself holds one of the model's IREE VM contexts (checking and
+copying inputs, and copying results out, do not). On local-task and the GPU
+drivers a model has one context, and calls take turns on it; on local-sync
+one per core, so that calls run side by side (runtime/contexts.py says why).
+
+Deadlines. An IREE invocation cannot be interrupted. A call with a deadline
+runs its invocation in a worker thread and waits for it at most until the
+deadline; then it raises Timeout and returns nothing. The abandoned
+invocation keeps running until it finishes or its loops run out of fuel (the
+fuel, not the deadline, bounds the device time), holding its context: where
+the model has one, later calls on it wait for the abandoned one, and their own
+deadlines count that wait. Its results are dropped; nothing it computed ever
+reaches a caller.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import dataclasses
+import math
 import os
 import threading
 from typing import Any
 
 import iree.runtime as ireert
 import numpy as np
+from iree.runtime import _binding
 
 from . import devices
 from .artifact import Artifact, vm_instance
-from .errors import BudgetExceeded, ExecutionError, InvalidArgument, NotFound
+from .contexts import ContextPool, pool_size
+from .deadline import Deadline, check_deadline, run_within
+from .errors import BudgetExceeded, ExecutionError, InvalidArgument, NotFound, Timeout, TooLarge
+from .limits import DEFAULT_FUEL, MAX_FUEL, DeviceLimits, check_fuel, device_limits
 from .signature import FunctionSignature, TensorSpec, describe_value
+from .tensor import DeviceTensor, copy_on_device, to_host, upload
 from .tree import flatten, unflatten
 
-# Iterations one call may run across all its loops, unless the host says
-# otherwise. Each iteration does bounded work, so this bounds a call's time:
-# an IREE loop iteration costs tens of microseconds on the CPU, so a runaway
-# call ends within a minute or two.
-DEFAULT_FUEL = 1_000_000
-MAX_FUEL = 1 << 62
+__all__ = ["DEFAULT_FUEL", "MAX_FUEL", "EntryPoint", "Model", "check_deadline", "check_fuel", "load"]
 
 # The iteration budget is one more int64 scalar input (see webtensor-sandbox-fuel).
 _FUEL_SPEC = TensorSpec("fuel", (), "int64")
+_INT64 = np.dtype(np.int64)
 
-
-def check_fuel(fuel: int) -> int:
-    if isinstance(fuel, bool) or not isinstance(fuel, (int, np.integer)) or not 0 <= fuel <= MAX_FUEL:
-        raise InvalidArgument(f"fuel must be an integer from 0 to {MAX_FUEL}, got {fuel!r}")
-    return int(fuel)
+# Threads that run a model's call_async calls. Calls on one model take turns
+# on its lock; a second thread copies one call's results out while the next
+# one runs.
+_ASYNC_WORKERS = 2
 
 
 class Model:
@@ -42,28 +65,38 @@ class Model:
 
     Call the default entry point with `model(...)`, any entry point with
     `model.NAME(...)` or `model["NAME"](...)`. Arguments have the structure of
-    the example arguments the model was compiled with.
+    the example arguments the model was compiled with. Every call takes
+    `fuel=` (its loop iteration budget), `deadline=` (seconds of wall-clock
+    time, see the module doc) and `keep_on_device=` (return DeviceTensors).
     """
 
-    def __init__(self, artifact: Artifact, device: str | None = None, fuel: int = DEFAULT_FUEL):
+    def __init__(
+        self,
+        artifact: Artifact,
+        device: str | None = None,
+        fuel: int = DEFAULT_FUEL,
+        *,
+        power_preference: str = "default",
+        deadline: float | None = None,
+    ):
         self.artifact = artifact
         self.fuel = check_fuel(fuel)
-        self.device = device or devices.DEFAULT_DRIVER.get(artifact.target, "local-task")
+        self.deadline = check_deadline(deadline)
+        self.power_preference = devices.check_power_preference(power_preference)
+        self.device = device if device is not None else devices.choose(artifact.target, power_preference)
         devices.check_name(self.device)
         devices.check_target(self.device, artifact.target)
         self._hal_device = devices.get_hal_device(self.device)
-        instance = vm_instance()
-        hal_module = ireert.create_hal_module(instance, self._hal_device)
-        try:
-            self._context = ireert.VmContext(instance, [hal_module, artifact.vm_module])
-        except (RuntimeError, ValueError) as e:
-            raise ExecutionError(f"could not load the artifact on {self.device}: {e}") from None
-        # IREE VM contexts are thread-compatible, not thread-safe.
-        self._lock = threading.Lock()
+        self._limits = device_limits(self.device)
+        self._contexts = ContextPool(self._make_context, pool_size(devices.driver_name(self.device)))
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self._entry_points = {
             name: EntryPoint(self, signature)
             for name, signature in artifact.signatures.items()
         }
+        only = list(self._entry_points.values()) if len(self._entry_points) == 1 else [None]
+        self._default: EntryPoint | None = self._entry_points.get("main", only[0])
 
     @property
     def functions(self) -> list[str]:
@@ -77,6 +110,11 @@ class Model:
     def signature(self) -> FunctionSignature:
         """The default entry point's signature."""
         return self.default.signature
+
+    @property
+    def limits(self) -> DeviceLimits:
+        """What a call of this model may ask of its device."""
+        return dataclasses.replace(self._limits, default_fuel=self.fuel)
 
     def __getitem__(self, name: str) -> "EntryPoint":
         try:
@@ -94,16 +132,22 @@ class Model:
         except NotFound as e:
             raise AttributeError(str(e)) from None
 
-    def __call__(self, *args, fuel: int | None = None):
-        return self.default(*args, fuel=fuel)
+    def __call__(self, *args, fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False):
+        return self.default(*args, fuel=fuel, deadline=deadline, keep_on_device=keep_on_device)
+
+    def call_async(self, *args, **options) -> concurrent.futures.Future:
+        """`model(...)` on a worker thread; see EntryPoint.call_async."""
+        return self.default.call_async(*args, **options)
+
+    async def acall(self, *args, **options):
+        """`await model.acall(...)`: `model(...)` without blocking the event loop."""
+        return await self.default.acall(*args, **options)
 
     @property
     def default(self) -> "EntryPoint":
         """`main`, or the only function there is."""
-        if "main" in self._entry_points:
-            return self._entry_points["main"]
-        if len(self._entry_points) == 1:
-            return next(iter(self._entry_points.values()))
+        if self._default is not None:
+            return self._default
         raise NotFound(
             "this model has several functions and none is named 'main'; call one "
             f"by name: {', '.join(self._entry_points)}"
@@ -112,8 +156,37 @@ class Model:
     def save(self, path: str | os.PathLike) -> None:
         self.artifact.save(path)
 
+    def _make_context(self) -> ireert.VmContext:
+        instance = vm_instance()
+        hal_module = ireert.create_hal_module(instance, self._hal_device)
+        try:
+            return ireert.VmContext(instance, [hal_module, self.artifact.vm_module])
+        except (RuntimeError, ValueError) as e:
+            raise ExecutionError(f"could not load the artifact on {self.device}: {e}") from None
+
+    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(_ASYNC_WORKERS, thread_name_prefix="webtensor")
+            return self._pool
+
     def __repr__(self) -> str:
         return f"<webtensor.Model on {self.device}: {', '.join(self._entry_points)}>"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Slot:
+    """An input as the call path needs it, worked out once per entry point."""
+
+    spec: TensorSpec
+    dtype: np.dtype
+    hal: ireert.HalElementType
+    shape: tuple[int, ...] | None  # None when a dim is dynamic
+
+    @staticmethod
+    def of(spec: TensorSpec) -> "_Slot":
+        static = None if None in spec.shape else tuple(spec.shape)
+        return _Slot(spec, spec.element_type.dtype, spec.element_type.hal, static)
 
 
 class EntryPoint:
@@ -123,75 +196,184 @@ class EntryPoint:
         self._model = model
         self.signature = signature
         self._function = model.artifact.vm_module.lookup_function(signature.name)
+        self._slots = tuple(_Slot.of(spec) for spec in signature.inputs)
+        self._hal_types = tuple(slot.hal for slot in self._slots) + (_FUEL_SPEC.element_type.hal,)
+        self._output_dtypes = tuple(spec.element_type.dtype for spec in signature.outputs)
+        self._dims_constrained = bool(signature.equal_dims or signature.fixed_dims)
+        self._flat_arrays = all(child.kind == "leaf" for child in signature.input_tree.children)
+        self._result_count = len(signature.outputs) + signature.fuel
 
-    def __call__(self, *args, fuel: int | None = None) -> Any:
-        """Calls with arguments shaped like the example arguments. `fuel`
-        overrides the model's iteration budget for this call."""
+    def __call__(self, *args, fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False) -> Any:
+        """Calls with arguments shaped like the example arguments.
+
+        `fuel` overrides the model's iteration budget for this call,
+        `deadline` its wall-clock deadline in seconds (math.inf: none).
+        `keep_on_device=True` returns DeviceTensors instead of numpy arrays."""
+        clock = Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
+        arg_list, budget = self._prepare(self._leaves(args), fuel)
+        return unflatten(self.signature.output_tree, self._run(arg_list, budget, clock, keep_on_device))
+
+    def call_flat(
+        self, leaves: list[Any], fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False
+    ) -> list[Any]:
+        """Calls with the arrays in signature order, ignoring any nesting."""
+        clock = Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
+        if len(leaves) != len(self._slots):
+            raise InvalidArgument(
+                f"{self.signature.name} takes {len(self._slots)} arrays "
+                f"({', '.join(t.name for t in self.signature.inputs)}), got {len(leaves)}"
+            )
+        arg_list, budget = self._prepare(list(leaves), fuel)
+        return self._run(arg_list, budget, clock, keep_on_device)
+
+    def call_async(
+        self, *args, fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False
+    ) -> concurrent.futures.Future:
+        """Starts a call on the model's worker threads and returns its Future.
+
+        The inputs are checked and copied to the device before this returns:
+        bad inputs raise here, and changing an array afterwards does not
+        change the call. The deadline counts from now. Failures of the call
+        itself (Timeout, BudgetExceeded, ExecutionError) come out of the
+        Future."""
+        clock = Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
+        arg_list, budget = self._prepare(self._leaves(args), fuel)
+        tree = self.signature.output_tree
+        return self._model._executor().submit(
+            lambda: unflatten(tree, self._run(arg_list, budget, clock, keep_on_device))
+        )
+
+    async def acall(self, *args, **options) -> Any:
+        """`await entry.acall(...)`: a call that does not block the event loop."""
+        return await asyncio.wrap_future(self.call_async(*args, **options))
+
+    def _leaves(self, args: tuple) -> list[Any]:
         expected = len(self.signature.input_tree.children)
         if len(args) != expected:
             names = self.signature.arg_names or [t.name for t in self.signature.inputs]
             raise InvalidArgument(
                 f"{self.signature.name} takes {expected} arguments ({', '.join(names)}), got {len(args)}"
             )
-        leaves = flatten(self.signature.input_tree, args)
-        return unflatten(self.signature.output_tree, self.call_flat(leaves, fuel=fuel))
+        if self._flat_arrays and all(type(arg) is np.ndarray for arg in args):
+            return list(args)
+        return flatten(self.signature.input_tree, args)
 
-    def call_flat(self, leaves: list[Any], fuel: int | None = None) -> list[np.ndarray]:
-        """Calls with the arrays in signature order, ignoring any nesting."""
-        if len(leaves) != len(self.signature.inputs):
-            raise InvalidArgument(
-                f"{self.signature.name} takes {len(self.signature.inputs)} arrays "
-                f"({', '.join(t.name for t in self.signature.inputs)}), got {len(leaves)}"
+    def _prepare(self, leaves: list[Any], fuel: int | None) -> tuple[ireert.VmVariantList, int | None]:
+        """Checks the inputs and copies them into fresh device buffers: the
+        argument list of one invocation, and the call's budget."""
+        staged = [self._stage(leaf, slot) for leaf, slot in zip(leaves, self._slots)]
+        if self._dims_constrained:
+            self.signature.check_dims([value.shape for value in staged])
+        budget = None
+        if self.signature.fuel:
+            budget = self._model.fuel if fuel is None else check_fuel(fuel)
+            staged.append(np.array(budget, _INT64))
+        device = self._model._hal_device
+        if any(type(value) is DeviceTensor for value in staged):
+            views = self._copy_device_tensors(staged)
+        else:
+            views = [upload(device, value, hal) for value, hal in zip(staged, self._hal_types)]
+        arg_list = ireert.VmVariantList(len(views))
+        for view in views:
+            arg_list.push_ref(view.ref)
+        return arg_list, budget
+
+    def _stage(self, value: Any, slot: _Slot) -> np.ndarray | DeviceTensor:
+        if (
+            type(value) is np.ndarray
+            and value.dtype == slot.dtype
+            and value.shape == slot.shape
+            and value.flags.c_contiguous
+        ):
+            self._check_size(value.nbytes, slot.spec)
+            return value
+        if type(value) is DeviceTensor:
+            return self._check_device_tensor(value, slot)
+        return _as_input_array(value, slot.spec, self._check_size)
+
+    def _check_size(self, nbytes: int, spec: TensorSpec) -> None:
+        limit = self._model._limits.max_tensor_bytes
+        if nbytes > limit:
+            raise TooLarge(
+                f"argument {spec.name}: {nbytes} bytes is above the largest tensor "
+                f"{self._model.device} takes ({limit} bytes; see model.limits)"
             )
-        arrays = [_as_input_array(leaf, spec) for leaf, spec in zip(leaves, self.signature.inputs)]
-        self.signature.check_dims([a.shape for a in arrays])
-        if not self.signature.fuel:
-            return self._invoke(arrays)
-        budget = self._model.fuel if fuel is None else check_fuel(fuel)
-        *outputs, left = self._invoke(arrays, np.array(budget, np.int64))
-        if left < 0:
+
+    def _check_device_tensor(self, tensor: DeviceTensor, slot: _Slot) -> DeviceTensor:
+        model = self._model
+        if tensor._hal_device is not model._hal_device:
+            raise InvalidArgument(
+                f"argument {slot.spec.name}: this DeviceTensor is on {tensor.device}, but the model runs "
+                f"on {model.device}; pass tensor.numpy() to move it through the host"
+            )
+        if tensor.dtype != slot.dtype or tensor.shape != slot.shape:
+            slot.spec.check(tensor.shape, describe_value(tensor)[1])
+        return tensor
+
+    def _copy_device_tensors(self, staged: list[np.ndarray | DeviceTensor]) -> list[ireert.HalBufferView]:
+        """Fresh buffers for every input: uploads for arrays, device-side
+        copies for DeviceTensors (so the call cannot write into them)."""
+        device = self._model._hal_device
+        views: list[Any] = [
+            None if type(value) is DeviceTensor else upload(device, value, hal)
+            for value, hal in zip(staged, self._hal_types)
+        ]
+        on_device = [i for i, view in enumerate(views) if view is None]
+        copies = copy_on_device(device, [staged[i] for i in on_device], [self._hal_types[i] for i in on_device])
+        for i, view in zip(on_device, copies):
+            views[i] = view
+        return views
+
+    def _run(self, arg_list: ireert.VmVariantList, budget: int | None, clock: Deadline | None, keep_on_device: bool) -> list[Any]:
+        if clock is None:
+            return self._execute(arg_list, budget, keep_on_device)
+        return run_within(
+            clock,
+            lambda abandoned: self._execute(arg_list, budget, keep_on_device, abandoned),
+            lambda: self._timeout(clock),
+        )
+
+    def _timeout(self, clock: Deadline) -> Timeout:
+        # The abandoned call's thread holds IREE objects until it ends. If the
+        # process exits first, nanobind's report of leaked objects at exit
+        # would be a false alarm on stderr.
+        _binding.disable_leak_checker()
+        return Timeout(
+            f"{self.signature.name} did not finish within its deadline of {clock.seconds:g} s on "
+            f"{self._model.device}; the model finishes the abandoned call (its fuel bounds it) "
+            "before it takes the next one"
+        )
+
+    def _execute(
+        self, arg_list: ireert.VmVariantList, budget: int | None, keep_on_device: bool, abandoned: threading.Event | None = None
+    ) -> list[Any] | None:
+        model = self._model
+        device = model._hal_device
+        result_list = ireert.VmVariantList(self._result_count)
+        context = model._contexts.take()
+        try:
+            if abandoned is not None and abandoned.is_set():
+                return None  # the caller gave up while this call waited its turn
+            context.invoke(self._function, arg_list, result_list)
+        except (RuntimeError, ValueError) as e:
+            raise ExecutionError(f"{self.signature.name} failed on {model.device}: {e}") from None
+        finally:
+            model._contexts.give(context)
+        results = [result_list.get_as_object(i, ireert.HalBufferView) for i in range(self._result_count)]
+        if budget is not None and to_host(device, results.pop(), _INT64) < 0:
             raise BudgetExceeded(
                 f"{self.signature.name} ran out of its iteration budget of {budget} loop iterations "
                 "and returned nothing; pass a larger fuel= if the model needs it"
             )
-        return outputs
-
-    def _invoke(self, arrays: list[np.ndarray], fuel: np.ndarray | None = None) -> list[np.ndarray]:
-        model = self._model
-        device = model._hal_device
-        specs = list(self.signature.inputs)
-        output_types = [spec.element_type.dtype for spec in self.signature.outputs]
-        if fuel is not None:
-            arrays, specs = arrays + [fuel], specs + [_FUEL_SPEC]
-            output_types.append(np.dtype(np.int64))
-        arg_list = ireert.VmVariantList(len(arrays))
-        for array, spec in zip(arrays, specs):
-            buffer = device.allocator.allocate_buffer_copy(
-                memory_type=ireert.MemoryType.DEVICE_LOCAL,
-                allowed_usage=ireert.BufferUsage.DEFAULT,
-                device=device,
-                buffer=array,
-            )
-            # The view is made here, not by allocate_buffer_copy, which gives
-            # a rank-0 array the shape [1].
-            view = ireert.HalBufferView(buffer, array.shape, spec.element_type.hal)
-            arg_list.push_ref(view.ref)
-        result_list = ireert.VmVariantList(len(output_types))
-        with model._lock:
-            try:
-                model._context.invoke(self._function, arg_list, result_list)
-            except (RuntimeError, ValueError) as e:
-                raise ExecutionError(f"{self.signature.name} failed on {model.device}: {e}") from None
-        return [
-            _to_host(device, result_list.get_as_object(i, ireert.HalBufferView), dtype)
-            for i, dtype in enumerate(output_types)
-        ]
+        if keep_on_device:
+            return [DeviceTensor(view, dtype, model.device, device) for view, dtype in zip(results, self._output_dtypes)]
+        return [to_host(device, view, dtype) for view, dtype in zip(results, self._output_dtypes)]
 
     def __repr__(self) -> str:
         return f"<webtensor entry point {self.signature}>"
 
 
-def _as_input_array(value: Any, spec) -> np.ndarray:
+def _as_input_array(value: Any, spec: TensorSpec, check_size) -> np.ndarray:
     """A C-contiguous numpy array for `value`, checked against `spec`."""
     if not hasattr(value, "dtype"):
         # Python scalars and lists have no dtype of their own: take the signature's.
@@ -201,48 +383,30 @@ def _as_input_array(value: Any, spec) -> np.ndarray:
             raise InvalidArgument(f"argument {spec.name}: cannot convert to {spec.dtype}: {e}") from None
     shape, dtype_name = describe_value(value)
     spec.check(shape, dtype_name)
+    check_size(math.prod(shape) * spec.element_type.dtype.itemsize, spec)
     # np.asarray, not np.ascontiguousarray: the latter makes scalars rank 1.
     return np.asarray(value, order="C")
 
 
-def _to_host(device, view: ireert.HalBufferView, dtype: np.dtype) -> np.ndarray:
-    """A caller-owned copy of a device buffer."""
-    shape = tuple(view.shape)
-    buffer = view.get_buffer()
-    mappable = (
-        buffer.memory_type() & int(ireert.MemoryType.HOST_VISIBLE)
-        and buffer.allowed_usage() & int(ireert.BufferUsage.MAPPING_SCOPED)
-    )
-    if mappable:
-        mapped = view.map()
-        return np.array(mapped.asarray(shape, dtype), copy=True)
-    return _download(device, buffer, shape, dtype)
-
-
-def _download(device, source, shape, dtype) -> np.ndarray:
-    allocator = device.allocator
-    staging = allocator.allocate_buffer(
-        memory_type=int(ireert.MemoryType.HOST_LOCAL | ireert.MemoryType.DEVICE_VISIBLE),
-        allowed_usage=int(ireert.BufferUsage.TRANSFER_TARGET | ireert.BufferUsage.MAPPING_SCOPED),
-        allocation_size=source.byte_length(),
-    )
-    semaphore = device.create_semaphore(0)
-    device.queue_copy(
-        source,
-        staging,
-        wait_semaphores=ireert.HalFence.create_at(semaphore, 0),
-        signal_semaphores=ireert.HalFence.create_at(semaphore, 1),
-    )
-    ireert.HalFence.create_at(semaphore, 1).wait()
-    return np.array(staging.map().asarray(shape, dtype), copy=True)
-
-
-def load(source: str | os.PathLike | bytes, device: str | None = None, fuel: int = DEFAULT_FUEL) -> Model:
+def load(
+    source: str | os.PathLike | bytes,
+    device: str | None = None,
+    fuel: int = DEFAULT_FUEL,
+    *,
+    power_preference: str = "default",
+    deadline: float | None = None,
+) -> Model:
     """Loads an artifact from a path or from bytes onto a device.
 
-    `fuel` is the default iteration budget of each call (see Model)."""
+    `device` names one (see `webtensor.devices()`); without it,
+    `power_preference` ("default", "low-power" or "high-performance") picks
+    one that runs the artifact's target (runtime/devices.py states the rule).
+    `fuel` and `deadline` (seconds) are the defaults of each call."""
+    check_fuel(fuel)
+    check_deadline(deadline)
+    devices.check_power_preference(power_preference)
     if isinstance(source, (bytes, bytearray, memoryview)):
         artifact = Artifact.from_bytes(bytes(source))
     else:
         artifact = Artifact.from_path(source)
-    return Model(artifact, device, fuel)
+    return Model(artifact, device, fuel, power_preference=power_preference, deadline=deadline)

@@ -8,13 +8,40 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 LIT_ROOT = Path(__file__).parent / "lit"
+
+
+def pytest_configure(config):
+    # The compile cache of the whole run, lit's tools included, is a
+    # temporary directory: tests never read or fill the user's cache.
+    config._webtensor_user_cache_dir = os.environ.get("WEBTENSOR_CACHE_DIR")
+    config._webtensor_cache_dir = tempfile.mkdtemp(prefix="webtensor-test-cache-")
+    os.environ["WEBTENSOR_CACHE_DIR"] = config._webtensor_cache_dir
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(config._webtensor_cache_dir, ignore_errors=True)
+    os.environ.pop("WEBTENSOR_CACHE_DIR", None)
+    if config._webtensor_user_cache_dir is not None:
+        os.environ["WEBTENSOR_CACHE_DIR"] = config._webtensor_user_cache_dir
+
+
+@pytest.fixture(autouse=True)
+def private_compile_cache(tmp_path_factory, monkeypatch):
+    """Each test starts with an empty compile cache of its own, so that no
+    test loads an artifact another one compiled (a worker hook that should
+    crash the compile would otherwise meet a cache hit)."""
+    directory = tmp_path_factory.mktemp("compile-cache")
+    monkeypatch.setenv("WEBTENSOR_CACHE_DIR", str(directory))
+    return directory
 
 
 def pytest_collect_file(parent, file_path: Path):

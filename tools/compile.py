@@ -3,12 +3,16 @@
     webtensor-compile model.mlir -o model.vmfb
     webtensor-compile model.py:predict --input=1x784xf32 -o model.vmfb
     webtensor-compile model.mlir --compile-to=sandboxed
+
+An artifact is looked up in the compile cache first and stored there after a
+compile (--no-cache turns that off); IR phases always run.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import sys
 from typing import Any, Sequence
@@ -30,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "input",
+        nargs="?",
         help="a .mlir (text), .mlirbc (bytecode or StableHLO portable artifact) file, "
         "'-' for stdin, or path/to/file.py:function",
     )
@@ -49,8 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
         "without it, example_args() in the same file supplies them",
     )
     parser.add_argument("--no-sandbox", action="store_true", help="skip the sandbox phase (unsafe; for measuring it)")
+    parser.add_argument("--no-tuning", action="store_true", help="leave out the target's speed flags (data tiling on llvm-cpu)")
     parser.add_argument("--iree-flag", dest="iree_flags", action="append", default=[], metavar="FLAG", help="pass a flag to the IREE compiler (repeatable)")
     parser.add_argument("--print-debuginfo", action="store_true", help="print locations with the IR")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="always compile: neither read nor write the compile cache (an artifact, -o, is cached by default; see webtensor-cache)",
+    )
+    profile = parser.add_argument_group("profile", "what a module may contain and ask of the host")
+    profile.add_argument(
+        "--limit",
+        dest="limits",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a profile limit, e.g. --limit=dynamic_dim_bound=1024 (see --print-profile for the names)",
+    )
+    profile.add_argument("--print-profile", action="store_true", help="print the profile (ops, element types, limits) as JSON and exit")
     limits = parser.add_argument_group(
         "isolation", "untrusted input is compiled in a worker process with these limits (defaults in brackets)"
     )
@@ -73,10 +94,19 @@ def _byte_count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compiler.api import import_source, run_phases
+    from ..compiler.api import import_source, load_or_compile, run_phases
+    from ..compiler.cache import open_cache
     from ..compiler.options import CompileOptions, Phase
 
     try:
+        limits = _profile_limits(args.limits)
+        if args.print_profile:
+            from ..dialects.profile import op_support_limits
+
+            print(json.dumps(op_support_limits(limits), indent=2))
+            return 0
+        if not args.input:
+            raise UsageError("no input (a .mlir or .mlirbc file, '-', or file.py:function)")
         phase = Phase.parse(args.compile_to)
         options = CompileOptions(
             target=args.target,
@@ -84,10 +114,12 @@ def run(args: argparse.Namespace) -> int:
             cuda_arch=args.cuda_arch,
             vulkan_target=args.vulkan_target,
             sandbox=not args.no_sandbox,
+            tuning=not args.no_tuning,
             iree_flags=tuple(args.iree_flags),
             isolate=not args.no_isolate,
             isolation_limits=_isolation_limits(args),
             input_limits=_input_limits(args),
+            limits=limits,
         )
     except ValueError as e:
         raise UsageError(str(e)) from None
@@ -95,9 +127,30 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("an artifact is binary: give -o FILE (or '-o -' for stdout)")
     source, example_args = _load_input(args.input, args.inputs)
     imported = import_source(source, example_args)
-    result = run_phases(imported, options, phase, debug_info=args.print_debuginfo and phase != Phase.VMFB)
+    if phase == Phase.VMFB:
+        result = load_or_compile(imported, options, open_cache(not args.no_cache)).data
+    else:
+        result = run_phases(imported, options, phase, debug_info=args.print_debuginfo)
     write_output(args.output or "-", result)
     return 0
+
+
+def _profile_limits(settings: list[str]):
+    import dataclasses
+
+    from ..dialects.profile import Limits
+
+    names = {f.name for f in dataclasses.fields(Limits)}
+    values = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        if not sep or name not in names:
+            raise UsageError(f"--limit takes NAME=VALUE with NAME one of: {', '.join(sorted(names))}")
+        try:
+            values[name] = None if value == "none" else int(value, 0)
+        except ValueError:
+            raise UsageError(f"--limit {name}: '{value}' is not an integer") from None
+    return Limits(**values)
 
 
 def _isolation_limits(args: argparse.Namespace):

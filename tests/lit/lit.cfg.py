@@ -21,4 +21,6 @@ config.environment["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 for name in ("HOME", "TMPDIR", "WEBTENSOR_CACHE_DIR", "XDG_CACHE_HOME"):
     if name in os.environ:
         config.environment[name] = os.environ[name]
+# Artifacts the tests compile never land in the user's compile cache.
+config.environment.setdefault("WEBTENSOR_CACHE_DIR", os.path.join(config.test_exec_root, "cache"))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))

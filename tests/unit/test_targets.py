@@ -44,3 +44,23 @@ def test_gpu_targets_run_where_a_gpu_exists(target):
     import jax
 
     np.testing.assert_allclose(compiled(params, x), jax.jit(model.fn)(params, x), rtol=1e-4, atol=1e-4)
+
+
+def test_a_compile_that_fails_with_the_tuning_flags_is_retried_without_them(monkeypatch):
+    from webtensor.compiler import backend
+
+    # A "tuning" flag that breaks every compile: the retry must drop it.
+    broken = {webtensor.Target.LLVM_CPU: ("--iree-hal-target-device=no-such-device",)}
+    monkeypatch.setattr(backend, "TUNING_FLAGS", broken)
+    text = "func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> { return %x : tensor<4xf32> }"
+    x = np.arange(4, dtype=np.float32)
+    np.testing.assert_array_equal(webtensor.compile(text, isolate=False)(x), x)
+
+
+def test_the_tuning_flags_are_on_by_default_and_can_be_turned_off():
+    from webtensor.compiler import backend
+
+    tuned = backend.target_flags(webtensor.CompileOptions())
+    untuned = backend.target_flags(webtensor.CompileOptions(tuning=False))
+    assert "--iree-opt-data-tiling" in tuned
+    assert "--iree-opt-data-tiling" not in untuned

@@ -1,0 +1,68 @@
+"""What one call may ask of a device, in the spirit of WebNN's `opSupportLimits()`.
+
+These are the runtime's limits: how large a tensor it moves, how much fuel a
+call gets. What a model may contain (ops, element types, ranks) is the
+compiler's business and is listed by `webtensor.op_support_limits()`, which
+needs the compiler; the runtime never imports it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from . import devices
+from .artifact import MAX_ARTIFACT_BYTES
+from .errors import InvalidArgument
+
+# Iterations one call may run across all its loops, unless the host says
+# otherwise. Each iteration does bounded work, so this bounds a call's time:
+# an IREE loop iteration costs tens of microseconds on the CPU, so a runaway
+# call ends within a minute or two.
+DEFAULT_FUEL = 1_000_000
+MAX_FUEL = 1 << 62
+
+# Where the operating system does not say how much memory there is.
+_UNKNOWN_MEMORY_BYTES = 1 << 40
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceLimits:
+    """Attributes:
+      device: the device these limits are for.
+      max_tensor_bytes: the largest input the runtime copies to the device
+        (larger ones are TooLarge before anything is copied). IREE does not
+        report a device's own memory, so this is the host's physical memory;
+        a GPU may hold less.
+      default_fuel: loop iterations a call may run unless it says otherwise.
+      max_fuel: the largest budget a call may ask for.
+      max_artifact_bytes: the largest artifact `load` reads.
+    """
+
+    device: str
+    max_tensor_bytes: int
+    default_fuel: int
+    max_fuel: int
+    max_artifact_bytes: int
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def device_limits(device: str = "local-task", fuel: int = DEFAULT_FUEL) -> DeviceLimits:
+    """The limits of a call on `device` (NotFound if this machine lacks it)."""
+    devices.get_hal_device(device)
+    return DeviceLimits(
+        device=device,
+        max_tensor_bytes=devices.host_memory_bytes() or _UNKNOWN_MEMORY_BYTES,
+        default_fuel=check_fuel(fuel),
+        max_fuel=MAX_FUEL,
+        max_artifact_bytes=MAX_ARTIFACT_BYTES,
+    )
+
+
+def check_fuel(fuel: int) -> int:
+    if isinstance(fuel, bool) or not isinstance(fuel, (int, np.integer)) or not 0 <= fuel <= MAX_FUEL:
+        raise InvalidArgument(f"fuel must be an integer from 0 to {MAX_FUEL}, got {fuel!r}")
+    return int(fuel)
