@@ -38,7 +38,7 @@ import iree.runtime as ireert
 import numpy as np
 from iree.runtime import _binding
 
-from . import devices
+from . import devices, dtypes
 from .artifact import Artifact, vm_instance
 from .contexts import ContextPool, pool_size
 from .deadline import Deadline, check_deadline, run_within
@@ -155,6 +155,16 @@ class Model:
 
     def save(self, path: str | os.PathLike) -> None:
         self.artifact.save(path)
+
+    def to_device(self, value: Any) -> DeviceTensor:
+        """A copy of an array in this model's device memory, to pass to calls
+        of this model or any other on the same device (like jax.device_put)."""
+        array = np.asarray(value, order="C")
+        element_type = dtypes.by_dtype(array.dtype)
+        if element_type is None:
+            raise InvalidArgument(f"cannot put an array of dtype {array.dtype} on a device")
+        view = upload(self._hal_device, array, element_type.hal)
+        return DeviceTensor(view, array.dtype, self.device, self._hal_device)
 
     def _make_context(self) -> ireert.VmContext:
         instance = vm_instance()

@@ -233,3 +233,17 @@ def test_device_tensors_on_a_gpu(target, device, rng):
     again, _ = model(out, product)
     np.testing.assert_allclose(again, (x * y + x) * (x * y) + (x * y + x), rtol=1e-5)
     np.testing.assert_allclose(product.numpy(), x * y, rtol=1e-6)
+
+
+def test_to_device_puts_a_copy_that_calls_accept():
+    model = webtensor.compile(
+        "func.func @main(%x: tensor<3xf32>) -> tensor<3xf32> {"
+        " %0 = stablehlo.add %x, %x : tensor<3xf32> return %0 : tensor<3xf32> }"
+    )
+    x = np.array([1, 2, 3], np.float32)
+    t = model.to_device(x)
+    x[0] = 100  # the device copy does not follow
+    assert t.shape == (3,) and t.dtype == np.float32 and t.device == model.device
+    np.testing.assert_array_equal(model(t), [2, 4, 6])
+    with pytest.raises(webtensor.InvalidArgument, match="cannot put an array of dtype object"):
+        model.to_device(np.array([object()]))

@@ -1,0 +1,289 @@
+"""`webtensor-bench`: the model zoo through WebTensor, its peers and plain IREE.
+
+For every zoo model, in one process and in turns (bench/timing.py):
+
+  webtensor    sandboxed, default options (weights bound into the artifact),
+               inputs and outputs in device memory, as XLA's are
+  webtensor-numpy  the same artifact called with numpy arrays in and out
+               (one copy each way: a model never shares the caller's memory)
+  unsandboxed  the same compile without the sandbox phase, called as
+               `webtensor`: the sandbox's cost
+  iree         plain IREE 3.13 on the same StableHLO, its default flags
+  xla          jax.jit on the CPU
+  onnxruntime  where the optional `onnxruntime` package and an ONNX export
+               of the model exist (bench/onnx_models.py); otherwise absent
+
+It prints a Markdown table (median, p10-p90, ratio to XLA and to the best
+peer) and writes results.json, results.md and, with matplotlib, results.png.
+Timing is reported, never asserted: the machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from .timing import Timing, interleaved
+from .zoo import BY_NAME, MODELS, ZooModel
+
+PEERS = ("xla", "onnxruntime")
+
+
+@dataclasses.dataclass
+class ModelResult:
+    model: str
+    description: str
+    timings: dict[str, Timing]
+    compile_seconds: dict[str, float]
+    cache_hit_seconds: float | None
+    artifact_bytes: int
+    peak_rss_mb: float
+    notes: list[str]
+
+    def ratio(self, variant: str, to: str) -> float | None:
+        if variant not in self.timings or to not in self.timings:
+            return None
+        return self.timings[variant].median / self.timings[to].median
+
+    @property
+    def best_peer(self) -> str:
+        present = [p for p in PEERS if p in self.timings]
+        return min(present, key=lambda p: self.timings[p].median)
+
+
+def _peak_rss_mb() -> float:
+    # VmHWM: this process's peak resident set, in kB.
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def _callables(zoo: ZooModel) -> tuple[Callable, tuple]:
+    """The function to compile and its example arguments: weights bound in
+    (closed over, so they become constants of the module) or passed."""
+    fn, params, inputs = zoo.build()
+    if zoo.bind_weights:
+        return (lambda *xs: fn(params, *xs)), inputs
+    return fn, (params, *inputs)
+
+
+def _plain_iree(fn: Callable, args: tuple) -> tuple[Callable[[], Any], float]:
+    """Plain IREE: the module's StableHLO through iree.compiler with IREE's
+    defaults for llvm-cpu, run through iree.runtime with numpy arguments.
+    (The target CPU is named only to quiet IREE's warning: generic is its
+    default.)"""
+    import iree.compiler as ireec
+    import iree.runtime as ireert
+
+    import webtensor
+
+    text = webtensor.compile_ir(fn, *args, phase="input", isolate=False)
+    vmfb, seconds = _timed(
+        lambda: ireec.compile_str(
+            text,
+            target_backends=["llvm-cpu"],
+            input_type="stablehlo",
+            extra_args=["--iree-llvmcpu-target-cpu=generic"],
+        )
+    )
+    module = ireert.load_vm_flatbuffer(vmfb, driver="local-task")
+    flat = [np.asarray(a) for a in _leaves(args)]
+
+    def call():
+        results = module.main(*flat)
+        if isinstance(results, tuple):
+            return [r.to_host() for r in results]
+        return results.to_host()
+
+    return call, seconds
+
+
+def _leaves(tree) -> list:
+    import jax
+
+    return jax.tree_util.tree_leaves(tree)
+
+
+def _xla(fn: Callable, args: tuple) -> tuple[Callable[[], Any], float]:
+    import jax
+
+    device_args = jax.device_put(args)
+    compiled, seconds = _timed(lambda: jax.jit(fn).lower(*device_args).compile())
+    return (lambda: jax.block_until_ready(compiled(*device_args))), seconds
+
+
+def measure(zoo: ZooModel, seconds: float, with_iree: bool) -> ModelResult:
+    import webtensor
+
+    fn, args = _callables(zoo)
+    notes: list[str] = []
+    calls: dict[str, Callable[[], Any]] = {}
+    compile_seconds: dict[str, float] = {}
+
+    model, compile_seconds["webtensor"] = _timed(lambda: webtensor.compile(fn, *args, cache=False))
+    resident = [model.to_device(leaf) for leaf in _leaves(args)]
+    calls["webtensor"] = lambda: model.default.call_flat(resident, keep_on_device=True)
+    calls["webtensor-numpy"] = lambda: model(*args)
+    _, cache_hit = _timed(lambda: webtensor.compile(fn, *args))  # fills the cache
+    _, cache_hit = _timed(lambda: webtensor.compile(fn, *args))
+    plain = webtensor.compile(fn, *args, sandbox=False, cache=False)
+    calls["unsandboxed"] = lambda: plain.default.call_flat(resident, keep_on_device=True)
+    if with_iree:
+        try:
+            calls["iree"], compile_seconds["iree"] = _plain_iree(fn, args)
+        except Exception as e:  # plain IREE failing is a finding to report, not a crash
+            notes.append(f"plain IREE failed: {str(e).splitlines()[0][:120]}")
+    calls["xla"], compile_seconds["xla"] = _xla(fn, args)
+    ort = _onnxruntime(zoo, notes)
+    if ort is not None:
+        calls["onnxruntime"] = ort
+
+    timings = interleaved(calls, min_seconds=seconds)
+    return ModelResult(
+        model=zoo.name,
+        description=zoo.description,
+        timings=timings,
+        compile_seconds=compile_seconds,
+        cache_hit_seconds=cache_hit,
+        artifact_bytes=len(model.artifact.data),
+        peak_rss_mb=_peak_rss_mb(),
+        notes=notes,
+    )
+
+
+def _onnxruntime(zoo: ZooModel, notes: list[str]) -> Callable[[], Any] | None:
+    try:
+        from . import onnx_models
+    except ImportError as e:
+        notes.append(f"onnxruntime: not installed ({e.name})")
+        return None
+    return onnx_models.session_call(zoo, notes)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def latency_table(results: list[ModelResult]) -> str:
+    lines = [
+        "| model | variant | median ms | p10-p90 ms | vs XLA | vs best peer |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        for variant, t in r.timings.items():
+            lines.append(
+                f"| {r.model} | {variant} | {_ms(t.median)} | {_ms(t.p10)}-{_ms(t.p90)} | "
+                f"{_ratio(r.ratio(variant, 'xla'))} | {_ratio(r.ratio(variant, r.best_peer))} |"
+            )
+    return "\n".join(lines)
+
+
+def summary_table(results: list[ModelResult]) -> str:
+    lines = [
+        "| model | WebTensor vs XLA | vs best peer | sandbox cost | plain IREE vs XLA | compile s (WebTensor / XLA) | cache hit ms | artifact MB | peak RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        cs = r.compile_seconds
+        lines.append(
+            f"| {r.model} | {_ratio(r.ratio('webtensor', 'xla'))} | {_ratio(r.ratio('webtensor', r.best_peer))} | "
+            f"{_ratio(r.ratio('webtensor', 'unsandboxed'))} | {_ratio(r.ratio('iree', 'xla'))} | "
+            f"{cs['webtensor']:.2f} / {cs['xla']:.2f} | "
+            f"{'-' if r.cache_hit_seconds is None else f'{r.cache_hit_seconds * 1e3:.1f}'} | "
+            f"{r.artifact_bytes / 1e6:.1f} | {r.peak_rss_mb:.0f} |"
+        )
+    ratios = [r.ratio("webtensor", r.best_peer) for r in results]
+    geomean = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+    lines.append(f"\nGeometric mean, WebTensor vs the best peer: {geomean:.2f}x")
+    notes = [f"- {r.model}: {note}" for r in results for note in r.notes]
+    if notes:
+        lines.append("\n" + "\n".join(dict.fromkeys(notes)))
+    return "\n".join(lines)
+
+
+def write_outputs(results: list[ModelResult], directory: str) -> list[str]:
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    path = os.path.join(directory, "results.json")
+    with open(path, "w") as f:
+        json.dump([dataclasses.asdict(r) for r in results], f, indent=2)
+    written.append(path)
+    path = os.path.join(directory, "results.md")
+    with open(path, "w") as f:
+        f.write(summary_table(results) + "\n\n" + latency_table(results) + "\n")
+    written.append(path)
+    chart = _chart(results, os.path.join(directory, "results.png"))
+    if chart:
+        written.append(chart)
+    return written
+
+
+def _chart(results: list[ModelResult], path: str) -> str | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    variants = list(dict.fromkeys(v for r in results for v in r.timings))
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(results)), 4))
+    width = 0.8 / len(variants)
+    for i, variant in enumerate(variants):
+        ratios = [r.ratio(variant, "xla") or 0.0 for r in results]
+        ax.bar([x + i * width for x in range(len(results))], ratios, width, label=variant)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks([x + width * (len(variants) - 1) / 2 for x in range(len(results))])
+    ax.set_xticklabels([r.model for r in results], rotation=30, ha="right")
+    ax.set_ylabel("median latency / XLA (lower is better)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="webtensor-bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", choices=list(BY_NAME), help="only these models (repeatable)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="minimum timing per model, all variants together (default 3)")
+    parser.add_argument("--out", default="bench-results", help="directory for results.json, .md, .png (default bench-results)")
+    parser.add_argument("--no-iree", action="store_true", help="leave out plain IREE")
+    args = parser.parse_args(argv)
+
+    results = []
+    for zoo in MODELS:
+        if args.model and zoo.name not in args.model:
+            continue
+        print(f"{zoo.name}: {zoo.description}", file=sys.stderr, flush=True)
+        results.append(measure(zoo, args.seconds, not args.no_iree))
+    print(summary_table(results))
+    print()
+    print(latency_table(results))
+    for path in write_outputs(results, args.out):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
