@@ -24,11 +24,15 @@ PROG = "webtensor-run"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Run a function of a WebTensor artifact.")
-    parser.add_argument("artifact", help="a .vmfb written by webtensor-compile or Model.save")
+    parser.add_argument("artifact", nargs="?", help="a .vmfb written by webtensor-compile or Model.save")
     parser.add_argument("--function", default=None, help="the function to run (default: main)")
     parser.add_argument("--input", dest="inputs", action="append", default=[], metavar="VALUE", help="2x3xf32=1,2,3,4,5,6, f32=1, or @file.npy (repeat per input)")
     parser.add_argument("--output", dest="outputs", action="append", default=[], metavar="WHERE", help="@file.npy writes the next result to a file, '-' prints it (repeat per result)")
     parser.add_argument("--device", default=None, help="local-task (default for CPU artifacts), local-sync, vulkan, cuda")
+    parser.add_argument("--power-preference", choices=("default", "low-power", "high-performance"), default="default", help="how to pick a device when --device is not given")
+    parser.add_argument("--fuel", type=int, default=None, help="the call's loop-iteration budget (default 1000000)")
+    parser.add_argument("--deadline", type=float, default=None, metavar="SECONDS", help="give up on the call after this many seconds")
+    parser.add_argument("--list-devices", action="store_true", help="print the devices this machine can run and exit")
     parser.add_argument("--print-max-elements", type=int, default=1024, help="elide tensors with more elements (default 1024)")
     parser.add_argument("--print-signature", action="store_true", help="print the function's signature and exit")
     return parser
@@ -37,10 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from ..runtime.devices import devices
     from ..runtime.model import load
     from .tensor_io import TensorSpecError, format_tensor, parse_value
 
-    model = load(args.artifact, device=args.device)
+    if args.list_devices:
+        for info in devices():
+            print(f"{info.name}: {info.description} (runs {', '.join(info.targets)} artifacts)")
+        return 0
+    if args.artifact is None:
+        raise UsageError("give an artifact to run (or --list-devices)")
+    model = load(args.artifact, device=args.device, power_preference=args.power_preference)
     entry = model[args.function] if args.function else model.default
     if args.print_signature:
         print(entry.signature)
@@ -49,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         inputs = [parse_value(text) for text in args.inputs]
     except TensorSpecError as e:
         raise UsageError(str(e)) from None
-    results = entry.call_flat(inputs)
+    results = entry.call_flat(inputs, fuel=args.fuel, deadline=args.deadline)
     print(f"EXEC @{entry.signature.name}")
     for i, result in enumerate(results):
         where = args.outputs[i] if i < len(args.outputs) else "-"
