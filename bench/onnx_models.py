@@ -153,7 +153,11 @@ def session_call(zoo: ZooModel, notes: list[str]) -> Callable[[], Any] | None:
     session = onnxruntime.InferenceSession(
         graph.model(outputs).SerializeToString(), providers=["CPUExecutionProvider"]
     )
-    feeds = dict(zip((i.name for i in graph.inputs), (params, *inputs) if not zoo.bind_weights else inputs))
+    # Weights are initializers of the graph, except where the model takes
+    # them as data (the embedding table): the graph's inputs are the last
+    # ones of (params, *inputs).
+    values = (params, *inputs)[-len(graph.inputs):]
+    feeds = {spec.name: value for spec, value in zip(graph.inputs, values)}
     got = session.run(None, feeds)
     want = jax.tree_util.tree_leaves(jax.jit(fn)(params, *inputs))
     worst = max(float(np.max(np.abs(np.asarray(w) - g))) for w, g in zip(want, got))

@@ -14,7 +14,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..tests.models import _batch_norm, _layer_norm, _normal, encoder_block, encoder_params, mlp, mlp_params
+from ..tests.models import (
+    _batch_norm,
+    _layer_norm,
+    _normal,
+    batch_norm_params,
+    encoder_block,
+    encoder_params,
+    mlp,
+    mlp_params,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,12 +63,7 @@ def cnn3_params(rng, channels=(3, 16, 32, 64), classes=10):
     for i, (c_in, c_out) in enumerate(zip(channels[:-1], channels[1:]), start=1):
         params[f"c{i}"] = _normal(rng, (3, 3, c_in, c_out), 1 / np.sqrt(9 * c_in))
         params[f"c{i}b"] = _normal(rng, (c_out,), 0.1)
-        params[f"bn{i}"] = (
-            (1 + 0.1 * rng.standard_normal(c_out)).astype(np.float32),
-            _normal(rng, (c_out,), 0.1),
-            _normal(rng, (c_out,), 0.1),
-            rng.uniform(0.5, 1.5, c_out).astype(np.float32),
-        )
+        params[f"bn{i}"] = batch_norm_params(rng, c_out)
     params["fc"] = _normal(rng, (channels[-1], classes), 1 / np.sqrt(channels[-1]))
     return params
 
@@ -141,5 +145,25 @@ MODELS = [
     ZooModel("embedding", _embedding, "gather 4096 rows of a 32k x 512 table, scatter-add them back", bind_weights=False),
 ]
 
-BY_NAME = {model.name: model for model in MODELS}
+def _differential(name: str):
+    from ..tests.models import MODELS as TEST_MODELS
+
+    test_model = TEST_MODELS[name]
+
+    def build():
+        params, *inputs = test_model.example_args(0)
+        return test_model.fn, params, tuple(inputs)
+
+    return build
+
+
+# The differential-test models (tests/models.py), small, weights passed per
+# call as the tests pass them: the yardstick for the sandbox's cost.
+DIFFERENTIAL = [
+    ZooModel(f"test_{name}", _differential(name), f"tests/models.py {name}", bind_weights=False)
+    for name in ("mlp", "cnn", "encoder_block", "control_flow")
+]
+
+SUITES = {"zoo": MODELS, "differential": DIFFERENTIAL, "all": MODELS + DIFFERENTIAL}
+BY_NAME = {model.name: model for model in MODELS + DIFFERENTIAL}
 EMBEDDING = BY_NAME["embedding"]

@@ -182,8 +182,9 @@ def _with_reproducer(error: CompileError, imported: ImportedModule, options: Com
         os.makedirs(directory, exist_ok=True)
         binary = isinstance(imported.payload, bytes)
         path = os.path.join(directory, "input.mlirbc" if binary else "input.mlir")
-        with open(path, "wb" if binary else "w") as f:
-            f.write(imported.payload)
+        # surrogatepass: text that is not valid Unicode is saved as it came.
+        with open(path, "wb") as f:
+            f.write(imported.payload if binary else imported.payload.encode("utf-8", "surrogatepass"))
     command = shlex.join(["webtensor-compile", path, *_option_flags(options), f"--compile-to={phase.value}"])
     return error.with_reproducer(path if imported.path is None else None, command)
 

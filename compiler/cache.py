@@ -67,7 +67,9 @@ def cache_key(imported: ImportedModule, options: CompileOptions) -> str:
 def key_fields(imported: ImportedModule, options: CompileOptions) -> dict[str, Any]:
     """The record the key is the hash of; readable, for tests and debugging."""
     payload = imported.payload
-    data = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+    # surrogatepass: text that is not valid Unicode still gets a key; the
+    # gate rejects it with a CompileError when it is compiled.
+    data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
     return {
         "format": KEY_FORMAT,
         "versions": versions(portable=imported.portable),

@@ -109,7 +109,7 @@ OPS: dict[str, OpRule] = {
         "scatter", "get_dimension_size", "reduce", "reduce_window", "select_and_scatter",
         "sort", "map", "while", "if", "case", "return", "optimization_barrier",
     ),
-    **_rules(REAL, "bitcast_convert", notes="element types of equal bit width only"),
+    **_rules(REAL, "bitcast_convert", notes="between widths, the last dimension splits or joins elements, little-endian on every target"),
     **_rules(ELEMENT_TYPES, "dot_general", "dot", "convolution"),
     **_rules(FLOATS + COMPLEX, "fft"),
     **_rules(FLOATS, "batch_norm_inference", "batch_norm_training"),

@@ -48,6 +48,9 @@ from .base import ModulePass, Report
 FUEL_ATTR = "webtensor.fuel"
 WHILE = "stablehlo.while"
 UNGUARDED_ITERATIONS = 100_000
+# The most a loop is charged: i64's largest value, beyond any budget the
+# runtime accepts (2^62), so that a trip count of up to 2^64 - 1 never wraps.
+LARGEST_CHARGE = (1 << 63) - 1
 BRANCHES = ("stablehlo.if", "stablehlo.case")
 
 
@@ -130,23 +133,26 @@ class _Threader:
         return new.results[-1]
 
     def guarded_loop(self, op: ir.Operation, fuel: ir.Value, count: int) -> ir.Value:
-        """`if (fuel >= count) {loop} else {skip}`, with `fuel - count` left.
+        """`if (fuel >= count) {loop} else {skip}`, with `fuel - count` left,
+        or -1 when skipped: charging the count then could wrap around a
+        budget that several huge loops overdraw.
 
         The loop's own condition is untouched. If its body holds loops, the
         budget is carried through the body for them."""
         loc = op.location
         with ir.InsertionPoint(op):
-            needed = shlo.splat(count, fuel.type, loc=loc)
+            needed = shlo.splat(min(count, LARGEST_CHARGE), fuel.type, loc=loc)
             covered = shlo.compare("GE", fuel, needed, loc=loc)
             charged = shlo.binary("subtract", fuel, needed, loc=loc)
+            overdrawn = shlo.splat(-1, fuel.type, loc=loc)
         carries = _contains_loop_inside(op)
         if carries:
             loop, _, body_fuel = _carrying_fuel(op, charged)
             body = loop.regions[1].blocks[0]
             _append_operand(list(body.operations)[-1], self.block(body, body_fuel, in_counted=True))
-            skipped = list(loop.operands)  # the initial values, fuel included
+            skipped = list(loop.operands)[:-1] + [overdrawn]  # the initial values
         else:
-            loop, skipped = op, list(op.operands) + [charged]
+            loop, skipped = op, list(op.operands) + [overdrawn]
         results = list(loop.results) if carries else list(loop.results) + [charged]
         with ir.InsertionPoint(loop):
             guard = shlo.create("stablehlo.if", [r.type for r in results], [covered], loc=loc, regions=2)

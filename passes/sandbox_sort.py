@@ -24,6 +24,10 @@ result that nothing uses (the positions; the keys of jnp.argsort) on the
 stack and refuses one over 32 KiB, which is why plain jnp.argsort of more
 than 8192 elements does not compile there.
 
+bf16 operands travel through the sort as their i16 bit patterns, and the
+comparator sees them bitcast back: IREE 3.13's CPU sort moves bf16 values
+through f32 and back, which turns -NaN into +NaN (and so sorts it wrongly).
+
 A comparator whose result does not depend on its arguments (a constant,
 after canonicalization) orders nothing: the sort returns its inputs as
 they are. IREE 3.13 crashes compiling such a sort.
@@ -100,18 +104,37 @@ def _break_ties(op: ir.Operation) -> None:
     slot = [operands.index(v) for v in inputs]
     dimension = _dimension(op)
     with ir.InsertionPoint(op):
+        # The element type of each operand carried as bits; None if not.
+        carried = [shlo.element_type(v) if _is_bf16(v) else None for v in operands]
+        operands = [v if t is None else _bitcast(v, _bits_type(v), loc) for v, t in zip(operands, carried)]
         positions = _positions(operands, dimension)
         if positions is None:
             operands.append(_new_positions(shlo.shape(inputs[0]), dimension, loc))
             positions = len(operands) - 1
         attributes = {name: op.attributes[name] for name in op.attributes}
         sort = shlo.create(SORT, [v.type for v in operands], operands, attributes, loc=loc, regions=1)
-    _tie_breaking_comparator(_comparator(op), sort, slot, positions, loc)
+    _tie_breaking_comparator(_comparator(op), sort, slot, positions, loc, carried)
     with ir.InsertionPoint(op):
         # IREE 3.13 keeps a sort result that nothing uses on the stack, and
         # refuses one over 32 KiB: the barrier uses them all.
         results = shlo.optimization_barrier(list(sort.results), loc=loc)
+        results = [
+            results[i] if element is None else _bitcast(results[i], element, loc)
+            for i, element in enumerate(carried)
+        ] + results[len(carried):]
     shlo.replace_op(op, [results[s] for s in slot])
+
+
+def _is_bf16(value: ir.Value) -> bool:
+    return isinstance(shlo.element_type(value), ir.BF16Type)
+
+
+def _bits_type(value: ir.Value) -> ir.Type:
+    return ir.IntegerType.get_signless(shlo.bit_width(shlo.element_type(value)))
+
+
+def _bitcast(value: ir.Value, element: ir.Type, loc: ir.Location) -> ir.Value:
+    return shlo.unary("bitcast_convert", value, loc=loc, result_type=shlo.with_element_type(value, element))
 
 
 def _positions(operands: list[ir.Value], dimension: int) -> int | None:
@@ -134,19 +157,27 @@ def _new_positions(shape: list[int], dimension: int, loc: ir.Location) -> ir.Val
     return shlo.iota(shlo.ranked(shape, element), dimension, loc=loc)
 
 
-def _tie_breaking_comparator(old: ir.Block, sort: ir.Operation, slot: list[int], positions: int, loc: ir.Location) -> None:
+def _tie_breaking_comparator(
+    old: ir.Block, sort: ir.Operation, slot: list[int], positions: int, loc: ir.Location, carried: list[ir.Type | None]
+) -> None:
     """comparator(a, b) or (not comparator(b, a) and i < j), as sort's region.
 
     Arguments come in pairs, (a0, b0, a1, b1, ...), one pair per operand;
     the old comparator's pair for input p is the new pair of its operand
     slot[p], and swapping each pair asks the comparator the other way round.
+    Operands carried as bit patterns (`carried[i]` their element type) are
+    bitcast back before the old comparator sees them.
     """
     types = [shlo.ranked([], shlo.element_type(v)) for v in sort.operands for _ in range(2)]
     block = sort.regions[0].blocks.append(*types, arg_locs=[loc] * len(types))
     args = list(block.arguments)
-    forward = [args[2 * s + side] for s in slot for side in (0, 1)]
-    backward = [args[2 * s + 1 - side] for s in slot for side in (0, 1)]
     with ir.InsertionPoint(block):
+        values = [
+            arg if i // 2 >= len(carried) or carried[i // 2] is None else _bitcast(arg, carried[i // 2], loc)
+            for i, arg in enumerate(args)
+        ]
+        forward = [values[2 * s + side] for s in slot for side in (0, 1)]
+        backward = [values[2 * s + 1 - side] for s in slot for side in (0, 1)]
         less = shlo.inline_block(old, forward)[0]
         greater = shlo.inline_block(old, backward)[0]
         earlier = shlo.compare("LT", args[2 * positions], args[2 * positions + 1], loc=loc)

@@ -199,6 +199,14 @@ class _Check:
                 f"'{op.name}' inside '{parent}' is not allowed: control flow may appear only in "
                 "functions and in other control flow, where the iteration budget reaches it",
             )
+        elif op.name == "stablehlo.while" and _in_a_loop_condition(op):
+            # The budget flows through loop bodies and branches; a condition
+            # returns only its predicate, so a loop there could never spend it.
+            self.error(
+                op,
+                "'stablehlo.while' inside the condition of 'stablehlo.while' is not allowed: the "
+                "iteration budget reaches loops in bodies and branches, not in conditions",
+            )
 
     def shape_arithmetic(self, op: ir.Operation) -> None:
         for name in op.attributes:
@@ -226,6 +234,18 @@ class _Check:
                     f"@{shlo.symbol_name(func)} needs an estimated {peak} bytes of live tensors, "
                     f"above the limit of {self.limits.max_live_bytes}",
                 )
+
+
+def _in_a_loop_condition(op: ir.Operation) -> bool:
+    """Whether `op` lies, at any depth, in the condition region of a while."""
+    current = op.operation
+    while current.name != "func.func":
+        region = current.block.region
+        owner = region.owner.operation
+        if owner.name == "stablehlo.while" and region == owner.regions[0]:
+            return True
+        current = owner
+    return False
 
 
 def _is_function_argument(value: ir.Value) -> bool:

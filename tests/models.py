@@ -79,17 +79,22 @@ def cnn(params, x):
     return h @ params["fc"]
 
 
+def batch_norm_params(rng, channels):
+    """Scale, offset, mean and variance of an inference-time batch norm."""
+    return (
+        (1 + 0.1 * rng.standard_normal(channels)).astype(np.float32),
+        _normal(rng, (channels,), 0.1),
+        _normal(rng, (channels,), 0.1),
+        rng.uniform(0.5, 1.5, channels).astype(np.float32),
+    )
+
+
 def cnn_params(rng, channels=(3, 8, 16), image=16, classes=10):
     params = {}
     for i, (c_in, c_out) in enumerate(zip(channels[:-1], channels[1:]), start=1):
         params[f"c{i}"] = _normal(rng, (3, 3, c_in, c_out), 1 / np.sqrt(9 * c_in))
         params[f"c{i}b"] = _normal(rng, (c_out,), 0.1)
-        params[f"bn{i}"] = (
-            (1 + 0.1 * rng.standard_normal(c_out)).astype(np.float32),
-            _normal(rng, (c_out,), 0.1),
-            _normal(rng, (c_out,), 0.1),
-            rng.uniform(0.5, 1.5, c_out).astype(np.float32),
-        )
+        params[f"bn{i}"] = batch_norm_params(rng, c_out)
     flat = (image // 4) ** 2 * channels[-1]
     params["fc"] = _normal(rng, (flat, classes), 1 / np.sqrt(flat))
     return params

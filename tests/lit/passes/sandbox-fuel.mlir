@@ -151,6 +151,7 @@ func.func @scan(%x: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<1000000> : tensor<i64>
 // CHECK:         %[[COVERED:.*]] = stablehlo.compare  GE, %[[FUEL]], %[[TRIP]],  SIGNED
 // CHECK:         %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]]
+// CHECK:         %[[OVERDRAWN:.*]] = stablehlo.constant dense<-1> : tensor<i64>
 // CHECK:         %[[IF:.*]]:3 = "stablehlo.if"(%[[COVERED]]) ({
 // CHECK:           %[[OUTER:.*]]:3 = stablehlo.while(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[F:.*]] = %[[CHARGED]])
 // CHECK:           cond {
@@ -160,7 +161,7 @@ func.func @scan(%x: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK:             stablehlo.while(%{{.*}} = %{{.*}}, %{{.*}} = %[[F]])
 // CHECK:           stablehlo.return %[[OUTER]]#0, %[[OUTER]]#1, %[[OUTER]]#2
 // CHECK:         }, {
-// CHECK:           stablehlo.return %{{.*}}, %{{.*}}, %[[CHARGED]]
+// CHECK:           stablehlo.return %{{.*}}, %{{.*}}, %[[OVERDRAWN]]
 // CHECK:         return %[[IF]]#1, %[[IF]]#2
 func.func @counted_outer(%n: tensor<i32>) -> tensor<i32> {
   %zero = stablehlo.constant dense<0> : tensor<i32>
@@ -183,4 +184,39 @@ func.func @counted_outer(%n: tensor<i32>) -> tensor<i32> {
       stablehlo.return %i1, %inner : tensor<i32>, tensor<i32>
     }
   return %r#1 : tensor<i32>
+}
+
+// -----
+
+// A trip count beyond i64 (here 2^64 - 1) is charged as i64's largest value,
+// more than any budget, so the loop is skipped and never runs 2^64 times. A
+// skipped loop leaves -1, not fuel - count: loops overdrawing one after
+// another could wrap the budget around to a positive value.
+
+// CHECK-LABEL: func.func @huge_trip_count
+// CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>)
+// CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<9223372036854775807> : tensor<i64>
+// CHECK:         %[[COVERED:.*]] = stablehlo.compare  GE, %[[FUEL]], %[[TRIP]],  SIGNED
+// CHECK:         %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]]
+// CHECK:         %[[OVERDRAWN:.*]] = stablehlo.constant dense<-1> : tensor<i64>
+// CHECK:         %[[IF:.*]]:3 = "stablehlo.if"(%[[COVERED]]) ({
+// CHECK:           stablehlo.while
+// CHECK:           stablehlo.return %{{.*}}, %{{.*}}, %[[CHARGED]]
+// CHECK:         }, {
+// CHECK:           stablehlo.return %{{.*}}, %[[X]], %[[OVERDRAWN]]
+// CHECK:         return %[[IF]]#1, %[[IF]]#2
+func.func @huge_trip_count(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %zero = stablehlo.constant dense<0> : tensor<ui64>
+  %one = stablehlo.constant dense<1> : tensor<ui64>
+  %end = stablehlo.constant dense<18446744073709551615> : tensor<ui64>
+  %r:2 = stablehlo.while(%i = %zero, %v = %x) : tensor<ui64>, tensor<4xf32>
+    cond {
+      %c = stablehlo.compare LT, %i, %end : (tensor<ui64>, tensor<ui64>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    } do {
+      %i1 = stablehlo.add %i, %one : tensor<ui64>
+      %d = stablehlo.add %v, %v : tensor<4xf32>
+      stablehlo.return %i1, %d : tensor<ui64>, tensor<4xf32>
+    }
+  return %r#1 : tensor<4xf32>
 }

@@ -113,3 +113,29 @@ func.func @same_value_twice(%x: tensor<3x5xf32>) -> (tensor<3x5xf32>, tensor<3x5
   }) {dimension = 1 : i64, is_stable = true} : (tensor<3x5xf32>, tensor<3x5xf32>) -> (tensor<3x5xf32>, tensor<3x5xf32>)
   return %0#0, %0#1 : tensor<3x5xf32>, tensor<3x5xf32>
 }
+
+// -----
+
+// bf16 keys travel as their i16 bit patterns and are bitcast back for the
+// comparator: IREE's sort moves bf16 through f32, which turns -NaN into +NaN.
+
+// CHECK-LABEL: func.func @bf16_keys
+// CHECK-SAME:    (%[[K:.*]]: tensor<4xbf16>, %[[V:.*]]: tensor<4xi32>)
+// CHECK-NEXT:    %[[BITS:.*]] = stablehlo.bitcast_convert %[[K]] : (tensor<4xbf16>) -> tensor<4xi16>
+// CHECK-NEXT:    %[[POS:.*]] = stablehlo.iota dim = 0 : tensor<4xi32>
+// CHECK-NEXT:    %[[S:.*]]:3 = "stablehlo.sort"(%[[BITS]], %[[V]], %[[POS]])
+// CHECK-NEXT:    ^bb0(%[[A:.*]]: tensor<i16>, %[[B:.*]]: tensor<i16>, %{{.*}}: tensor<i32>, %{{.*}}: tensor<i32>, %{{.*}}: tensor<i32>, %{{.*}}: tensor<i32>):
+// CHECK-NEXT:      %[[FA:.*]] = stablehlo.bitcast_convert %[[A]] : (tensor<i16>) -> tensor<bf16>
+// CHECK-NEXT:      %[[FB:.*]] = stablehlo.bitcast_convert %[[B]] : (tensor<i16>) -> tensor<bf16>
+// CHECK-NEXT:      stablehlo.compare LT, %[[FA]], %[[FB]], TOTALORDER
+// CHECK:         %[[KEPT:.*]]:3 = stablehlo.optimization_barrier %[[S]]#0, %[[S]]#1, %[[S]]#2
+// CHECK-NEXT:    %[[SORTED:.*]] = stablehlo.bitcast_convert %[[KEPT]]#0 : (tensor<4xi16>) -> tensor<4xbf16>
+// CHECK-NEXT:    return %[[SORTED]], %[[KEPT]]#1
+func.func @bf16_keys(%k: tensor<4xbf16>, %v: tensor<4xi32>) -> (tensor<4xbf16>, tensor<4xi32>) {
+  %r:2 = "stablehlo.sort"(%k, %v) ({
+  ^bb0(%a: tensor<bf16>, %b: tensor<bf16>, %c: tensor<i32>, %d: tensor<i32>):
+    %p = stablehlo.compare LT, %a, %b, TOTALORDER : (tensor<bf16>, tensor<bf16>) -> tensor<i1>
+    stablehlo.return %p : tensor<i1>
+  }) {dimension = 0 : i64, is_stable = true} : (tensor<4xbf16>, tensor<4xi32>) -> (tensor<4xbf16>, tensor<4xi32>)
+  return %r#0, %r#1 : tensor<4xbf16>, tensor<4xi32>
+}

@@ -114,6 +114,35 @@ func.func @loop_in_reducer(%x: tensor<4xf32>) -> tensor<f32> {
 
 // -----
 
+// A condition returns only its predicate, so the budget cannot flow through
+// a loop there: refused at any depth (here inside a branch).
+
+// CHECK: verify-profile.mlir:[[# @LINE + 6]]:14: error: 'stablehlo.while' inside the condition of 'stablehlo.while' is not allowed: the iteration budget reaches loops in bodies and branches, not in conditions
+func.func @loop_in_condition(%x: tensor<i32>, %p: tensor<i1>) -> tensor<i32> {
+  %t = stablehlo.constant dense<true> : tensor<i1>
+  %r = stablehlo.while(%a = %x) : tensor<i32>
+    cond {
+      %b = "stablehlo.if"(%p) ({
+        %w = stablehlo.while(%v = %a) : tensor<i32>
+          cond {
+            stablehlo.return %t : tensor<i1>
+          } do {
+            stablehlo.return %v : tensor<i32>
+          }
+        stablehlo.return %w : tensor<i32>
+      }, {
+        stablehlo.return %a : tensor<i32>
+      }) : (tensor<i1>) -> tensor<i32>
+      %c = stablehlo.compare LT, %b, %a : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    } do {
+      stablehlo.return %a : tensor<i32>
+    }
+  return %r : tensor<i32>
+}
+
+// -----
+
 // Dynamic dimensions need a bound, declared or from the host.
 
 // CHECK: verify-profile.mlir:[[# @LINE + 3]]:8: error: dimension 0 of tensor<?xf32> is dynamic with no upper bound; declare one (#stablehlo.bounds) or have the host set dynamic_dim_bound
