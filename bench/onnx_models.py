@@ -150,8 +150,13 @@ def session_call(zoo: ZooModel, notes: list[str]) -> Callable[[], Any] | None:
         return None
     graph = _Graph()
     outputs = builder(graph, params, *inputs)
+    options = onnxruntime.SessionOptions()
+    # ONNX Runtime's workers spin after each run by default, taking the cores
+    # from whichever runtime is timed next (it doubled IREE's median on the
+    # CNN); the benchmark takes turns, so they must sleep like the others'.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(
-        graph.model(outputs).SerializeToString(), providers=["CPUExecutionProvider"]
+        graph.model(outputs).SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
     # Weights are initializers of the graph, except where the model takes
     # them as data (the embedding table): the graph's inputs are the last

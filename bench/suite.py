@@ -8,7 +8,7 @@ For every zoo model, in one process and in turns (bench/timing.py):
                into its inputs, and a model never changes the caller's)
   webtensor-numpy  the same artifact called with numpy arrays in and out
   unsandboxed  the same compile without the sandbox phase, called as
-               webtensor-device: the sandbox's cost
+               webtensor-numpy: the sandbox's cost
 
 The summary's WebTensor figure is the faster of webtensor-device and
 webtensor-numpy, the two ways a host calls a model.
@@ -152,7 +152,7 @@ def measure(zoo: ZooModel, seconds: float, with_iree: bool) -> ModelResult:
     _, cache_hit = _timed(lambda: webtensor.compile(fn, *args))  # fills the cache
     _, cache_hit = _timed(lambda: webtensor.compile(fn, *args))
     plain = webtensor.compile(fn, *args, sandbox=False, cache=False)
-    calls["unsandboxed"] = lambda: plain.default.call_flat(resident, keep_on_device=True)
+    calls["unsandboxed"] = lambda: plain(*args)
     if with_iree:
         try:
             calls["iree"], compile_seconds["iree"] = _plain_iree(fn, args)
@@ -216,7 +216,7 @@ def summary_table(results: list[ModelResult]) -> str:
         cs = r.compile_seconds
         lines.append(
             f"| {r.model} | {_ratio(r.ratio(r.webtensor, 'xla'))} | {_ratio(r.ratio(r.webtensor, r.best_peer))} | "
-            f"{_ratio(r.ratio('webtensor-device', 'unsandboxed'))} | {_ratio(r.ratio('iree', 'xla'))} | "
+            f"{_ratio(r.ratio('webtensor-numpy', 'unsandboxed'))} | {_ratio(r.ratio('iree', 'xla'))} | "
             f"{cs['webtensor']:.2f} / {cs['xla']:.2f} | "
             f"{'-' if r.cache_hit_seconds is None else f'{r.cache_hit_seconds * 1e3:.1f}'} | "
             f"{r.artifact_bytes / 1e6:.1f} | {r.peak_rss_mb:.0f} |"

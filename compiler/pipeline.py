@@ -45,7 +45,9 @@ SANDBOX: tuple[str, ...] = (
     "webtensor-sandbox-dynamic-slice",
     "webtensor-sandbox-gather",
     "webtensor-sandbox-scatter",
-    # Arithmetic: integer division, shifts, float-to-int conversion, booleans.
+    # Arithmetic: compares, integer division, shifts, float-to-int
+    # conversion, booleans.
+    "webtensor-sandbox-compare",
     "webtensor-sandbox-integer-division",
     "webtensor-sandbox-shift",
     "webtensor-sandbox-float-to-int",

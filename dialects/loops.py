@@ -5,6 +5,11 @@ constant bounds: a counter that starts at a constant, is compared `<` with a
 constant, and steps by one. Its trip count is known at compile time, and so
 is the range of its counter inside the body; the sandbox uses both to leave
 such loops in the shape IREE compiles into fast counted `for` loops.
+
+A bounded loop is `fori_loop` with a bound known only at run time: the same
+counter, compared `<` with a value the loop never changes (a carried value
+its body hands back as it is, or a value from outside). Its trip count is
+known once the loop starts.
 """
 
 from __future__ import annotations
@@ -29,25 +34,66 @@ class CountedLoop:
         return max(self.end - self.start, 0)
 
 
+@dataclasses.dataclass(frozen=True)
+class BoundedLoop:
+    counter: int  # position of the counter among the loop-carried values
+    start: int
+    compare: ir.Operation  # counter < limit, in the condition
+    end: ir.Value  # the limit's value before the loop starts
+    carried: int | None  # the limit's position among the carried values, if carried
+
+
 def counted_loop(op: ir.Operation) -> CountedLoop | None:
     """The counted-loop form of a `stablehlo.while`, or None."""
+    found = _counter_compare(op)
+    if found is None:
+        return None
+    k, start, compare = found
+    end = constant_int(compare.operands[1])
+    return None if end is None else CountedLoop(k, start, end)
+
+
+def bounded_loop(op: ir.Operation) -> BoundedLoop | None:
+    """The bounded-loop form of a `stablehlo.while` whose limit is not a
+    constant, for a signed counter; else None."""
+    found = _counter_compare(op)
+    if found is None:
+        return None
+    k, start, compare = found
+    limit = compare.operands[1]
+    if constant_int(limit) is not None or not shlo.is_integer(shlo.element_type(limit)) or shlo.is_unsigned(shlo.element_type(limit)):
+        return None
+    cond, body = op.regions[0].blocks[0], op.regions[1].blocks[0]
+    if isinstance(limit, ir.BlockArgument) and limit.owner == cond:
+        j = list(cond.arguments).index(limit)
+        if list(body.operations)[-1].operands[j] != body.arguments[j]:
+            return None  # the body changes it
+        return BoundedLoop(k, start, compare, op.operands[j], j)
+    # The condition holds only constants besides the compare: any other
+    # limit is defined outside the loop.
+    return BoundedLoop(k, start, compare, limit, None)
+
+
+def _counter_compare(op: ir.Operation) -> tuple[int, int, ir.Operation] | None:
+    """(k, start, compare) for a condition that is `counter < limit` alone,
+    with carried value k starting at constant `start` and stepping by one."""
     cond_ops = [o.operation for o in op.regions[0].blocks[0].operations]
     if len(cond_ops) < 2 or any(o.name != "stablehlo.constant" for o in cond_ops[:-2]):
         return None
     compare, terminator = cond_ops[-2:]
     if compare.name != "stablehlo.compare" or terminator.operands[0] != compare.results[0]:
         return None
-    if shlo.comparison_direction(compare) != "LT":
+    if shlo.comparison_direction(compare) != "LT" or not _compares_as_its_type(compare):
         return None
-    counter, limit = compare.operands
+    counter = compare.operands[0]
     args = list(op.regions[0].blocks[0].arguments)
     if counter not in args:
         return None
     k = args.index(counter)
-    start, end = constant_int(op.operands[k]), constant_int(limit)
-    if start is None or end is None or not _steps_by_one(op.regions[1].blocks[0], k):
+    start = constant_int(op.operands[k])
+    if start is None or not _steps_by_one(op.regions[1].blocks[0], k):
         return None
-    return CountedLoop(k, start, end)
+    return k, start, compare
 
 
 def constant_int(value: ir.Value) -> int | None:
@@ -60,6 +106,17 @@ def constant_int(value: ir.Value) -> int | None:
         return None
     raw = ir.IntegerAttr(ir.DenseIntElementsAttr(owner.operation.attributes["value"]).get_splat_value()).value
     return raw & ((1 << element.width) - 1) if shlo.is_unsigned(element) else raw
+
+
+def _compares_as_its_type(compare: ir.Operation) -> bool:
+    """Whether the compare reads its integers as their type says: an
+    UNSIGNED compare of signless i32 makes -1 the largest value, and a
+    trip count worked out as signed would be wrong by 2^32."""
+    if "compare_type" not in compare.attributes:
+        return True  # the default follows the element type
+    kind = str(compare.attributes["compare_type"]).split()[-1].rstrip(">")
+    unsigned = shlo.is_unsigned(shlo.element_type(compare.operands[0]))
+    return kind == ("UNSIGNED" if unsigned else "SIGNED")
 
 
 def _steps_by_one(body: ir.Block, k: int) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .base import ModulePass, Report
 from .legalize_composite import LegalizeComposite
 from .sandbox_boolean_arithmetic import SandboxBooleanArithmetic
+from .sandbox_compare import SandboxCompare
 from .sandbox_dynamic_slice import SandboxDynamicSlice
 from .sandbox_float_to_int import SandboxFloatToInt
 from .sandbox_gather import SandboxGather
@@ -31,6 +32,7 @@ PASSES: dict[str, type[ModulePass]] = {
     for cls in (
         LegalizeComposite,
         SandboxBooleanArithmetic,
+        SandboxCompare,
         SandboxDynamicSlice,
         SandboxFloatToInt,
         SandboxGather,

@@ -110,6 +110,9 @@ class _Threader:
     def loop(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> ir.Value:
         counted = loops.counted_loop(op)
         if counted is None:
+            bounded = loops.bounded_loop(op)
+            if bounded is not None and not _contains_loop_inside(op):
+                return _clamped_loop(op, bounded, fuel)
             return self.checked_loop(op, fuel, in_counted)
         count = counted.trip_count
         leaf = not _contains_loop_inside(op)
@@ -185,6 +188,43 @@ class _Threader:
             _append_operand(list(block.operations)[-1], left)
         shlo.replace_op(op, list(new.results)[:-1])
         return new.results[-1]
+
+
+def _clamped_loop(op: ir.Operation, bounded: loops.BoundedLoop, fuel: ir.Value) -> ir.Value:
+    """A loop whose trip count is known when it starts, with no loop inside:
+    charged its count up front, and its limit lowered so that it runs at
+    most as many iterations as the budget has left:
+
+        count = max(limit, start) - start                (in i64)
+        limit' = start + min(count, max(fuel, 0))
+        fuel' = fuel >= count ? fuel - count : -1
+
+    Short of fuel, the loop stops early and the call fails, so what it
+    computed is never seen. Unlike a check in the condition, this keeps the
+    loop as it was; unlike `if (fuel >= count)`, it needs no host round trip
+    before the loop."""
+    loc = op.location
+    i64 = shlo.element_type(fuel)
+    limit_type = bounded.end.type
+    with ir.InsertionPoint(op):
+        start = shlo.splat(bounded.start, fuel.type, loc=loc)
+        zero = shlo.splat(0, fuel.type, loc=loc)
+        end = shlo.convert(bounded.end, i64, loc=loc)
+        count = shlo.binary("subtract", shlo.binary("maximum", end, start, loc=loc), start, loc=loc)
+        allowed = shlo.binary("minimum", count, shlo.binary("maximum", fuel, zero, loc=loc), loc=loc)
+        limit = shlo.convert(shlo.binary("add", start, allowed, loc=loc), shlo.element_type(limit_type), loc=loc)
+        covered = shlo.compare("GE", fuel, count, loc=loc)
+        left = shlo.select(
+            covered, shlo.binary("subtract", fuel, count, loc=loc), shlo.splat(-1, fuel.type, loc=loc), loc=loc
+        )
+    if bounded.carried is None:
+        bounded.compare.operands[1] = limit
+    else:
+        # The body hands the limit back unchanged, so the loop's result for
+        # it is the original limit, whatever the loop compares with.
+        op.results[bounded.carried].replace_all_uses_with(bounded.end)
+        op.operands[bounded.carried] = limit
+    return left
 
 
 def _carrying_fuel(op: ir.Operation, fuel: ir.Value):

@@ -101,13 +101,20 @@ _DEFAULT_USAGE = ireert.BufferUsage.DEFAULT
 
 def copy_on_device(device: ireert.HalDevice, tensors: list[DeviceTensor], element_types) -> list[ireert.HalBufferView]:
     """Fresh device buffers holding copies of `tensors`, made by the
-    device's queue (no host round trip); returns when every copy is done."""
+    device's queue (no host round trip); returns when every copy is done.
+    Memory the host can map (a CPU device's) is copied by the host instead:
+    a queue copy there costs a submission and a wait on the task system,
+    which on local-task added milliseconds of jitter to every call."""
     semaphore = device.create_semaphore(0)
     step = 0
     views = []
     for tensor, element_type in zip(tensors, element_types):
         source = tensor._view.get_buffer()
         size = source.byte_length()
+        if size and _mappable(source):
+            mapped = tensor._view.map()
+            views.append(upload(device, mapped.asarray(tensor.shape, tensor.dtype), element_type))
+            continue
         target = device.allocator.allocate_buffer(
             memory_type=_DEVICE_LOCAL, allowed_usage=_DEFAULT_USAGE, allocation_size=max(size, 1)
         )

@@ -1173,6 +1173,36 @@ def loop_cases() -> Iterator[Case]:
         func([X4], ["tensor<4xf32>"], [counted("r", I32, 5, -5, "%x")], ["%r#1"]),
         [ONES], [ONES], fuel=0,
     )
+    # fori_loop with a bound from the caller: charged on entry, and its limit
+    # lowered to what the budget covers, so a huge bound ends at once.
+    bounded = func([X4, ("n", SCALAR_I32)], ["tensor<4xf32>"], [
+        "%zero = stablehlo.constant dense<0> : tensor<i32>",
+        while_text(
+            "r", [("i", "%zero", SCALAR_I32), ("m", "%n", SCALAR_I32), ("acc", "%x", "tensor<4xf32>")],
+            "%c = stablehlo.compare LT, %i, %m, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>",
+            "%one = stablehlo.constant dense<1> : tensor<i32>\n%i2 = stablehlo.add %i, %one : tensor<i32>\n"
+            "%acc2 = stablehlo.add %acc, %acc : tensor<4xf32>",
+            ["%i2", "%m", "%acc2"],
+        ),
+    ], ["%r#2"])
+    yield value("loops/bounded-10-fuel-10", bounded, [ONES, np.int32(10)], [ONES * 1024.0], fuel=10)
+    yield budget("loops/bounded-10-fuel-9", bounded, [ONES, np.int32(10)], fuel=9)
+    yield value("loops/bounded-negative-fuel-0", bounded, [ONES, np.int32(-5)], [ONES], fuel=0)
+    yield budget("loops/bounded-2^31-1", bounded, [ONES, np.int32(2**31 - 1)], fuel=1000, timeout=20)
+    # An UNSIGNED compare of signless i32 reads the constant -1 as 2^32 - 1:
+    # not a counted loop of zero trips, but four billion iterations.
+    unsigned_compare = func([X4], ["tensor<4xf32>"], [
+        "%zero = stablehlo.constant dense<0> : tensor<i32>",
+        while_text(
+            "r", [("i", "%zero", SCALAR_I32), ("acc", "%x", "tensor<4xf32>")],
+            "%minus1 = stablehlo.constant dense<-1> : tensor<i32>\n"
+            "%c = stablehlo.compare LT, %i, %minus1, UNSIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>",
+            "%one = stablehlo.constant dense<1> : tensor<i32>\n%i2 = stablehlo.add %i, %one : tensor<i32>\n"
+            "%acc2 = stablehlo.add %acc, %acc : tensor<4xf32>",
+            ["%i2", "%acc2"],
+        ),
+    ], ["%r#1"])
+    yield budget("loops/unsigned-compare-of-signless-minus-1", unsigned_compare, [ONES], fuel=1000, timeout=20)
     wrapping = func([], [SCALAR_I32], [
         "%one8 = stablehlo.constant dense<1> : tensor<i8>",
         "%zero = stablehlo.constant dense<0> : tensor<i32>",

@@ -18,12 +18,14 @@ func.func @main(%a: tensor<4x8xf32>, %w: tensor<8x3xf32>, %c: tensor<3xf32>) -> 
   %2 = stablehlo.add %0, %1 : tensor<4x3xf32>
   return %2 : tensor<4x3xf32>
 }
+// `n > i`, not `i < n`: a loop the sandbox does not count, which checks its
+// budget every iteration (slow enough to keep the model busy).
 func.func @spin(%n: tensor<i64>) -> tensor<i64> {
   %c0 = stablehlo.constant dense<0> : tensor<i64>
   %c1 = stablehlo.constant dense<1> : tensor<i64>
   %r = stablehlo.while(%i = %c0) : tensor<i64>
     cond {
-      %p = stablehlo.compare LT, %i, %n : (tensor<i64>, tensor<i64>) -> tensor<i1>
+      %p = stablehlo.compare GT, %n, %i : (tensor<i64>, tensor<i64>) -> tensor<i1>
       stablehlo.return %p : tensor<i1>
     } do {
       %j = stablehlo.add %i, %c1 : tensor<i64>

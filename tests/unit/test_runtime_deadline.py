@@ -13,14 +13,17 @@ import pytest
 
 import webtensor
 
-# n iterations of squaring a vector: a loop whose trip count is data.
+# n iterations of squaring a vector: a loop whose trip count is data. It
+# asks `n > i`, not `i < n`, so that the sandbox does not see a bounded
+# loop (charged up front, and ten times faster per iteration): it checks its
+# budget every iteration and is slow enough to outlast the deadlines below.
 LOOP = """
 func.func @main(%n: tensor<i64>, %x: tensor<4xf32>) -> tensor<4xf32> {
   %c0 = stablehlo.constant dense<0> : tensor<i64>
   %c1 = stablehlo.constant dense<1> : tensor<i64>
   %r:2 = stablehlo.while(%i = %c0, %acc = %x) : tensor<i64>, tensor<4xf32>
     cond {
-      %p = stablehlo.compare LT, %i, %n : (tensor<i64>, tensor<i64>) -> tensor<i1>
+      %p = stablehlo.compare GT, %n, %i : (tensor<i64>, tensor<i64>) -> tensor<i1>
       stablehlo.return %p : tensor<i1>
     } do {
       %j = stablehlo.add %i, %c1 : tensor<i64>

@@ -316,3 +316,38 @@ def test_dynamic_shapes():
         assert remainder.tolist() == [divide_reference(int(p), int(q), np.int32)[1] for p, q in zip(a, b)]
         assert shifted.tolist() == [shift_reference("shift_right_arithmetic", int(p), int(q), np.int32) for p, q in zip(a, b)]
         assert converted.tolist() == [convert_reference(float(v), np.int16) for v in x.astype(np.float64)]
+
+
+# --- compares that choose their own signedness --------------------------------
+
+DIRECTIONS = {"LT": np.less, "LE": np.less_equal, "GT": np.greater, "GE": np.greater_equal}
+
+
+@pytest.mark.parametrize("dtype", INTEGERS, ids=lambda t: np.dtype(t).name)
+def test_compares_read_integers_as_their_compare_type_says(dtype):
+    """IREE alone reads integers by their element type and ignores the
+    compare's SIGNED/UNSIGNED; sandboxed, both readings are the spec's."""
+    info = np.iinfo(dtype)
+    name = {"i": "i", "u": "ui"}[np.dtype(dtype).kind] + str(info.bits)
+    t = f"tensor<16x{name}>"
+    lines, results = [], []
+    for direction in DIRECTIONS:
+        for kind in ("SIGNED", "UNSIGNED"):
+            lines.append(f"%{direction}_{kind} = stablehlo.compare {direction}, %a, %b, {kind} : ({t}, {t}) -> tensor<16xi1>")
+            results.append(f"%{direction}_{kind}")
+    text = (
+        f"func.func @main(%a: {t}, %b: {t}) -> ({', '.join(['tensor<16xi1>'] * len(results))}) {{\n"
+        + "\n".join(lines)
+        + f"\nreturn {', '.join(results)} : {', '.join(['tensor<16xi1>'] * len(results))}\n}}"
+    )
+    rng = np.random.default_rng(0)
+    edges = np.array([info.min, info.min + 1, -1 if info.min else 1, 0, 1, info.max - 1, info.max, 2], dtype=np.int64 if info.min else np.uint64)
+    a = np.concatenate([edges, rng.integers(info.min, info.max, 8, endpoint=True, dtype=dtype)]).astype(dtype)
+    b = np.concatenate([edges[::-1], rng.integers(info.min, info.max, 8, endpoint=True, dtype=dtype)]).astype(dtype)
+    got = webtensor.compile(text)(a, b)
+    bits = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}[info.bits]
+    signed = {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}[info.bits]
+    readings = {"SIGNED": (a.view(signed), b.view(signed)), "UNSIGNED": (a.view(bits), b.view(bits))}
+    want = [DIRECTIONS[d](*readings[k]) for d in DIRECTIONS for k in ("SIGNED", "UNSIGNED")]
+    for (d, k), g, w in zip(itertools.product(DIRECTIONS, ("SIGNED", "UNSIGNED")), got, want):
+        np.testing.assert_array_equal(g, w, err_msg=f"{d} {k}")

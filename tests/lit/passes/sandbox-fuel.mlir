@@ -36,7 +36,8 @@ func.func @loop(%x: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 // Nested loops spend from the same budget: the inner loop takes the outer
-// iteration's fuel and hands back what it left.
+// iteration's fuel and hands back what it left. (The inner loop steps by
+// two, so it is neither counted nor bounded and checks the budget itself.)
 
 // CHECK-LABEL: func.func @nested
 // CHECK:         stablehlo.while(%{{.*}} = %{{.*}}, %[[OUTER:.*]] = %arg1)
@@ -56,7 +57,8 @@ func.func @nested(%n: tensor<i32>) -> tensor<i32> {
           %c = stablehlo.compare LT, %j, %i : (tensor<i32>, tensor<i32>) -> tensor<i1>
           stablehlo.return %c : tensor<i1>
         } do {
-          %j1 = stablehlo.add %j, %one : tensor<i32>
+          %two = stablehlo.constant dense<2> : tensor<i32>
+          %j1 = stablehlo.add %j, %two : tensor<i32>
           stablehlo.return %j1 : tensor<i32>
         }
       %i1 = stablehlo.add %i, %one : tensor<i32>
@@ -219,4 +221,97 @@ func.func @huge_trip_count(%x: tensor<4xf32>) -> tensor<4xf32> {
       stablehlo.return %i1, %d : tensor<ui64>, tensor<4xf32>
     }
   return %r#1 : tensor<4xf32>
+}
+
+// -----
+
+// fori_loop with a bound known only at run time, carried unchanged: charged
+// its count up front, and its limit lowered to what the budget covers. The
+// loop itself is left as it was: no check in its condition.
+
+// CHECK-LABEL: func.func @bounded
+// CHECK-SAME:    (%[[X:.*]]: tensor<f32>, %[[N:.*]]: tensor<i32>, %[[FUEL:.*]]: tensor<i64>) -> (tensor<f32>, tensor<i32>, tensor<i64>)
+// CHECK:         %[[START:.*]] = stablehlo.constant dense<0> : tensor<i64>
+// CHECK:         %[[END:.*]] = stablehlo.convert %[[N]] : (tensor<i32>) -> tensor<i64>
+// CHECK-NEXT:    %[[HI:.*]] = stablehlo.maximum %[[END]], %[[START]]
+// CHECK-NEXT:    %[[COUNT:.*]] = stablehlo.subtract %[[HI]], %[[START]]
+// CHECK-NEXT:    %[[HAS:.*]] = stablehlo.maximum %[[FUEL]], %{{.*}}
+// CHECK-NEXT:    %[[ALLOWED:.*]] = stablehlo.minimum %[[COUNT]], %[[HAS]]
+// CHECK-NEXT:    %[[LIMIT64:.*]] = stablehlo.add %[[START]], %[[ALLOWED]]
+// CHECK-NEXT:    %[[LIMIT:.*]] = stablehlo.convert %[[LIMIT64]] : (tensor<i64>) -> tensor<i32>
+// CHECK-NEXT:    %[[COVERED:.*]] = stablehlo.compare GE, %[[FUEL]], %[[COUNT]]
+// CHECK-NEXT:    %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[COUNT]]
+// CHECK-NEXT:    %[[OVERDRAWN:.*]] = stablehlo.constant dense<-1> : tensor<i64>
+// CHECK-NEXT:    %[[LEFT:.*]] = stablehlo.select %[[COVERED]], %[[CHARGED]], %[[OVERDRAWN]]
+// CHECK-NEXT:    %[[R:.*]]:3 = stablehlo.while(%[[I:.*]] = %{{.*}}, %[[M:.*]] = %[[LIMIT]], %{{.*}} = %[[X]])
+// CHECK:           %[[LT:.*]] = stablehlo.compare LT, %[[I]], %[[M]]
+// CHECK-NEXT:      stablehlo.return %[[LT]] : tensor<i1>
+// CHECK:         return %[[R]]#2, %[[N]], %[[LEFT]]
+func.func @bounded(%x: tensor<f32>, %n: tensor<i32>) -> (tensor<f32>, tensor<i32>) {
+  %c0 = stablehlo.constant dense<0> : tensor<i32>
+  %c1 = stablehlo.constant dense<1> : tensor<i32>
+  %r:3 = stablehlo.while(%i = %c0, %m = %n, %acc = %x) : tensor<i32>, tensor<i32>, tensor<f32>
+    cond {
+      %lt = stablehlo.compare LT, %i, %m, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %lt : tensor<i1>
+    } do {
+      %next = stablehlo.add %i, %c1 : tensor<i32>
+      %a = stablehlo.add %acc, %acc : tensor<f32>
+      stablehlo.return %next, %m, %a : tensor<i32>, tensor<i32>, tensor<f32>
+    }
+  // The carried limit's result is the original limit, not the lowered one.
+  return %r#2, %r#1 : tensor<f32>, tensor<i32>
+}
+
+// -----
+
+// A limit from outside the loop: the compare reads the lowered limit.
+
+// CHECK-LABEL: func.func @bounded_from_outside
+// CHECK:         %[[LIMIT:.*]] = stablehlo.convert %{{.*}} : (tensor<i64>) -> tensor<i32>
+// CHECK:         stablehlo.while
+// CHECK:           stablehlo.compare LT, %{{.*}}, %[[LIMIT]], SIGNED
+// CHECK-NEXT:      stablehlo.return
+func.func @bounded_from_outside(%x: tensor<f32>, %n: tensor<i32>) -> tensor<f32> {
+  %c0 = stablehlo.constant dense<0> : tensor<i32>
+  %c1 = stablehlo.constant dense<1> : tensor<i32>
+  %r:2 = stablehlo.while(%i = %c0, %acc = %x) : tensor<i32>, tensor<f32>
+    cond {
+      %lt = stablehlo.compare LT, %i, %n, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %lt : tensor<i1>
+    } do {
+      %next = stablehlo.add %i, %c1 : tensor<i32>
+      %a = stablehlo.add %acc, %acc : tensor<f32>
+      stablehlo.return %next, %a : tensor<i32>, tensor<f32>
+    }
+  return %r#1 : tensor<f32>
+}
+
+// -----
+
+// An UNSIGNED compare of signless integers is not a counted loop: read as
+// unsigned, the constant -1 is 2^32 - 1, so the loop would run four billion
+// unmetered iterations if it were charged the signed count (zero). It checks
+// the budget every iteration instead.
+
+// CHECK-LABEL: func.func @unsigned_compare_of_signless
+// CHECK:         stablehlo.while
+// CHECK:           %[[LT:.*]] = stablehlo.compare LT, %{{.*}}, %{{.*}}, UNSIGNED
+// CHECK:           %[[HAS:.*]] = stablehlo.compare GE, %{{.*}}, %{{.*}}, SIGNED
+// CHECK-NEXT:      %[[GO:.*]] = stablehlo.and %[[LT]], %[[HAS]]
+// CHECK-NEXT:      stablehlo.return %[[GO]]
+func.func @unsigned_compare_of_signless(%x: tensor<f32>) -> tensor<f32> {
+  %c0 = stablehlo.constant dense<0> : tensor<i32>
+  %c1 = stablehlo.constant dense<1> : tensor<i32>
+  %r:2 = stablehlo.while(%i = %c0, %acc = %x) : tensor<i32>, tensor<f32>
+    cond {
+      %n = stablehlo.constant dense<-1> : tensor<i32>
+      %lt = stablehlo.compare LT, %i, %n, UNSIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %lt : tensor<i1>
+    } do {
+      %next = stablehlo.add %i, %c1 : tensor<i32>
+      %a = stablehlo.add %acc, %acc : tensor<f32>
+      stablehlo.return %next, %a : tensor<i32>, tensor<f32>
+    }
+  return %r#1 : tensor<f32>
 }
