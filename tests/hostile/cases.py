@@ -28,6 +28,8 @@ from typing import Callable, Iterator
 import ml_dtypes
 import numpy as np
 
+from ..spec import gather_reference, scatter_reference
+
 VALUE, BUDGET, REJECTED = "value", "budget", "rejected"
 EXPECTATIONS = (VALUE, BUDGET, REJECTED)
 
@@ -239,44 +241,6 @@ def data(rng, shape, dtype) -> np.ndarray:
 
 # --- gather ---------------------------------------------------------------------------
 
-def gather_reference(operand, indices, *, offset_dims=(), collapsed=(), operand_batching=(),
-                     indices_batching=(), start_index_map, index_vector_dim, slice_sizes) -> np.ndarray:
-    """The spec's gather, one result element at a time: each start index
-    component clamped into [0, dim - slice_size] on its full value."""
-    rank = operand.ndim
-    batch_shape = [n for d, n in enumerate(indices.shape) if d != index_vector_dim]
-    offset_sizes = [n for d, n in enumerate(slice_sizes) if d not in collapsed and d not in operand_batching]
-    result_rank = len(batch_shape) + len(offset_sizes)
-    batch_dims = [d for d in range(result_rank) if d not in offset_dims]
-    shape = [0] * result_rank
-    for d, n in zip(batch_dims, batch_shape):
-        shape[d] = n
-    for d, n in zip(offset_dims, offset_sizes):
-        shape[d] = n
-    result = np.zeros(shape, operand.dtype)
-    for at in np.ndindex(*shape):
-        batch_index = [at[d] for d in batch_dims]
-        start = index_vector(indices, batch_index, index_vector_dim)
-        position = [0] * rank
-        for k, d in enumerate(start_index_map):
-            position[d] = min(max(start[k], 0), operand.shape[d] - slice_sizes[d])
-        for d, d_start in zip(operand_batching, indices_batching):
-            position[d] += batch_index[d_start - (0 if d_start < index_vector_dim else 1)]
-        offsets = iter(at[d] for d in offset_dims)
-        for d in range(rank):
-            if d not in collapsed and d not in operand_batching:
-                position[d] += next(offsets)
-        result[at] = operand[tuple(position)]
-    return result
-
-
-def index_vector(indices, batch_index, index_vector_dim) -> list[int]:
-    if index_vector_dim == indices.ndim:
-        return [int(indices[tuple(batch_index)])]
-    at = (*batch_index[:index_vector_dim], slice(None), *batch_index[index_vector_dim:])
-    return [int(v) for v in indices[at]]
-
-
 def _dims_text(kind: str, **fields) -> str:
     parts = [f"{k} = [{', '.join(map(str, v))}]" for k, v in fields.items() if k != "index_vector_dim" and v]
     parts.append(f"index_vector_dim = {fields['index_vector_dim']}")
@@ -397,34 +361,6 @@ def gather_cases() -> Iterator[Case]:
 
 # --- scatter --------------------------------------------------------------------------
 
-def scatter_reference(operand, indices, updates, combine, *, update_window_dims=(), inserted=(),
-                      input_batching=(), indices_batching=(), scatter_dims_to_operand_dims, index_vector_dim) -> np.ndarray:
-    """XLA's scatter (JAX's mode="drop"): an update window that does not fit
-    whole is skipped; the others are combined in order."""
-    result = operand.copy()
-    shape = operand.shape
-    windowed = [d for d in range(len(shape)) if d not in inserted and d not in input_batching]
-    window = [1] * len(shape)
-    for d, u in zip(windowed, update_window_dims):
-        window[d] = updates.shape[u]
-    scatter_dims = [d for d in range(updates.ndim) if d not in update_window_dims]
-    for at in np.ndindex(*updates.shape):
-        scatter_index = [at[d] for d in scatter_dims]
-        start = index_vector(indices, scatter_index, index_vector_dim)
-        if not all(0 <= s <= shape[d] - window[d] for s, d in zip(start, scatter_dims_to_operand_dims)):
-            continue
-        position = [0] * len(shape)
-        for s, d in zip(start, scatter_dims_to_operand_dims):
-            position[d] = s
-        for d, d_start in zip(input_batching, indices_batching):
-            position[d] += scatter_index[d_start - (0 if d_start < index_vector_dim else 1)]
-        offsets = iter(at[d] for d in update_window_dims)
-        for d in windowed:
-            position[d] += next(offsets)
-        result[tuple(position)] = combine(result[tuple(position)], updates[at])
-    return result
-
-
 # name: (region body on %a (current) and %b (update), its meaning in numpy)
 COMBINERS: dict[str, tuple[str, Callable]] = {
     "add": ("%r = stablehlo.add %a, %b : T\nstablehlo.return %r : T", lambda a, b: a + b),
@@ -481,7 +417,7 @@ def scatter_case(name, operand, indices, updates, combiner, *, const_indices=Fal
         if combiner == "constant":
             combine = lambda a, b: True  # noqa: E731
     with np.errstate(over="ignore"):
-        want = scatter_reference(operand, indices, updates, lambda a, b: element.type(combine(a, b)), **dims)
+        want = scatter_reference([operand], indices, [updates], lambda a, b: (element.type(combine(a, b)),), **dims)[0]
     x_t, i_t, u_t = tt(operand.shape, element), tt(indices.shape, indices.dtype), tt(updates.shape, element)
     body = [scatter_text(x_t, i_t, u_t, combiner, element, dims, promises)]
     params, inputs = [("x", x_t)], [operand]
