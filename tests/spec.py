@@ -1,8 +1,11 @@
-"""The StableHLO spec's gather and scatter, one element at a time in numpy:
-the oracle for index forms JAX does not emit (tests/unit) and for the
-hostile suite's out-of-bounds cases (tests/hostile)."""
+"""The StableHLO semantics WebTensor defines, one element at a time in
+plain Python and numpy: the oracle of the unit tests (for forms JAX does not
+emit) and of the hostile suite (tests/hostile).
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -70,3 +73,51 @@ def index_vector(indices, batch_index, index_vector_dim) -> list[int]:
         return [int(indices[tuple(batch_index)])]
     at = (*batch_index[:index_vector_dim], slice(None), *batch_index[index_vector_dim:])
     return [int(v) for v in indices[at]]
+
+
+def edge_values(dtype, size: int, window: int = 1) -> list[int]:
+    """Start indices around and far outside [0, size - window] that fit `dtype`:
+    the last valid start, partial windows, negatives, the type's extremes and
+    64-bit values that IREE would truncate to small ones."""
+    info = np.iinfo(dtype)
+    candidates = [
+        0, size - window, size - window + 1, size, size + 1, -1, -window, 2 * size,
+        info.min, info.min + 1, info.max, info.max - 1,
+        2**31 - 1, 2**31, -(2**31), 2**32 - 1, 2**32, 2**32 + 1, 2**32 + 3, -(2**32) + 1,
+        2**63 - 1, 2**63, 2**64 - 1,
+    ]
+    return [v for v in dict.fromkeys(candidates) if info.min <= v <= info.max]
+
+
+def convert_reference(x: float, dtype) -> int:
+    """Saturating, NaN to 0, truncation toward zero in range."""
+    info = np.iinfo(dtype)
+    if math.isnan(x):
+        return 0
+    if math.isinf(x):
+        return int(info.max) if x > 0 else int(info.min)
+    return min(max(math.trunc(x), int(info.min)), int(info.max))
+
+
+def reduce_window_size(n, window, stride, padding, base, dilation) -> int:
+    padded = (n - 1) * base + 1 + sum(padding)
+    span = (window - 1) * dilation + 1
+    return 0 if padded < span else (padded - span) // stride + 1
+
+
+def reduce_window_spec(x, init, window, stride, padding, base, dilation, reducer):
+    """The spec's formula: pad with init (holes of the base dilation too),
+    then fold each window, starting from init."""
+    dilated = [init] * ((len(x) - 1) * base + 1)
+    dilated[::base] = list(x)
+    low, high = padding
+    padded = [init] * max(low, 0) + dilated[max(-low, 0) : len(dilated) - max(-high, 0)] + [init] * max(high, 0)
+    m = reduce_window_size(len(x), window, stride, padding, base, dilation)
+    combine = {"add": lambda a, b: a + b, "maximum": max, "minimum": min}[reducer]
+    out = []
+    for k in range(m):
+        value = init
+        for j in range(window):
+            value = combine(value, padded[k * stride + j * dilation])
+        out.append(value)
+    return out

@@ -19,7 +19,6 @@ of the `value` cases is ever compiled without the sandbox here.
 from __future__ import annotations
 
 import dataclasses
-import math
 import textwrap
 import zlib
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Callable, Iterator
 import ml_dtypes
 import numpy as np
 
-from ..spec import gather_reference, scatter_reference
+from ..spec import convert_reference, edge_values, gather_reference, reduce_window_spec, scatter_reference
 
 VALUE, BUDGET, REJECTED = "value", "budget", "rejected"
 EXPECTATIONS = (VALUE, BUDGET, REJECTED)
@@ -190,25 +189,14 @@ def wrap(v: int, dtype) -> int:
     return (v - int(info.min)) % (1 << info.bits) + int(info.min)
 
 
-def edge_indices(dtype, size: int, window: int = 1) -> list[int]:
-    """Start indices at and far beyond [0, size - window] that fit `dtype`:
-    partial windows, negatives, the type's extremes, and 64-bit values that
-    a 32-bit truncation would turn into small valid ones."""
-    info = np.iinfo(dtype)
-    candidates = [
-        0, size - window, size - window + 1, size, size + 1, -1, -window, 2 * size,
-        info.min, info.min + 1, info.max, info.max - 1,
-        2**31 - 1, 2**31, -(2**31), 2**32 - 1, 2**32, 2**32 + 1, 2**32 + 3, -(2**32) + 1,
-        2**63 - 1, 2**63, 2**64 - 1,
-    ]
-    return [v for v in dict.fromkeys(candidates) if info.min <= v <= info.max]
+
 
 
 def mixed_indices(rng, dtype, size: int, window: int, extra: int = 4) -> np.ndarray:
     """Every edge index, and `extra` random valid ones, shuffled."""
     high = min(size - window, int(np.iinfo(dtype).max))
     inside = list(rng.integers(0, high + 1, extra))
-    values = edge_indices(dtype, size, window) + [int(v) for v in inside]
+    values = edge_values(dtype, size, window) + [int(v) for v in inside]
     return rng.permutation(np.array(values, dtype=dtype))
 
 
@@ -327,7 +315,7 @@ def gather_cases() -> Iterator[Case]:
     for t in (I8, I32, U64):
         name = f"gather/batching-{el(t)}"
         rng = rng_for(name)
-        edges = edge_indices(t, 10, 1)
+        edges = edge_values(t, 10, 1)
         i = np.resize(rng.permutation(np.array(edges, t)), 15).reshape(3, 5, 1)
         yield gather_case(
             name, float_data(rng, (3, 10, 4)), i,
@@ -446,7 +434,7 @@ def scatter_rows(rng, element, index, rows=10, columns=3):
         info = np.iinfo(element)
         x[0], x[-1] = info.min, info.max
     inside = rng.permutation(np.arange(1, min(rows - 1, int(np.iinfo(index).max) + 1)))[:6]
-    outside = [v for v in edge_indices(index, rows) if not 0 <= v < rows]
+    outside = [v for v in edge_values(index, rows) if not 0 <= v < rows]
     i = rng.permutation(np.array(list(inside) + outside, dtype=index)).reshape(-1, 1)
     u = data(rng, (i.shape[0], columns), element)
     return x, i, u
@@ -494,7 +482,7 @@ def scatter_cases() -> Iterator[Case]:
         x = float_data(rng, (10, 6))
         valid = rng.permutation(60)[:8]
         inside = np.stack([valid // 6, valid % 6], axis=1)
-        rows, cols = edge_indices(I32, 10), edge_indices(I32, 6)
+        rows, cols = edge_values(I32, 10), edge_values(I32, 6)
         outside = np.stack([np.resize(rows, 12), rng.integers(0, 6, 12)], axis=1)
         outside[6:, 0] = rng.integers(0, 10, 6)
         outside[6:, 1] = np.resize([c for c in cols if not 0 <= c < 6], 6)
@@ -522,7 +510,7 @@ def scatter_cases() -> Iterator[Case]:
         name = f"scatter/batching-{combiner}-{el(index)}"
         rng = rng_for(name)
         x = float_data(rng, (3, 10, 4))
-        far = np.array([v for v in edge_indices(index, 10) if not 0 <= v < 10], dtype=index)
+        far = np.array([v for v in edge_values(index, 10) if not 0 <= v < 10], dtype=index)
         inside = np.stack([rng.permutation(np.arange(1, 9, dtype=index))[:3] for _ in range(3)])
         outside = np.stack([rng.permutation(far)[:3] for _ in range(3)])
         i = np.concatenate([inside, outside], axis=1)[..., None]
@@ -574,7 +562,7 @@ def dynamic_slice_cases() -> Iterator[Case]:
     x = float_data(rng, (8, 6))
     update = float_data(rng, (2, 3)) + 100
     for t in INTEGERS:
-        rows, cols = edge_indices(t, 8, 2), edge_indices(t, 6, 3)
+        rows, cols = edge_values(t, 8, 2), edge_values(t, 6, 3)
         pairs = [(rows[k], cols[-1 - k]) for k in range(0, len(rows), max(1, len(rows) // 3))][:3]
         s = tt((), t)
         slice_text = func(
@@ -594,7 +582,7 @@ def dynamic_slice_cases() -> Iterator[Case]:
             want[a : a + 2, b : b + 3] = update
             yield value(f"dynamic_slice/update-{el(t)}-{i}-{j}", update_text, [x, update, t.type(i), t.type(j)], [want])
     for t in (I8, I32, I64, U64):
-        i, j = edge_indices(t, 8, 2)[-1], edge_indices(t, 6, 3)[-3]
+        i, j = edge_values(t, 8, 2)[-1], edge_values(t, 6, 3)[-3]
         a, b = _clamp(i, 6), _clamp(j, 3)
         s = tt((), t)
         consts = [constant("i", np.array(i, t)), constant("j", np.array(j, t))]
@@ -810,14 +798,7 @@ def integer_cases() -> Iterator[Case]:
 
 # --- float to integer -------------------------------------------------------------------
 
-def convert_reference(x: float, dtype) -> int:
-    """Saturating: NaN to 0, beyond the range to its end, else truncated."""
-    info = np.iinfo(dtype)
-    if math.isnan(x):
-        return 0
-    if math.isinf(x):
-        return int(info.max) if x > 0 else int(info.min)
-    return min(max(math.trunc(x), int(info.min)), int(info.max))
+
 
 
 def _neighbours(v: float, dtype) -> list[np.ndarray]:
@@ -1816,28 +1797,14 @@ REDUCE_WINDOWS = [
 ]
 
 
-def reduce_window_reference(x, init, window, stride, padding, base, dilation, reducer) -> np.ndarray:
-    dilated = [init] * ((len(x) - 1) * base + 1)
-    dilated[::base] = list(x)
-    low, high = padding
-    padded = [init] * max(low, 0) + dilated[max(-low, 0): len(dilated) - max(-high, 0)] + [init] * max(high, 0)
-    span = (window - 1) * dilation + 1
-    count = 0 if len(padded) < span else (len(padded) - span) // stride + 1
-    combine = {"add": lambda a, b: a + b, "maximum": max, "minimum": min}[reducer]
-    out = []
-    for k in range(count):
-        v = init
-        for j in range(window):
-            v = combine(v, padded[k * stride + j * dilation])
-        out.append(v)
-    return np.array(out, F32)
+
 
 
 def reduce_window_cases() -> Iterator[Case]:
     for label, n, window, stride, padding, base, dilation, reducer, init in REDUCE_WINDOWS:
         name = f"reduce_window/{label}"
         x = rng_for(name).integers(-9, 10, n).astype(F32)
-        want = reduce_window_reference(list(x), np.float32(init), window, stride, padding, base, dilation, reducer)
+        want = np.array(reduce_window_spec(list(x), np.float32(init), window, stride, padding, base, dilation, reducer), F32)
         text = func([("x", tt((n,), F32)), ("init", "tensor<f32>")], [tt(want.shape, F32)], [
             '%r = "stablehlo.reduce_window"(%x, %init) ({\n'
             + textwrap.indent(region("ab", f"%s = stablehlo.{reducer} %a, %b : tensor<f32>\nstablehlo.return %s : tensor<f32>", F32), "  ")

@@ -4,7 +4,6 @@ the same op; and the profile is queryable as data."""
 
 import json
 
-import ml_dtypes
 import numpy as np
 import pytest
 

@@ -11,7 +11,6 @@ One module per element type computes every case at once, to keep compiles few.
 """
 
 import itertools
-import math
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +20,7 @@ import pytest
 from jax import lax
 
 import webtensor
+from webtensor.tests.spec import convert_reference
 
 SIGNED = [np.int8, np.int16, np.int32, np.int64]
 UNSIGNED = [np.uint8, np.uint16, np.uint32, np.uint64]
@@ -188,14 +188,7 @@ def test_the_named_shift_edge_cases():
 
 # --- Float to integer ------------------------------------------------------------
 
-def convert_reference(x: float, dtype) -> int:
-    """Saturating, NaN to 0, truncation toward zero in range."""
-    info = np.iinfo(dtype)
-    if math.isnan(x):
-        return 0
-    if math.isinf(x):
-        return int(info.max) if x > 0 else int(info.min)
-    return min(max(math.trunc(x), int(info.min)), int(info.max))
+
 
 
 def neighbours(value: float, dtype) -> list:

@@ -28,7 +28,7 @@ import pytest
 from jax import lax
 
 import webtensor
-from webtensor.tests.spec import gather_reference, scatter_reference
+from webtensor.tests.spec import edge_values, gather_reference, scatter_reference
 
 CLIP = lax.GatherScatterMode.CLIP
 DROP = lax.GatherScatterMode.FILL_OR_DROP
@@ -57,18 +57,7 @@ def _bits(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def edge_values(dtype, size: int, window: int = 1) -> list[int]:
-    """Start indices around and far outside [0, size - window] that fit `dtype`:
-    the last valid start, partial windows, negatives, the type's extremes and
-    64-bit values that IREE would truncate to small ones."""
-    info = np.iinfo(dtype)
-    candidates = [
-        0, size - window, size - window + 1, size, size + 1, -1, -window, 2 * size,
-        info.min, info.min + 1, info.max, info.max - 1,
-        2**31 - 1, 2**31, -(2**31), 2**32 - 1, 2**32, 2**32 + 1, 2**32 + 3, -(2**32) + 1,
-        2**63 - 1, 2**63, 2**64 - 1,
-    ]
-    return [v for v in dict.fromkeys(candidates) if info.min <= v <= info.max]
+
 
 
 def index_array(values: list[int], shape: tuple[int, ...], dtype, rng) -> np.ndarray:

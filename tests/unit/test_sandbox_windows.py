@@ -19,6 +19,7 @@ import pytest
 from jax import lax
 
 import webtensor
+from webtensor.tests.spec import reduce_window_size, reduce_window_spec
 
 
 @pytest.fixture
@@ -225,12 +226,6 @@ IDENTITY = {"add": 0.0, "maximum": -np.inf, "minimum": np.inf}
 JAX_REDUCER = {"add": lax.add, "maximum": lax.max, "minimum": lax.min}
 
 
-def reduce_window_size(n, window, stride, padding, base, dilation) -> int:
-    padded = (n - 1) * base + 1 + sum(padding)
-    span = (window - 1) * dilation + 1
-    return 0 if padded < span else (padded - span) // stride + 1
-
-
 def reduce_window_module(cases) -> str:
     results, body = [], []
     for i, (n, window, stride, padding, base, dilation, reducer) in enumerate(cases):
@@ -253,24 +248,6 @@ def reduce_window_module(cases) -> str:
         + textwrap.indent("\n".join(body), "  ")
         + f"\n  return {names} : {', '.join(results)}\n}}\n"
     )
-
-
-def reduce_window_spec(x, init, window, stride, padding, base, dilation, reducer):
-    """The spec's formula: pad with init (holes of the base dilation too),
-    then fold each window, starting from init."""
-    dilated = [init] * ((len(x) - 1) * base + 1)
-    dilated[::base] = list(x)
-    low, high = padding
-    padded = [init] * max(low, 0) + dilated[max(-low, 0) : len(dilated) - max(-high, 0)] + [init] * max(high, 0)
-    m = reduce_window_size(len(x), window, stride, padding, base, dilation)
-    combine = {"add": lambda a, b: a + b, "maximum": max, "minimum": min}[reducer]
-    out = []
-    for k in range(m):
-        value = init
-        for j in range(window):
-            value = combine(value, padded[k * stride + j * dilation])
-        out.append(value)
-    return out
 
 
 def reduce_window_inputs(rng, cases, inits):
