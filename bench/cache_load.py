@@ -16,10 +16,9 @@ import argparse
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from .timing import Timing, interleaved
+from .timing import Timing, interleaved, timed
 
 TARGET_HIT_SECONDS = 0.020
 
@@ -43,8 +42,8 @@ def measure(model_name: str = "encoder_block", cold_runs: int = 3, min_seconds: 
     try:
         cold_jax, cold_portable = [], []
         for run in range(cold_runs):
-            cold_jax.append(_seconds(lambda: webtensor.compile(fn, *args, cache=root / f"jax-{run}")))
-            cold_portable.append(_seconds(lambda: webtensor.compile(blob, cache=root / f"portable-{run}")))
+            cold_jax.append(timed(lambda: webtensor.compile(fn, *args, cache=root / f"jax-{run}"))[1])
+            cold_portable.append(timed(lambda: webtensor.compile(blob, cache=root / f"portable-{run}"))[1])
         cache = ArtifactCache(root / "warm")
         webtensor.compile(fn, *args, cache=cache)
         webtensor.compile(blob, cache=cache)
@@ -76,12 +75,6 @@ def measure(model_name: str = "encoder_block", cold_runs: int = 3, min_seconds: 
         return rows, len(data)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _seconds(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def format_table(model_name: str, rows: dict[str, Timing], artifact_bytes: int) -> str:

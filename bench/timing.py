@@ -30,6 +30,14 @@ class Timing:
         )
 
 
+def timed(fn: Callable[[], object]) -> tuple[object, float]:
+    """fn's result and the seconds it took: for one-off costs (compiles,
+    loads) that are not worth repeating."""
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
 def interleaved(
     variants: dict[str, Callable[[], object]],
     *,

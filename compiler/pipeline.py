@@ -41,13 +41,14 @@ LEGALIZE = (
 # Sandbox: rewrites that give every remaining behaviour a defined result
 # (DESIGN.md, "Why this matters"). Their output is still plain StableHLO.
 SANDBOX: tuple[str, ...] = (
+    # First, so that every later pass, and its loop analysis, reads integer
+    # compares the way IREE will.
+    "webtensor-sandbox-compare",
     # Indexing: clamp or skip out-of-bounds accesses.
     "webtensor-sandbox-dynamic-slice",
     "webtensor-sandbox-gather",
     "webtensor-sandbox-scatter",
-    # Arithmetic: compares, integer division, shifts, float-to-int
-    # conversion, booleans.
-    "webtensor-sandbox-compare",
+    # Arithmetic: integer division, shifts, float-to-int conversion, booleans.
     "webtensor-sandbox-integer-division",
     "webtensor-sandbox-shift",
     "webtensor-sandbox-float-to-int",
