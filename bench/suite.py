@@ -30,12 +30,12 @@ import json
 import math
 import os
 import sys
-import time
+import tempfile
 from typing import Any, Callable
 
 import numpy as np
 
-from .timing import Timing, interleaved
+from .timing import Timing, interleaved, timed
 from .zoo import BY_NAME, SUITES, ZooModel
 
 PEERS = ("xla", "onnxruntime")
@@ -48,7 +48,7 @@ class ModelResult:
     description: str
     timings: dict[str, Timing]
     compile_seconds: dict[str, float]
-    cache_hit_seconds: float | None
+    cache_hit_seconds: float
     artifact_bytes: int
     peak_rss_mb: float
     notes: list[str]
@@ -77,12 +77,6 @@ def _peak_rss_mb() -> float:
     return float("nan")
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - start
-
-
 def _callables(zoo: ZooModel) -> tuple[Callable, tuple]:
     """The function to compile and its example arguments: weights bound in
     (closed over, so they become constants of the module) or passed."""
@@ -103,7 +97,7 @@ def _plain_iree(fn: Callable, args: tuple) -> tuple[Callable[[], Any], float]:
     import webtensor
 
     text = webtensor.compile_ir(fn, *args, phase="input", isolate=False)
-    vmfb, seconds = _timed(
+    vmfb, seconds = timed(
         lambda: ireec.compile_str(
             text,
             target_backends=["llvm-cpu"],
@@ -133,7 +127,7 @@ def _xla(fn: Callable, args: tuple) -> tuple[Callable[[], Any], float]:
     import jax
 
     device_args = jax.device_put(args)
-    compiled, seconds = _timed(lambda: jax.jit(fn).lower(*device_args).compile())
+    compiled, seconds = timed(lambda: jax.jit(fn).lower(*device_args).compile())
     return (lambda: jax.block_until_ready(compiled(*device_args))), seconds
 
 
@@ -145,12 +139,13 @@ def measure(zoo: ZooModel, seconds: float, with_iree: bool) -> ModelResult:
     calls: dict[str, Callable[[], Any]] = {}
     compile_seconds: dict[str, float] = {}
 
-    model, compile_seconds["webtensor"] = _timed(lambda: webtensor.compile(fn, *args, cache=False))
+    model, compile_seconds["webtensor"] = timed(lambda: webtensor.compile(fn, *args, cache=False))
     resident = [model.to_device(leaf) for leaf in _leaves(args)]
     calls["webtensor-device"] = lambda: model.default.call_flat(resident, keep_on_device=True)
     calls["webtensor-numpy"] = lambda: model(*args)
-    _, cache_hit = _timed(lambda: webtensor.compile(fn, *args))  # fills the cache
-    _, cache_hit = _timed(lambda: webtensor.compile(fn, *args))
+    with tempfile.TemporaryDirectory(prefix="webtensor-bench-cache-") as cache:
+        webtensor.compile(fn, *args, cache=cache)  # a miss: fills it
+        _, cache_hit = timed(lambda: webtensor.compile(fn, *args, cache=cache))
     plain = webtensor.compile(fn, *args, sandbox=False, cache=False)
     calls["unsandboxed"] = lambda: plain(*args)
     if with_iree:
@@ -218,7 +213,7 @@ def summary_table(results: list[ModelResult]) -> str:
             f"| {r.model} | {_ratio(r.ratio(r.webtensor, 'xla'))} | {_ratio(r.ratio(r.webtensor, r.best_peer))} | "
             f"{_ratio(r.ratio('webtensor-numpy', 'unsandboxed'))} | {_ratio(r.ratio('iree', 'xla'))} | "
             f"{cs['webtensor']:.2f} / {cs['xla']:.2f} | "
-            f"{'-' if r.cache_hit_seconds is None else f'{r.cache_hit_seconds * 1e3:.1f}'} | "
+            f"{r.cache_hit_seconds * 1e3:.1f} | "
             f"{r.artifact_bytes / 1e6:.1f} | {r.peak_rss_mb:.0f} |"
         )
     ratios = [r.ratio(r.webtensor, r.best_peer) for r in results]
@@ -231,7 +226,6 @@ def summary_table(results: list[ModelResult]) -> str:
 
 
 def write_outputs(results: list[ModelResult], directory: str) -> list[str]:
-    os.makedirs(directory, exist_ok=True)
     written = []
     path = os.path.join(directory, "results.json")
     with open(path, "w") as f:
@@ -280,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="bench-results", help="directory for results.json, .md, .png (default bench-results)")
     parser.add_argument("--no-iree", action="store_true", help="leave out plain IREE")
     args = parser.parse_args(argv)
+    try:  # before minutes of timing, not after
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        parser.exit(1, f"webtensor-bench: error: cannot write results to {args.out}: {e.strerror}\n")
 
     results = []
     chosen = [BY_NAME[name] for name in args.model] if args.model else SUITES[args.suite]
