@@ -274,10 +274,14 @@ class EntryPoint:
         staged = [self._stage(leaf, slot) for leaf, slot in zip(leaves, self._slots)]
         if self._dims_constrained:
             self.signature.check_dims([value.shape for value in staged])
-        budget = None
+        # A bad budget is an error even for a model without loops, which
+        # has no use for it: the same call must not pass on one model and
+        # fail on another.
+        budget = self._model.fuel if fuel is None else check_fuel(fuel)
         if self.signature.fuel:
-            budget = self._model.fuel if fuel is None else check_fuel(fuel)
             staged.append(np.array(budget, _INT64))
+        else:
+            budget = None
         device = self._model._hal_device
         if any(type(value) is DeviceTensor for value in staged):
             views = self._copy_device_tensors(staged)

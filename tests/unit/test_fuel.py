@@ -97,6 +97,8 @@ def test_functions_without_loops_take_no_fuel():
     model = webtensor.compile(lambda x: x + 1, np.int32(0))
     assert not model.signature.fuel
     assert model(np.int32(1), fuel=0) == 2
+    with pytest.raises(webtensor.InvalidArgument, match="fuel must be an integer from 0 to"):
+        model(np.int32(1), fuel=-5)
 
 
 def test_a_scan_is_charged_its_length():
