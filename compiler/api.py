@@ -19,6 +19,7 @@ import dataclasses
 import os
 import shlex
 import tempfile
+from collections.abc import Mapping
 from typing import Any, Callable
 
 from ..dialects.profile import Limits
@@ -26,6 +27,8 @@ from ..runtime import cache as artifact_cache
 from ..runtime.artifact import Artifact
 from ..runtime.errors import WebTensorError
 from ..runtime.model import Model
+from ..runtime.signature import TensorSpec, describe_value
+from ..runtime.weights import file_tensor_specs
 from . import gate, worker
 from .cache import CacheSetting, cache_key, describe, open_cache
 from .diagnostics import CompileError
@@ -38,12 +41,48 @@ from .worker import IsolationLimits
 Source = Callable | str | bytes | os.PathLike
 
 
-def import_source(source: Source, example_args: tuple[Any, ...] = ()) -> ImportedModule:
+def import_source(source: Source, example_args: tuple[Any, ...] = (), weights_argnums: int | tuple[int, ...] = ()) -> ImportedModule:
+    """The program to compile (see import_model)."""
+    return import_model(source, example_args, weights_argnums)[0]
+
+
+def import_model(
+    source: Source,
+    example_args: tuple[Any, ...] = (),
+    weights_argnums: int | tuple[int, ...] = (),
+    weights: Any = None,
+) -> tuple[ImportedModule, Any]:
+    """The program to compile, and the weights to bind to it (None if none).
+
+    A JAX function is exported with its `weights_argnums` arguments (and
+    large closed-over arrays) as weights; their values, if the example
+    arguments hold them, are the weights to bind unless `weights` is given.
+    StableHLO's weights are its arguments named as the tensors of
+    `weights` (a file or a mapping of name to array)."""
     if callable(source):
-        return jax_function.export_function(source, example_args)
+        imported, values = jax_function.export_function(source, example_args, weights_argnums)
+        return imported, weights if weights is not None else (values or None)
     if example_args:
         raise TypeError("example arguments are only for JAX functions; StableHLO sources carry their types")
-    return stablehlo_file.load_any(source)
+    if weights_argnums not in ((), None):
+        raise TypeError("weights_argnums is only for JAX functions; give StableHLO's weights with weights=FILE")
+    imported = stablehlo_file.load_any(source)
+    if weights is not None:
+        imported = dataclasses.replace(imported, named_weights=weight_specs(weights))
+    return imported, weights
+
+
+def weight_specs(weights: Any) -> tuple[TensorSpec, ...]:
+    """Names, shapes and dtypes of a weights file's tensors or of named arrays."""
+    if isinstance(weights, (str, os.PathLike)):
+        return tuple(file_tensor_specs(os.fspath(weights)))
+    if not isinstance(weights, Mapping):
+        raise TypeError("weights= takes a weights file or a mapping of argument name to array for StableHLO input")
+    specs = []
+    for name, value in weights.items():
+        shape, dtype = describe_value(value)
+        specs.append(TensorSpec(str(name), shape, dtype))
+    return tuple(specs)
 
 
 def make_options(options: CompileOptions | None, overrides: dict[str, Any]) -> CompileOptions:
@@ -136,6 +175,8 @@ def _running_phase(compilation: Compilation | None) -> Phase:
 def compile(
     source: Source,
     *example_args: Any,
+    weights_argnums: int | tuple[int, ...] = (),
+    weights: Any = None,
     options: CompileOptions | None = None,
     device: str | None = None,
     cache: CacheSetting = True,
@@ -144,22 +185,30 @@ def compile(
     """Compiles a JAX function (with example arguments) or a StableHLO module
     and loads it on `device` (default: the target's usual device).
 
+    `weights_argnums` (an int or a tuple, as jax.jit's static_argnums) names
+    the arguments that are weights: the model reads them as bound parameters,
+    packed once at load, and is called without them. Their example values
+    are bound; `weights` (a path or arrays) binds others instead. For
+    StableHLO, `weights` is a file or a mapping whose names are the
+    arguments' own names (`loc("params['w']")`, as jax.export writes them).
+
     `cache`: True looks the artifact up in the default compile cache
     (runtime/cache.py's default_directory) and stores it there after a
     compile; a path or an ArtifactCache uses that cache; False or None
-    always compiles. Keyword arguments other than `options`, `device` and
-    `cache` set `CompileOptions` fields, e.g. `target="cuda"`.
+    always compiles. Keyword arguments other than these set
+    `CompileOptions` fields, e.g. `target="cuda"`.
     """
     options = make_options(options, option_overrides)
     store = open_cache(cache)
-    imported = import_source(source, example_args)
-    return Model(load_or_compile(imported, options, store), device)
+    imported, bound = import_model(source, example_args, weights_argnums, weights)
+    return Model(load_or_compile(imported, options, store), device, weights=bound)
 
 
 def compile_ir(
     source: Source,
     *example_args: Any,
     phase: Phase | str = Phase.LEGALIZED,
+    weights_argnums: int | tuple[int, ...] = (),
     options: CompileOptions | None = None,
     **option_overrides: Any,
 ) -> str:
@@ -168,7 +217,7 @@ def compile_ir(
     if phase == Phase.VMFB:
         raise ValueError("the vmfb phase is binary: use webtensor.compile(...).save(path)")
     options = make_options(options, option_overrides)
-    return run_phases(import_source(source, example_args), options, phase)
+    return run_phases(import_source(source, example_args, weights_argnums), options, phase)
 
 
 def _with_reproducer(error: CompileError, imported: ImportedModule, options: CompileOptions, phase: Phase) -> CompileError:

@@ -32,11 +32,11 @@ import sys
 from typing import Any, Union
 
 from ..runtime.cache import ArtifactCache
-from .frontends import EntryPointHint, ImportedModule
+from .frontends import ImportedModule
 from .options import CompileOptions, Target
 
 # Bump when the key's record or an entry's meaning changes.
-KEY_FORMAT = 1
+KEY_FORMAT = 2
 
 # Compile options that bound the compiler's process and never change the
 # artifact it writes (tests/unit/test_isolation.py checks that).
@@ -79,7 +79,8 @@ def key_fields(imported: ImportedModule, options: CompileOptions) -> dict[str, A
             "bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest(),
         },
-        "entry_points": {name: _hint_fields(hint) for name, hint in sorted(imported.hints.items())},
+        "entry_points": {name: hint.to_json() for name, hint in sorted(imported.hints.items())},
+        "named_weights": [spec.to_json() for spec in imported.named_weights],
         "options": option_fields(options),
         "host": host_fields(options),
     }
@@ -151,16 +152,6 @@ def host_cpu() -> str:
         if sep and name.strip() in wanted:
             fields[name.strip()] = " ".join(sorted(value.split())) if name.strip() in ("flags", "Features") else value.strip()
     return json.dumps(fields, sort_keys=True)
-
-
-def _hint_fields(hint: EntryPointHint) -> dict[str, Any]:
-    return {
-        "input_names": list(hint.input_names),
-        "output_names": list(hint.output_names),
-        "input_tree": hint.input_tree.to_json(),
-        "output_tree": hint.output_tree.to_json(),
-        "arg_names": list(hint.arg_names),
-    }
 
 
 def describe(imported: ImportedModule, options: CompileOptions) -> str:

@@ -13,7 +13,6 @@ from iree.compiler import ir
 
 from .. import passes
 from ..passes.pipeline import build as build_pipeline
-from ..runtime.signature import FunctionSignature
 from . import backend, signature
 from .diagnostics import CompileError, errors_from_mlir
 from .frontends import ImportedModule
@@ -63,7 +62,9 @@ SANDBOX: tuple[str, ...] = (
     "webtensor-verify-profile",
 )
 
-LINALG = ("iree-stablehlo-input-transformation-pipeline",)
+# Lower: weight arguments become IREE parameters (the first IR that is not
+# plain StableHLO), then IREE's StableHLO input pipeline makes linalg.
+LINALG = ("webtensor-bind-weights", "iree-stablehlo-input-transformation-pipeline")
 
 PIPELINES = {
     Phase.LEGALIZED: LEGALIZE,
@@ -81,7 +82,7 @@ class Compilation:
         self.session = CompilerSession(backend.target_flags(options))
         self.module: ir.Module = self.session.parse(imported)
         self.phase = Phase.INPUT
-        self.signatures: dict[str, FunctionSignature] = {}
+        self.entries: dict[str, signature.EntryPoint] = {}
         self._vmfb: bytes | None = None
 
     @property
@@ -97,14 +98,14 @@ class Compilation:
         if phase == Phase.SANDBOXED and not self.options.sandbox:
             return
         if phase == Phase.LINALG:
-            signature.attach(self.module, self.signatures, self.options.target.value)
+            signature.attach(self.module, self.entries, self.options.target.value)
         if phase == Phase.VMFB:
             self._vmfb = backend.compile_module(self.session, self.module, self.options, self.source_name)
             return
         self._run_passes(phase, PIPELINES[phase])
         if phase == Phase.LEGALIZED:
-            self.signatures = signature.read_signatures(
-                self.module, self.imported.hints, self.source_name, self.options.limits
+            self.entries = signature.read_signatures(
+                self.module, self.imported.hints, self.source_name, self.options.limits, self.imported.named_weights
             )
 
     def _run_passes(self, phase: Phase, pipeline) -> None:

@@ -8,6 +8,7 @@ tests/lit/passes/.
 from __future__ import annotations
 
 from .base import ModulePass, Report
+from .bind_weights import BindWeights
 from .legalize_composite import LegalizeComposite
 from .sandbox_boolean_arithmetic import SandboxBooleanArithmetic
 from .sandbox_compare import SandboxCompare
@@ -30,6 +31,7 @@ from .verify_profile import VerifyProfile
 PASSES: dict[str, type[ModulePass]] = {
     cls.name: cls
     for cls in (
+        BindWeights,
         LegalizeComposite,
         SandboxBooleanArithmetic,
         SandboxCompare,

@@ -14,6 +14,13 @@ copying inputs, and copying results out, do not). On local-task and the GPU
 drivers a model has one context, and calls take turns on it; on local-sync
 one per core, so that calls run side by side (runtime/contexts.py says why).
 
+Weights. A model compiled with bound weights (runtime/weights.py) reads
+them as IREE parameters: they are bound at load (`load(..., weights=)`, or
+the arrays given to `webtensor.compile`), packed once when the model's
+context is made, and swapped with `model.load_weights(...)` without a
+recompile. Such a model keeps one context, so that its weights are packed
+and held once.
+
 Deadlines. An IREE invocation cannot be interrupted. A call with a deadline
 runs its invocation in a worker thread and waits for it at most until the
 deadline; then it raises Timeout and returns nothing. The abandoned
@@ -42,11 +49,12 @@ from . import devices, dtypes
 from .artifact import Artifact, vm_instance
 from .contexts import ContextPool, pool_size
 from .deadline import Deadline, check_deadline, run_within
-from .errors import BudgetExceeded, ExecutionError, InvalidArgument, NotFound, Timeout, TooLarge
+from .errors import BudgetExceeded, ExecutionError, InvalidArgument, InvalidEncoding, NotFound, Timeout, TooLarge
 from .limits import DEFAULT_FUEL, MAX_FUEL, DeviceLimits, check_fuel, device_limits
 from .signature import FunctionSignature, TensorSpec, describe_value
 from .tensor import DeviceTensor, copy_on_device, to_host, upload
 from .tree import flatten, unflatten
+from .weights import BoundWeights, Weights, bind
 
 __all__ = ["DEFAULT_FUEL", "MAX_FUEL", "EntryPoint", "Model", "check_deadline", "check_fuel", "load"]
 
@@ -78,6 +86,7 @@ class Model:
         *,
         power_preference: str = "default",
         deadline: float | None = None,
+        weights: Any = None,
     ):
         self.artifact = artifact
         self.fuel = check_fuel(fuel)
@@ -88,7 +97,13 @@ class Model:
         devices.check_target(self.device, artifact.target)
         self._hal_device = devices.get_hal_device(self.device)
         self._limits = device_limits(self.device)
-        self._contexts = ContextPool(self._make_context, pool_size(devices.driver_name(self.device)))
+        self.weights: Weights = model_weights(artifact.signatures)
+        self._bound: BoundWeights | None = None
+        self._contexts: ContextPool | None = None
+        if weights is not None:
+            self.load_weights(weights)
+        elif not self.weights:
+            self._contexts = ContextPool(lambda: self._make_context(None), pool_size(devices.driver_name(self.device)))
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._entry_points = {
@@ -156,6 +171,33 @@ class Model:
     def save(self, path: str | os.PathLike) -> None:
         self.artifact.save(path)
 
+    def load_weights(self, source: Any) -> None:
+        """Binds the model's weights: a path (safetensors, .irpa or a .wtpkg
+        package), a mapping of weight name to array, or the pytree of the
+        weight arguments as the model was compiled with. Every name, shape
+        and dtype is checked first; then the model's context is made anew,
+        which packs them once. Calls already running finish with the old
+        weights; later calls see the new ones."""
+        if not self.weights:
+            raise InvalidArgument("this model has no weights to bind: it was compiled without weights_argnums")
+        bound = bind(self.weights, source)
+        contexts = ContextPool(lambda: self._make_context(bound), 1)
+        self._bound, self._contexts = bound, contexts
+
+    @property
+    def weights_source(self) -> str | None:
+        """Where the bound weights came from ("arrays", "safetensors PATH", ...), or None."""
+        return None if self._bound is None else self._bound.source
+
+    def _context_pool(self) -> ContextPool:
+        contexts = self._contexts
+        if contexts is None:
+            raise NotFound(
+                f"this model reads {len(self.weights)} weights ({self.weights.nbytes:,} bytes) and none are bound; "
+                "bind them with model.load_weights(path or arrays), or load(..., weights=...)"
+            )
+        return contexts
+
     def to_device(self, value: Any) -> DeviceTensor:
         """A copy of an array in this model's device memory, to pass to calls
         of this model or any other on the same device (like jax.device_put)."""
@@ -166,13 +208,15 @@ class Model:
         view = upload(self._hal_device, array, element_type.hal)
         return DeviceTensor(view, array.dtype, self.device, self._hal_device)
 
-    def _make_context(self) -> ireert.VmContext:
+    def _make_context(self, bound: BoundWeights | None) -> ireert.VmContext:
         instance = vm_instance()
-        hal_module = ireert.create_hal_module(instance, self._hal_device)
+        modules = [ireert.create_hal_module(instance, self._hal_device)]
+        if bound is not None:
+            modules.append(bound.parameters_module(instance))
         try:
-            return ireert.VmContext(instance, [hal_module, self.artifact.vm_module])
-        except (RuntimeError, ValueError) as e:
-            raise ExecutionError(f"could not load the artifact on {self.device}: {e}") from None
+            return ireert.VmContext(instance, modules + [self.artifact.vm_module])
+        except (RuntimeError, ValueError, IndexError) as e:
+            raise ExecutionError(f"could not load the artifact on {self.device}: {_first_line(e)}") from None
 
     def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
         with self._pool_lock:
@@ -181,7 +225,27 @@ class Model:
             return self._pool
 
     def __repr__(self) -> str:
-        return f"<webtensor.Model on {self.device}: {', '.join(self._entry_points)}>"
+        weights = ""
+        if self.weights:
+            weights = f", {len(self.weights)} weights from {self.weights_source or 'nowhere yet'}"
+        return f"<webtensor.Model on {self.device}: {', '.join(self._entry_points)}{weights}>"
+
+
+def model_weights(signatures: dict[str, FunctionSignature]) -> Weights:
+    """The weights of every entry point together; they share one set of names."""
+    specs: dict[str, TensorSpec] = {}
+    tree = None
+    for signature in signatures.values():
+        for spec in signature.weights:
+            if specs.setdefault(spec.name, spec) != spec:
+                raise InvalidEncoding(f"entry points disagree on weight {spec.name}")
+        tree = tree or signature.weights_tree
+    return Weights(tuple(specs.values()), tree)
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,7 +271,9 @@ class EntryPoint:
         self.signature = signature
         self._function = model.artifact.vm_module.lookup_function(signature.name)
         self._slots = tuple(_Slot.of(spec) for spec in signature.inputs)
-        self._hal_types = tuple(slot.hal for slot in self._slots) + (_FUEL_SPEC.element_type.hal,)
+        # The inputs the program reads, in order; the unused ones are checked only.
+        self._passed = tuple(i for i in range(len(self._slots)) if i not in signature.unused)
+        self._hal_types = tuple(self._slots[i].hal for i in self._passed) + (_FUEL_SPEC.element_type.hal,)
         self._output_dtypes = tuple(spec.element_type.dtype for spec in signature.outputs)
         self._dims_constrained = bool(signature.equal_dims or signature.fixed_dims)
         self._flat_arrays = all(child.kind == "leaf" for child in signature.input_tree.children)
@@ -274,6 +340,8 @@ class EntryPoint:
         staged = [self._stage(leaf, slot) for leaf, slot in zip(leaves, self._slots)]
         if self._dims_constrained:
             self.signature.check_dims([value.shape for value in staged])
+        if len(self._passed) != len(staged):
+            staged = [staged[i] for i in self._passed]
         # A bad budget is an error even for a model without loops, which
         # has no use for it: the same call must not pass on one model and
         # fail on another.
@@ -364,7 +432,8 @@ class EntryPoint:
         model = self._model
         device = model._hal_device
         result_list = ireert.VmVariantList(self._result_count)
-        context = model._contexts.take()
+        contexts = model._context_pool()
+        context = contexts.take()
         try:
             if abandoned is not None and abandoned.is_set():
                 return None  # the caller gave up while this call waited its turn
@@ -372,7 +441,7 @@ class EntryPoint:
         except (RuntimeError, ValueError) as e:
             raise ExecutionError(f"{self.signature.name} failed on {model.device}: {e}") from None
         finally:
-            model._contexts.give(context)
+            contexts.give(context)
         results = [result_list.get_as_object(i, ireert.HalBufferView) for i in range(self._result_count)]
         if budget is not None and to_host(device, results.pop(), _INT64) < 0:
             raise BudgetExceeded(
@@ -409,13 +478,15 @@ def load(
     *,
     power_preference: str = "default",
     deadline: float | None = None,
+    weights: Any = None,
 ) -> Model:
     """Loads an artifact from a path or from bytes onto a device.
 
     `device` names one (see `webtensor.devices()`); without it,
     `power_preference` ("default", "low-power" or "high-performance") picks
     one that runs the artifact's target (runtime/devices.py states the rule).
-    `fuel` and `deadline` (seconds) are the defaults of each call."""
+    `fuel` and `deadline` (seconds) are the defaults of each call. `weights`
+    binds a model's weights (see Model.load_weights)."""
     check_fuel(fuel)
     check_deadline(deadline)
     devices.check_power_preference(power_preference)
@@ -423,4 +494,4 @@ def load(
         artifact = Artifact.from_bytes(bytes(source))
     else:
         artifact = Artifact.from_path(source)
-    return Model(artifact, device, fuel, power_preference=power_preference, deadline=deadline)
+    return Model(artifact, device, fuel, power_preference=power_preference, deadline=deadline, weights=weights)

@@ -93,6 +93,11 @@ class FunctionSignature:
     neither shows in `inputs` or `outputs`.
     `equal_dims` lists groups of dynamic input dimensions, as (input, dim),
     that must be equal in a call; `fixed_dims` groups that must equal a size.
+    `weights` are the tensors the function reads as bound parameters rather
+    than as arguments (runtime/weights.py), and `weights_tree` the structure
+    of the arguments they were compiled from. `unused` lists the inputs the
+    program never reads (jax.export drops them): a call still passes them,
+    and they are checked, but they never reach the device.
     """
 
     name: str
@@ -104,12 +109,19 @@ class FunctionSignature:
     fuel: bool = False
     equal_dims: tuple[tuple[tuple[int, int], ...], ...] = ()
     fixed_dims: tuple[tuple[tuple[tuple[int, int], ...], int], ...] = ()
+    weights: tuple[TensorSpec, ...] = ()
+    weights_tree: TreeSpec | None = None
+    unused: tuple[int, ...] = ()
 
     def __post_init__(self):
         if self.input_tree.num_leaves != len(self.inputs):
             raise ValueError("input tree and inputs disagree")
         if self.output_tree.num_leaves != len(self.outputs):
             raise ValueError("output tree and outputs disagree")
+        if self.weights_tree is not None and self.weights_tree.num_leaves != len(self.weights):
+            raise ValueError("weights tree and weights disagree")
+        if any(not 0 <= i < len(self.inputs) for i in self.unused):
+            raise ValueError("an unused input that is not an input")
 
     @staticmethod
     def flat(name: str, inputs, outputs) -> "FunctionSignature":
@@ -134,6 +146,9 @@ class FunctionSignature:
                 "fuel": self.fuel,
                 "equal_dims": [[list(m) for m in group] for group in self.equal_dims],
                 "fixed_dims": [[[list(m) for m in group], size] for group, size in self.fixed_dims],
+                "weights": [t.to_json() for t in self.weights],
+                "weights_tree": None if self.weights_tree is None else self.weights_tree.to_json(),
+                "unused": list(self.unused),
             },
             separators=(",", ":"),
         )
@@ -156,6 +171,9 @@ class FunctionSignature:
                 fixed_dims=tuple(
                     (tuple((int(i), int(d)) for i, d in g), int(size)) for g, size in data.get("fixed_dims", ())
                 ),
+                weights=tuple(TensorSpec.from_json(t) for t in data.get("weights", ())),
+                weights_tree=None if data.get("weights_tree") is None else TreeSpec.from_json(data["weights_tree"]),
+                unused=tuple(int(i) for i in data.get("unused", ())),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise InvalidEncoding(f"malformed WebTensor signature: {e}") from None

@@ -1,9 +1,17 @@
 """JAX functions to StableHLO, through `jax.export`.
 
 `jax.export` produces the portable, versioned form (a VHLO portable
-artifact), the same bytes a model author would ship. Weights are ordinary
-arguments: pass them in the example arguments (a dict of arrays is fine) and
-they stay arguments; arrays the function closes over become constants.
+artifact), the same bytes a model author would ship. It sees only shapes and
+dtypes (`jax.ShapeDtypeStruct`s), never the example arrays, so the program
+never holds weight values.
+
+Weights are the arguments named by `weights_argnums` (as in `jax.jit`'s
+`static_argnums`: an int or a tuple of them). They stay arguments of the
+exported program and become bound parameters when it is compiled; the
+compiled model is called without them. Arrays the function closes over of at
+least HOISTED_CONSTANT_BYTES become weights too (named `constants[i]`), so
+that they are neither baked into the program nor hashed into the cache key;
+smaller ones stay constants.
 """
 
 from __future__ import annotations
@@ -11,34 +19,160 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+import numpy as np
+
+from ...runtime.signature import TensorSpec
 from ...runtime.tree import TreeSpec, spec_of
 from ..diagnostics import CompileError
 from . import EntryPointHint, ImportedModule
 
+# Closed-over arrays at least this large become weights (64 KiB: a 128x128
+# f32 matrix). Smaller ones stay constants, which IREE may fold.
+HOISTED_CONSTANT_BYTES = 64 << 10
+CONSTANTS_ARG = "constants"
 
-def export_function(fn: Callable, example_args: tuple[Any, ...]) -> ImportedModule:
+
+def export_function(
+    fn: Callable,
+    example_args: tuple[Any, ...],
+    weights_argnums: int | tuple[int, ...] = (),
+    hoist_constants: bool = True,
+) -> tuple[ImportedModule, dict[str, Any]]:
+    """The exported program, and the values of its weights by name (empty
+    if the weight arguments were given as jax.ShapeDtypeStruct)."""
     import jax
     from jax import export as jax_export
 
     name = getattr(fn, "__name__", type(fn).__name__)
     source_name = f"jax:{name}"
+    argnums = _argnums(weights_argnums, len(example_args), source_name)
+    arg_names = _param_names(fn, len(example_args))
     specs = jax.tree_util.tree_map(_shape_dtype_struct, example_args)
+    if hoist_constants:
+        fn, example_args, specs, argnums, arg_names = _hoist_constants(fn, example_args, specs, argnums, arg_names, source_name)
     try:
         exported = jax_export.export(jax.jit(fn))(*specs)
     except Exception as e:  # tracing runs user code: any exception can come out
         raise CompileError(f"{source_name}: jax.export failed: {type(e).__name__}: {e}") from e
     if exported.nr_devices != 1:
         raise CompileError(f"{source_name}: exported for {exported.nr_devices} devices; WebTensor runs single-device models")
-    hint = EntryPointHint(
-        input_names=tuple(_input_names(fn, example_args)),
-        output_names=tuple(_output_names(exported)),
-        input_tree=_args_tree(exported.in_tree, len(exported.in_avals), source_name),
-        output_tree=_tree_of(exported.out_tree, len(exported.out_avals), source_name),
-        arg_names=tuple(_param_names(fn, len(example_args))),
-    )
+    hint, weight_values = _hint(exported, example_args, argnums, arg_names, source_name)
     # Only the portable artifact crosses to the compiler worker; the user's
     # code ran here, in jax.export.
-    return ImportedModule(exported.mlir_module_serialized, source_name, hints={"main": hint}, portable=True)
+    imported = ImportedModule(exported.mlir_module_serialized, source_name, hints={"main": hint}, portable=True)
+    return imported, weight_values
+
+
+def _argnums(weights_argnums: int | tuple[int, ...], count: int, source_name: str) -> tuple[int, ...]:
+    numbers = (weights_argnums,) if isinstance(weights_argnums, int) else tuple(weights_argnums)
+    for number in numbers:
+        if isinstance(number, bool) or not isinstance(number, int) or not -count <= number < count:
+            raise ValueError(f"{source_name}: weights_argnums={weights_argnums!r}: the function has {count} example arguments")
+    normalized = tuple(sorted(n % count for n in numbers))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{source_name}: weights_argnums={weights_argnums!r} names an argument twice")
+    return normalized
+
+
+def _hoist_constants(fn, example_args, specs, argnums, arg_names, source_name):
+    """Arrays the function closes over, of at least HOISTED_CONSTANT_BYTES,
+    as one more weight argument (the first): a function of (constants, *args)
+    that evaluates fn's traced program with them."""
+    import jax
+
+    try:
+        closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*specs)
+    except Exception as e:  # tracing runs user code
+        raise CompileError(f"{source_name}: jax.export failed: {type(e).__name__}: {e}") from e
+    consts = list(closed.consts)
+    hoisted = [i for i, c in enumerate(consts) if np.asarray(c).nbytes >= HOISTED_CONSTANT_BYTES]
+    if not hoisted:
+        return fn, example_args, specs, argnums, arg_names
+    out_tree = jax.tree_util.tree_structure(out_shape)
+    jaxpr = closed.jaxpr
+
+    def lifted(constants, *args):
+        values = list(consts)
+        for i, value in zip(hoisted, constants):
+            values[i] = value
+        results = jax.core.eval_jaxpr(jaxpr, values, *jax.tree_util.tree_leaves(args))
+        return jax.tree_util.tree_unflatten(out_tree, results)
+
+    lifted.__name__ = getattr(fn, "__name__", "lifted")
+    constants = [np.asarray(consts[i]) for i in hoisted]
+    constants_name = CONSTANTS_ARG if CONSTANTS_ARG not in arg_names else f"{CONSTANTS_ARG}_"
+    return (
+        lifted,
+        (constants, *example_args),
+        ([_shape_dtype_struct(c) for c in constants], *specs),
+        (0,) + tuple(n + 1 for n in argnums),
+        [constants_name, *arg_names],
+    )
+
+
+def _hint(exported, example_args, argnums, arg_names, source_name) -> tuple[EntryPointHint, dict[str, Any]]:
+    import jax
+
+    full = _tree_of(exported.in_tree, len(exported.in_avals), source_name)
+    args_tree, kwargs_tree = full.children
+    if kwargs_tree.children:
+        raise CompileError(f"{source_name}: keyword arguments are not supported; pass them positionally")
+    leaf_names, leaf_args, leaf_values = [], [], []
+    for position, (arg_name, arg) in enumerate(zip(arg_names, example_args)):
+        for path, value in jax.tree_util.tree_flatten_with_path(arg)[0]:
+            leaf_names.append(arg_name + jax.tree_util.keystr(path))
+            leaf_args.append(position)
+            leaf_values.append(value)
+    leaf_types = [TensorSpec(n, _shape(a), _dtype_name(a, source_name)) for n, a in zip(leaf_names, exported.in_avals)]
+    is_weight = [position in argnums for position in leaf_args]
+    inputs = [t for t, w in zip(leaf_types, is_weight) if not w]
+    weights = [t for t, w in zip(leaf_types, is_weight) if w]
+    outputs = [
+        TensorSpec(n, _shape(a), _dtype_name(a, source_name))
+        for n, a in zip(_output_names(exported), exported.out_avals)
+    ]
+    call_args = [child for i, child in enumerate(args_tree.children) if i not in argnums]
+    weight_args = [child for i, child in enumerate(args_tree.children) if i in argnums]
+    hint = EntryPointHint(
+        input_names=tuple(t.name for t in inputs),
+        output_names=tuple(t.name for t in outputs),
+        input_tree=TreeSpec("tuple", tuple(call_args)),
+        output_tree=_tree_of(exported.out_tree, len(exported.out_avals), source_name),
+        arg_names=tuple(n for i, n in enumerate(arg_names) if i not in argnums),
+        input_types=tuple(inputs),
+        output_types=tuple(outputs),
+        weights=tuple(weights),
+        weights_tree=TreeSpec("tuple", tuple(weight_args)) if argnums else None,
+        # jax.export leaves out the arguments the function never reads.
+        program_args=tuple(leaf_names[i] for i in exported.module_kept_var_idx),
+    )
+    values = {t.name: v for t, v, w in zip(leaf_types, leaf_values, is_weight) if w and not _is_abstract(v)}
+    given = sum(1 for position in leaf_args if position in argnums)
+    if values and len(values) != given:
+        raise ValueError(
+            f"{source_name}: the weight arguments mix arrays and jax.ShapeDtypeStruct; give all "
+            "their values (to bind them now) or none (to bind them later with model.load_weights)"
+        )
+    return hint, values
+
+
+def _is_abstract(value: Any) -> bool:
+    import jax
+
+    return isinstance(value, jax.ShapeDtypeStruct)
+
+
+def _shape(aval) -> tuple[int | None, ...]:
+    return tuple(d if isinstance(d, int) else None for d in aval.shape)
+
+
+def _dtype_name(aval, source_name: str) -> str:
+    from ...runtime import dtypes
+
+    element = dtypes.by_dtype(np.dtype(aval.dtype))
+    if element is None:
+        raise CompileError(f"{source_name}: arrays of dtype {aval.dtype} cannot be passed to or from a model")
+    return element.name
 
 
 def portable_artifact(fn: Callable, example_args: tuple[Any, ...]) -> bytes:
@@ -52,7 +186,6 @@ def portable_artifact(fn: Callable, example_args: tuple[Any, ...]) -> bytes:
 
 def _shape_dtype_struct(x: Any):
     import jax
-    import numpy as np
 
     if isinstance(x, jax.ShapeDtypeStruct):
         return x
@@ -76,15 +209,6 @@ def _tree_of(treedef, num_leaves: int, source_name: str) -> TreeSpec:
         raise CompileError(f"{source_name}: {e}") from None
 
 
-def _args_tree(in_tree, num_leaves: int, source_name: str) -> TreeSpec:
-    # jax.export's in_tree is ((positional args...), {keyword args}).
-    full = _tree_of(in_tree, num_leaves, source_name)
-    args, kwargs = full.children
-    if kwargs.children:
-        raise CompileError(f"{source_name}: keyword arguments are not supported; pass them positionally")
-    return TreeSpec("tuple", args.children)
-
-
 def _param_names(fn: Callable, count: int) -> list[str]:
     try:
         params = [
@@ -95,16 +219,6 @@ def _param_names(fn: Callable, count: int) -> list[str]:
     except (TypeError, ValueError):
         params = []
     return [params[i] if i < len(params) else f"arg{i}" for i in range(count)]
-
-
-def _input_names(fn: Callable, example_args: tuple[Any, ...]) -> list[str]:
-    import jax
-
-    names = []
-    for param, arg in zip(_param_names(fn, len(example_args)), example_args):
-        for path, _ in jax.tree_util.tree_flatten_with_path(arg)[0]:
-            names.append(param + jax.tree_util.keystr(path))
-    return names
 
 
 def _output_names(exported) -> list[str]:

@@ -1,0 +1,432 @@
+"""A model's weights: named tensors its program reads but a call does not pass.
+
+A model compiled with bound weights (`weights_argnums=`, or a package) lists
+them in its signature: a name (the pytree path, `params['w1']`), a shape and
+a dtype each. Its code reads every weight as an IREE parameter
+(`#flow.parameter.named<"model"::NAME>`), so the artifact holds none of their
+bytes. At load the runtime binds a value to every name, from one source:
+
+- arrays: a mapping of name to array, or the pytree the weights were
+  compiled from (`model.load_weights(params)`);
+- a safetensors file (what Hugging Face ships);
+- an IREE parameter archive (`.irpa`);
+- a WebTensor package (`.wtpkg`, runtime/package.py), whose weights section
+  it maps.
+
+Every name, shape, dtype and byte range is checked before IREE sees the
+source: a missing or extra name, a wrong shape or dtype, or a truncated file
+is one `InvalidArgument` (or `InvalidEncoding`) naming the tensor.
+
+Files are memory-mapped, never read: weights the program uses as they are
+are read by the device straight from the mapping, and weights IREE repacks
+(data tiling) are packed from it once, into buffers of the model's own, when
+the model loads. Arrays are copied once into memory the model owns, since the
+caller may change them afterwards; bind large models from a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import mmap
+import os
+from collections.abc import Mapping
+from typing import Any, Iterator
+
+import iree.runtime as ireert
+import numpy as np
+
+from . import dtypes
+from .errors import InvalidArgument, InvalidEncoding, NotFound
+from .signature import TensorSpec
+from .tree import TreeSpec, flatten
+
+# The parameter scope every compiled weight lives in: `"model"::NAME`.
+SCOPE = "model"
+
+# safetensors: dtype codes, and the header size its own reader allows.
+SAFETENSORS_DTYPES = {
+    "bool": "BOOL", "int8": "I8", "uint8": "U8", "int16": "I16", "uint16": "U16",
+    "int32": "I32", "uint32": "U32", "int64": "I64", "uint64": "U64",
+    "float16": "F16", "bfloat16": "BF16", "float32": "F32", "float64": "F64",
+    "complex64": "C64",
+}
+_SAFETENSORS_NAMES = {code: name for name, code in SAFETENSORS_DTYPES.items()}
+MAX_SAFETENSORS_HEADER = 100 << 20
+
+# IRPA: IREE's parameter archive. An entry's metadata says what tensor it is,
+# in the form iree.runtime.io writes ("TENSORv0:" and a JSON object).
+IRPA_MAGIC = b"IRPA"
+IRPA_METADATA_PREFIX = "TENSORv0:"
+
+FORMATS = ("safetensors", "irpa")
+
+
+@dataclasses.dataclass(frozen=True)
+class Weights(Mapping):
+    """The weights a model reads, by name: `model.weights["params['w1']"]`.
+
+    A read-only mapping of name to TensorSpec, in the order the model lists
+    them. `tree` is the structure of the weight arguments the model was
+    compiled from (a tuple of one pytree per weight argument), so that the
+    same pytree can be bound again; `nbytes` is their size together.
+    """
+
+    specs: tuple[TensorSpec, ...] = ()
+    tree: TreeSpec | None = None
+
+    def __getitem__(self, name: str) -> TensorSpec:
+        for spec in self.specs:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (spec.name for spec in self.specs)
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(_nbytes(spec) for spec in self.specs)
+
+    def __str__(self) -> str:
+        width = max((len(spec.name) for spec in self.specs), default=4)
+        lines = [f"{'name':<{width}}  {'type':<24} {'bytes':>14}"]
+        lines += [f"{spec.name:<{width}}  {spec.type_string():<24} {_nbytes(spec):>14,}" for spec in self.specs]
+        lines.append(f"{len(self.specs)} weights, {self.nbytes:,} bytes")
+        return "\n".join(lines)
+
+
+def _nbytes(spec: TensorSpec) -> int:
+    return math.prod(spec.shape) * spec.element_type.dtype.itemsize
+
+
+@dataclasses.dataclass
+class BoundWeights:
+    """A value for every weight of a model, checked, as an IREE parameter index.
+
+    `keep` holds what the index points into (arrays, file mappings) for as
+    long as the model lives; `source` says where the values came from."""
+
+    index: ireert.ParameterIndex
+    source: str
+    keep: list[Any]
+
+    def parameters_module(self, instance: ireert.VmInstance) -> ireert.VmModule:
+        return ireert.create_io_parameters_module(instance, self.index.create_provider(scope=SCOPE))
+
+
+def bind(weights: Weights, source: Any) -> BoundWeights:
+    """Checks `source` against `weights` and indexes it for IREE.
+
+    `source`: a path (safetensors, .irpa or .wtpkg), a mapping of name to
+    array, or the pytree of the weight arguments (`weights.tree`)."""
+    if isinstance(source, (str, os.PathLike)):
+        return _bind_file(weights, os.fspath(source))
+    if isinstance(source, BoundWeights):
+        return source
+    return _bind_arrays(weights, _by_name(weights, source))
+
+
+def _by_name(weights: Weights, source: Any) -> dict[str, Any]:
+    """A name-to-array mapping from a mapping of names or from a pytree."""
+    # Weight names carry their argument's name (`params['w1']`), which a
+    # pytree's own keys (`w1`) do not: any key that is a weight name means
+    # a mapping by name.
+    if isinstance(source, Mapping) and (weights.tree is None or any(isinstance(k, str) and k in weights for k in source)):
+        return dict(source)
+    if weights.tree is None:
+        raise InvalidArgument(
+            "weights: expected a mapping of weight name to array "
+            f"({', '.join(weights) or 'this model has none'}) or a weights file"
+        )
+    # One weight argument is given as itself, several as a tuple of them.
+    tree = weights.tree.children[0] if len(weights.tree.children) == 1 else weights.tree
+    return dict(zip(weights, flatten(tree, source, "weights")))
+
+
+def _bind_arrays(weights: Weights, arrays: dict[str, Any]) -> BoundWeights:
+    _check_names(weights, arrays.keys(), "the arrays given")
+    index = ireert.ParameterIndex()
+    keep = []
+    for spec in weights.specs:
+        array = _private_copy(arrays[spec.name], spec)
+        keep.append(array)
+        index.add_buffer(spec.name, _bytes_view(array))
+    return BoundWeights(index, "arrays", keep)
+
+
+def _private_copy(value: Any, spec: TensorSpec) -> np.ndarray:
+    """The model's own copy: a caller may change its array after binding,
+    and IREE reads some weights in place."""
+    from .signature import describe_value
+
+    if not hasattr(value, "dtype"):
+        raise InvalidArgument(f"weight {spec.name}: expected an array, got a {type(value).__name__}")
+    shape, dtype_name = describe_value(value)
+    _check_type(spec, shape, dtype_name, "given")
+    return np.array(value, dtype=spec.element_type.dtype, order="C", copy=True)
+
+
+def _bytes_view(array: np.ndarray) -> np.ndarray:
+    # A flat byte view: the buffer protocol knows neither bfloat16 nor 0-d shapes.
+    return array.reshape(-1).view(np.uint8)
+
+
+def _check_names(weights: Weights, names, where: str) -> None:
+    missing = [name for name in weights if name not in names]
+    extra = sorted(name for name in names if name not in weights)
+    if not missing and not extra:
+        return
+    parts = []
+    if missing:
+        parts.append(f"missing {_names(missing)}")
+    if extra:
+        parts.append(f"not weights of this model: {_names(extra)}")
+    raise InvalidArgument(f"weights: {where} do not match the model: {'; '.join(parts)}")
+
+
+def _names(names: list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _check_type(spec: TensorSpec, shape: tuple[int, ...], dtype_name: str, where: str) -> None:
+    if tuple(shape) != tuple(spec.shape) or dtype_name != spec.dtype:
+        got = f"{dtype_name}[{','.join(map(str, shape))}]"
+        raise InvalidArgument(f"weight {spec.name}: the model needs {spec.type_string()}, {where} {got}")
+
+
+# --- Files ----------------------------------------------------------------------
+
+
+def file_format(path: str) -> str:
+    """"safetensors", "irpa" or "wtpkg", from the file's first bytes."""
+    from .package import MAGIC as PACKAGE_MAGIC
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        raise NotFound(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidEncoding(f"{path}: is a directory, not a weights file") from None
+    if head.startswith(PACKAGE_MAGIC):
+        return "wtpkg"
+    if head.startswith(IRPA_MAGIC):
+        return "irpa"
+    if len(head) >= 9 and head[8:9] == b"{":
+        return "safetensors"
+    raise InvalidEncoding(f"{path}: not a weights file (safetensors, .irpa or a .wtpkg package)")
+
+
+def file_tensor_specs(path: str) -> list[TensorSpec]:
+    """The names, shapes and dtypes of the tensors in a weights file."""
+    kind = file_format(path)
+    if kind == "wtpkg":
+        from .package import Package
+
+        return [entry.spec for entry in Package.open(path).weights]
+    if kind == "safetensors":
+        return [tensor.spec for tensor in read_safetensors(path).values()]
+    specs = []
+    for name, entry in _load_irpa(path).items():
+        declared = _irpa_tensor_type(entry.metadata)
+        if declared is None:
+            raise InvalidEncoding(f"{path}: tensor {name!r} does not say its shape and dtype (no {IRPA_METADATA_PREFIX} metadata)")
+        specs.append(TensorSpec(name, declared[0], declared[1]))
+    return specs
+
+
+def _bind_file(weights: Weights, path: str) -> BoundWeights:
+    kind = file_format(path)
+    if kind == "wtpkg":
+        from .package import Package
+
+        return Package.open(path).bind_weights(weights)
+    if kind == "irpa":
+        return _bind_irpa(weights, path)
+    return _bind_safetensors(weights, path)
+
+
+@dataclasses.dataclass(frozen=True)
+class FileTensor:
+    """One tensor stored in a file: its type and its byte range."""
+
+    spec: TensorSpec
+    offset: int
+    length: int
+
+
+def map_file(path: str) -> tuple[mmap.mmap, ireert.FileHandle]:
+    """A read-only mapping of the whole file, and IREE's handle on it."""
+    try:
+        with open(path, "rb") as f:
+            mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except ValueError:
+        raise InvalidEncoding(f"{path}: the file is empty") from None
+    return mapping, ireert.FileHandle.wrap_memory(mapping, readable=True, writable=False)
+
+
+def bind_file_tensors(weights: Weights, path: str, tensors: dict[str, FileTensor], kind: str) -> BoundWeights:
+    """Binds tensors found at byte ranges of `path`, after checking them."""
+    _check_names(weights, tensors.keys(), f"the tensors in {path}")
+    for spec in weights.specs:
+        tensor = tensors[spec.name]
+        _check_type(spec, tensor.spec.shape, tensor.spec.dtype, f"{path} holds")
+    mapping, handle = map_file(path)
+    index = ireert.ParameterIndex()
+    for spec in weights.specs:
+        tensor = tensors[spec.name]
+        index.add_from_file_handle(spec.name, handle, tensor.length, tensor.offset)
+    return BoundWeights(index, f"{kind} {path}", [mapping, handle])
+
+
+def read_safetensors(path: str) -> dict[str, FileTensor]:
+    """The tensors of a safetensors file: 8 bytes of header length (little
+    endian), a JSON header, then the data. Every range is checked against the
+    file's size, so a truncated file is refused here, naming the tensor."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise InvalidEncoding(f"{path}: truncated safetensors file ({size} bytes)")
+        length = int.from_bytes(head, "little")
+        if length > min(MAX_SAFETENSORS_HEADER, size - 8):
+            raise InvalidEncoding(f"{path}: malformed safetensors file (a header of {length} bytes in a file of {size})")
+        try:
+            header = json.loads(f.read(length))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise InvalidEncoding(f"{path}: malformed safetensors file (the header is not JSON)") from None
+    if not isinstance(header, dict):
+        raise InvalidEncoding(f"{path}: malformed safetensors file (the header is not an object)")
+    start = 8 + length
+    return {
+        name: _safetensors_entry(path, name, entry, start, size)
+        for name, entry in header.items()
+        if name != "__metadata__"
+    }
+
+
+def _safetensors_entry(path: str, name: str, entry: Any, start: int, size: int) -> FileTensor:
+    def bad(why: str) -> InvalidEncoding:
+        return InvalidEncoding(f"{path}: tensor {name!r}: {why}")
+
+    if not isinstance(entry, dict):
+        raise bad("malformed entry")
+    dtype = _SAFETENSORS_NAMES.get(entry.get("dtype"))
+    if dtype is None:
+        raise bad(f"unsupported dtype {entry.get('dtype')!r}")
+    shape, offsets = entry.get("shape"), entry.get("data_offsets")
+    if not _int_list(shape) or not _int_list(offsets) or len(offsets) != 2:
+        raise bad("malformed shape or data_offsets")
+    begin, end = offsets
+    expected = math.prod(shape) * dtypes.by_name(dtype).dtype.itemsize
+    if end - begin != expected:
+        raise bad(f"{end - begin} bytes of data for {dtype}{list(shape)}, which needs {expected}")
+    if start + end > size:
+        raise bad(f"the data ends at byte {start + end}, past the end of the file ({size} bytes): the file is truncated")
+    return FileTensor(TensorSpec(name, tuple(shape), dtype), start + begin, expected)
+
+
+def _int_list(value: Any) -> bool:
+    return isinstance(value, list) and all(type(v) is int and v >= 0 for v in value)
+
+
+def _bind_safetensors(weights: Weights, path: str) -> BoundWeights:
+    return bind_file_tensors(weights, path, read_safetensors(path), "safetensors")
+
+
+def _load_irpa(path: str, index: ireert.ParameterIndex | None = None) -> dict[str, ireert.ParameterIndexEntry]:
+    index = index if index is not None else ireert.ParameterIndex()
+    try:
+        index.load(path, mmap=True)
+    except (RuntimeError, ValueError, OSError) as e:
+        raise InvalidEncoding(f"{path}: not a readable IREE parameter archive: {_first_line(e)}") from None
+    return dict(index.items())
+
+
+def _bind_irpa(weights: Weights, path: str) -> BoundWeights:
+    index = ireert.ParameterIndex()
+    entries = _load_irpa(path, index)
+    _check_names(weights, entries.keys(), f"the tensors in {path}")
+    for spec in weights.specs:
+        entry = entries[spec.name]
+        if entry.length != _nbytes(spec):
+            raise InvalidArgument(
+                f"weight {spec.name}: the model needs {spec.type_string()} ({_nbytes(spec)} bytes), "
+                f"{path} holds {entry.length} bytes"
+            )
+        declared = _irpa_tensor_type(entry.metadata)
+        if declared is not None:
+            _check_type(spec, declared[0], declared[1], f"{path} holds")
+    return BoundWeights(index, f"irpa {path}", [])
+
+
+def _irpa_tensor_type(metadata: bytes) -> tuple[tuple[int, ...], str] | None:
+    """(shape, dtype) from an entry's TENSORv0 metadata, if it has any."""
+    text = bytes(metadata).decode("utf-8", "replace")
+    if not text.startswith(IRPA_METADATA_PREFIX):
+        return None
+    try:
+        described = json.loads(text[len(IRPA_METADATA_PREFIX):])
+        return tuple(int(d) for d in described["shape"]), str(described["dtype"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+# --- Writing ----------------------------------------------------------------------
+
+
+def save_weights(path: str | os.PathLike, arrays: Mapping[str, Any], format: str | None = None) -> None:
+    """Writes named arrays as safetensors or an IREE parameter archive.
+
+    The format is `format`, else the extension (`.irpa` or `.safetensors`).
+    Names are kept as given: use `model.weights`' names (the pytree paths)
+    for a file that `model.load_weights` takes."""
+    path = os.fspath(path)
+    kind = format or ("irpa" if path.endswith(".irpa") else "safetensors" if path.endswith(".safetensors") else None)
+    if kind not in FORMATS:
+        raise InvalidArgument(f"{path}: say format='safetensors' or 'irpa' (or use one of those extensions)")
+    named = {}
+    for name, value in arrays.items():
+        array = np.ascontiguousarray(value)
+        element = dtypes.by_dtype(array.dtype)
+        if not isinstance(name, str) or element is None:
+            raise InvalidArgument(f"weight {name!r}: need a string name and an array of a supported dtype, got {array.dtype}")
+        named[name] = (array, element.name)
+    if kind == "irpa":
+        _write_irpa(path, named)
+    else:
+        _write_safetensors(path, named)
+
+
+def _write_safetensors(path: str, named: dict[str, tuple[np.ndarray, str]]) -> None:
+    header, offset = {}, 0
+    for name, (array, dtype) in named.items():
+        if dtype not in SAFETENSORS_DTYPES:
+            raise InvalidArgument(f"weight {name}: safetensors has no {dtype}; save as .irpa")
+        header[name] = {"dtype": SAFETENSORS_DTYPES[dtype], "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text)
+        for array, _ in named.values():
+            f.write(memoryview(_bytes_view(array)))
+
+
+def _write_irpa(path: str, named: dict[str, tuple[np.ndarray, str]]) -> None:
+    index = ireert.ParameterIndex()
+    for name, (array, dtype) in named.items():
+        metadata = IRPA_METADATA_PREFIX + json.dumps({"type": "Tensor", "dtype": dtype, "shape": list(array.shape)})
+        index.add_buffer(name, _bytes_view(array), metadata=metadata)
+    index.create_archive_file(path)
