@@ -32,15 +32,31 @@ from .runtime import (
     UnsupportedOperation,
     WebTensorError,
     device_limits,
-    load,
     load_graph,
 )
+from .runtime import load as load_artifact
 from .runtime.devices import devices
+from .runtime.package import is_package
+from .runtime.weights import save_weights
 
 __version__ = "0.1.0"
 
-_COMPILER_NAMES = ("compile", "compile_ir", "CompileError", "CompileOptions", "Phase", "Target")
+_COMPILER_NAMES = ("compile", "compile_ir", "export", "CompileError", "CompileOptions", "ExportedModel", "Phase", "Target")
 _PROFILE_NAMES = ("Limits", "op_support_limits")
+
+
+def load(source, *args, **kwargs):
+    """Loads a model: a compiled artifact (`.vmfb`, runtime only; see
+    `webtensor.runtime.load`) or a package (`.wtpkg`), which is checked and
+    compiled for this host first (see `webtensor.compiler.api.load_package`;
+    needs the compiler, and takes compile options as keywords)."""
+    if is_package(source):
+        from .compiler.api import load_package
+
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            raise InvalidArgument("load a package from its path: its weights are mapped from the file")
+        return load_package(source, *args, **kwargs)
+    return load_artifact(source, *args, **kwargs)
 
 
 def __getattr__(name):
@@ -66,6 +82,7 @@ __all__ = [
     "DeviceLimits",
     "DeviceTensor",
     "ExecutionContext",
+    "ExportedModel",
     "ExecutionError",
     "FunctionSignature",
     "Graph",
@@ -86,7 +103,9 @@ __all__ = [
     "compile_ir",
     "device_limits",
     "devices",
+    "export",
     "load",
     "load_graph",
     "op_support_limits",
+    "save_weights",
 ]

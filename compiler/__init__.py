@@ -1,6 +1,6 @@
 """The WebTensor compiler: frontends, phases, passes and IREE, in one process."""
 
-from .api import compile, compile_artifact, compile_ir, import_source
+from .api import ExportedModel, compile, compile_artifact, compile_ir, export, import_source, load_package
 from .diagnostics import CompileError, Diagnostic
 from .options import CompileOptions, Phase, Target
 
@@ -8,10 +8,13 @@ __all__ = [
     "CompileError",
     "CompileOptions",
     "Diagnostic",
+    "ExportedModel",
     "Phase",
     "Target",
     "compile",
     "compile_artifact",
     "compile_ir",
+    "export",
     "import_source",
+    "load_package",
 ]

@@ -28,7 +28,9 @@ from ..runtime.artifact import Artifact
 from ..runtime.errors import WebTensorError
 from ..runtime.model import Model
 from ..runtime.signature import TensorSpec, describe_value
-from ..runtime.weights import file_tensor_specs
+from ..runtime import package as package_format
+from ..runtime.limits import DEFAULT_FUEL
+from ..runtime.weights import file_tensor_specs, read_arrays
 from . import gate, worker
 from .cache import CacheSetting, cache_key, describe, open_cache
 from .diagnostics import CompileError
@@ -66,6 +68,15 @@ def import_model(
         raise TypeError("example arguments are only for JAX functions; StableHLO sources carry their types")
     if weights_argnums not in ((), None):
         raise TypeError("weights_argnums is only for JAX functions; give StableHLO's weights with weights=FILE")
+    if package_format.is_package(source):
+        from .frontends.package import imported_from
+
+        if not isinstance(source, (str, os.PathLike)):
+            raise TypeError("give a package by its path: its weights are mapped from the file")
+        package = package_format.Package.open(source)
+        if weights is None and package.weights:
+            weights = package
+        return imported_from(package), weights
     imported = stablehlo_file.load_any(source)
     if weights is not None:
         imported = dataclasses.replace(imported, named_weights=weight_specs(weights))
@@ -277,3 +288,116 @@ def _limit_flags(options: CompileOptions) -> list[str]:
 
 def _number(value: int | float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportedModel:
+    """A model ready to ship as a package: `save(path)` writes the `.wtpkg`.
+
+    `manifest` is the manifest but for the layout fields the writer fills
+    in; `program` the StableHLO portable artifact; `weights` each weight's
+    type and value (arrays, or mappings of a file), streamed when saved."""
+
+    manifest: dict[str, Any]
+    program: bytes
+    weights: tuple[tuple[TensorSpec, Any], ...]
+
+    def save(self, path: str | os.PathLike) -> None:
+        package_format.write(path, self.manifest, self.program, self.weights)
+
+
+def export(
+    source: Source,
+    *example_args: Any,
+    weights_argnums: int | tuple[int, ...] = (),
+    weights: Any = None,
+    options: CompileOptions | None = None,
+    **option_overrides: Any,
+) -> ExportedModel:
+    """A package of `source` (as `compile` takes it) and its weights.
+
+    A JAX function is exported as `compile` exports it. A StableHLO program
+    is checked up to the legalized phase here, in this process, to read its
+    interface: export programs you trust (your own); hosts compile the
+    packages they load in the isolated worker."""
+    from .frontends import package as package_frontend
+
+    options = make_options(options, option_overrides)
+    imported, values = import_model(source, example_args, weights_argnums, weights)
+    if callable(source):
+        import jax
+
+        hints, program, frontend = imported.hints, imported.payload, f"jax {jax.__version__}"
+    else:
+        hints = _interfaces(imported, options)
+        program = imported.payload if imported.portable else package_frontend.portable(imported.payload, imported.source_name)
+        frontend = "stablehlo"
+    specs = {spec.name: spec for hint in hints.values() for spec in hint.weights}
+    arrays = weight_arrays(values, specs)
+    producer = {"name": "webtensor", "version": _version(), "frontend": frontend}
+    manifest = package_frontend.manifest(hints, program, producer, imported.source_name)
+    return ExportedModel(manifest, program, tuple((spec, arrays[name]) for name, spec in specs.items()))
+
+
+def _interfaces(imported: ImportedModule, options: CompileOptions) -> dict[str, Any]:
+    from .frontends.package import hint_from_signature
+
+    compilation = None
+    try:
+        gate.check(imported, options.input_limits)
+        compilation = Compilation(imported, options)
+        compilation.run_to(Phase.LEGALIZED)
+        return {
+            name: hint_from_signature(
+                entry.signature, entry.weight_args, len(entry.signature.inputs) + len(entry.weight_args)
+            )
+            for name, entry in compilation.entries.items()
+        }
+    finally:
+        if compilation is not None:
+            compilation.close()
+
+
+def weight_arrays(values: Any, specs: dict[str, TensorSpec]) -> dict[str, Any]:
+    """Every weight's value, by name, from arrays or a weights file (mapped)."""
+    if not specs:
+        return {}
+    if values is None:
+        raise ValueError(
+            f"a package holds its weights' values; give them ({', '.join(list(specs)[:3])}...) "
+            "as arrays in the example arguments or with weights="
+        )
+    arrays = read_arrays(os.fspath(values)) if isinstance(values, (str, os.PathLike)) else dict(values)
+    missing = [name for name in specs if name not in arrays]
+    if missing:
+        raise ValueError(f"no value for weight(s) {', '.join(missing)}")
+    return arrays
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def load_package(
+    path: str | os.PathLike,
+    device: str | None = None,
+    fuel: int = DEFAULT_FUEL,
+    *,
+    power_preference: str = "default",
+    deadline: float | None = None,
+    weights: Any = None,
+    options: CompileOptions | None = None,
+    cache: CacheSetting = True,
+    **option_overrides: Any,
+) -> Model:
+    """Loads a package as an untrusted model: checks every byte against the
+    manifest's hashes, compiles the program here (legalize, verify,
+    sandbox, IREE, in the worker; cached by the program and options, never
+    the weights) and binds the package's weights by mapping them, unless
+    `weights` gives others."""
+    options = make_options(options, option_overrides)
+    imported, bound = import_model(path, weights=weights)
+    artifact = load_or_compile(imported, options, open_cache(cache))
+    return Model(artifact, device, fuel, power_preference=power_preference, deadline=deadline, weights=bound)

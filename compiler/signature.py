@@ -81,7 +81,7 @@ def _entry_point(func: ir.Operation, name: str, hint: EntryPointHint | None, nam
         return EntryPoint(_named_flat(name, hint, arguments, outputs), {})
     roles = hint.program_args if hint.program_args is not None else hint.input_names
     if len(roles) != len(arguments):
-        raise ValueError(f"@{name} takes {len(arguments)} arguments, but the frontend declares {len(roles)}")
+        raise ValueError(f"@{name} takes {len(arguments)} arguments, but its interface declares {len(roles)}")
     declared = {spec.name: spec for spec in hint.input_types + hint.weights}
     input_index = {spec.name: i for i, spec in enumerate(hint.input_types)}
     inputs = list(hint.input_types)
@@ -96,9 +96,9 @@ def _entry_point(func: ir.Operation, name: str, hint: EntryPointHint | None, nam
             raise ValueError(f"@{name} weight {role} has a dynamic shape; weights must have static shapes")
         weight_args[i] = role
     if passed != sorted(passed):
-        raise ValueError(f"@{name} takes its inputs in another order than the frontend declares")
+        raise ValueError(f"@{name} takes its inputs in another order than its interface declares")
     if len(hint.output_types) != len(outputs):
-        raise ValueError(f"@{name} returns {len(outputs)} results, but the frontend declares {len(hint.output_types)}")
+        raise ValueError(f"@{name} returns {len(outputs)} results, but its interface declares {len(hint.output_types)}")
     for i, (want, actual) in enumerate(zip(hint.output_types, outputs)):
         _check_declared(want, actual, f"@{name} result {i} ({want.name})")
     signature = FunctionSignature(
@@ -154,7 +154,7 @@ def _check_declared(declared: TensorSpec, actual: TensorSpec, what: str) -> None
     """The program's type must be the declared one; a declared dynamic
     dimension (None) matches only a dynamic one."""
     if declared.dtype != actual.dtype or tuple(declared.shape) != tuple(actual.shape):
-        raise ValueError(f"{what} has type {actual.type_string()}, but the frontend declares {declared.type_string()}")
+        raise ValueError(f"{what} has type {actual.type_string()}, but its interface declares {declared.type_string()}")
 
 
 def _with_dynamic_dims(

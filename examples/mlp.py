@@ -1,10 +1,12 @@
 """A small MLP in JAX, compiled and run with WebTensor.
 
     python examples/mlp.py                       # compile, run, compare with jax.jit
-    webtensor-compile examples/mlp.py:predict -o mlp.vmfb   # the same from the CLI
+    webtensor-compile examples/mlp.py:predict --weights-argnums=0 -o mlp.vmfb   # the same from the CLI
+    webtensor-compile --portable examples/mlp.py:predict --weights-argnums=0 -o mlp.wtpkg   # a package to ship
 
-The weights are an argument (a dict of arrays), so they stay weights: the
-compiled model takes them at call time instead of baking them into the code.
+The weights are an argument (a dict of arrays) marked with
+weights_argnums=0: the compiled model reads them as bound parameters,
+packed once at load, and is called with the input alone.
 """
 
 import numpy as np
@@ -43,18 +45,19 @@ def main():
     x = np.random.default_rng(1).standard_normal(x.shape).astype(np.float32)
 
     start = time.perf_counter()
-    model = webtensor.compile(predict, params, x)
-    print(f"compiled in {time.perf_counter() - start:.2f} s: {model.signature}")
+    model = webtensor.compile(predict, params, x, weights_argnums=0)
+    print(f"compiled in {time.perf_counter() - start:.2f} s: {model.signature}, {len(model.weights)} weights bound")
 
-    got = model(params, x)
+    got = model(x)
     want = np.asarray(jax.jit(predict)(params, x))
     print(f"predicted classes: {got.argmax(axis=1).tolist()}")
     print(f"max |webtensor - jax.jit| = {np.abs(got - want).max():.3g}")
 
-    model.save("mlp.vmfb")
-    reloaded = webtensor.load("mlp.vmfb")
-    assert np.array_equal(reloaded(params, x), got)
-    print("saved mlp.vmfb; run it again with webtensor.load('mlp.vmfb')")
+    # What an author ships: the portable program and its weights, one file.
+    webtensor.export(predict, params, x, weights_argnums=0).save("mlp.wtpkg")
+    shipped = webtensor.load("mlp.wtpkg")  # checked, compiled here (cached), weights mapped
+    assert np.array_equal(shipped(x), got)
+    print("wrote mlp.wtpkg; load it anywhere with webtensor.load('mlp.wtpkg')")
 
 
 if __name__ == "__main__":

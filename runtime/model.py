@@ -49,8 +49,18 @@ from . import devices, dtypes
 from .artifact import Artifact, vm_instance
 from .contexts import ContextPool, pool_size
 from .deadline import Deadline, check_deadline, run_within
-from .errors import BudgetExceeded, ExecutionError, InvalidArgument, InvalidEncoding, NotFound, Timeout, TooLarge
+from .errors import (
+    BudgetExceeded,
+    ExecutionError,
+    InvalidArgument,
+    InvalidEncoding,
+    NotFound,
+    Timeout,
+    TooLarge,
+    UnsupportedOperation,
+)
 from .limits import DEFAULT_FUEL, MAX_FUEL, DeviceLimits, check_fuel, device_limits
+from .package import is_package
 from .signature import FunctionSignature, TensorSpec, describe_value
 from .tensor import DeviceTensor, copy_on_device, to_host, upload
 from .tree import flatten, unflatten
@@ -194,7 +204,7 @@ class Model:
         if contexts is None:
             raise NotFound(
                 f"this model reads {len(self.weights)} weights ({self.weights.nbytes:,} bytes) and none are bound; "
-                "bind them with model.load_weights(path or arrays), or load(..., weights=...)"
+                "bind them with model.load_weights(path or arrays), load(..., weights=FILE) or webtensor-run --weights=FILE"
             )
         return contexts
 
@@ -490,6 +500,11 @@ def load(
     check_fuel(fuel)
     check_deadline(deadline)
     devices.check_power_preference(power_preference)
+    if is_package(source):
+        raise UnsupportedOperation(
+            "a package is compiled for this host before it runs: load it with webtensor.load, "
+            "which needs WebTensor's compiler"
+        )
     if isinstance(source, (bytes, bytearray, memoryview)):
         artifact = Artifact.from_bytes(bytes(source))
     else:

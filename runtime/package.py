@@ -65,6 +65,19 @@ PROGRAM_ENCODING = "stablehlo-portable-artifact"
 _CHUNK = 1 << 20
 
 
+def is_package(source: Any) -> bool:
+    """Whether `source` (a path or bytes) is a package, by its first bytes."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source[: len(MAGIC)]) == MAGIC
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    try:
+        with open(source, "rb") as f:
+            return f.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
 @dataclasses.dataclass(frozen=True)
 class Section:
     offset: int

@@ -124,10 +124,12 @@ def bind(weights: Weights, source: Any) -> BoundWeights:
 
     `source`: a path (safetensors, .irpa or .wtpkg), a mapping of name to
     array, or the pytree of the weight arguments (`weights.tree`)."""
+    from .package import Package
+
     if isinstance(source, (str, os.PathLike)):
         return _bind_file(weights, os.fspath(source))
-    if isinstance(source, BoundWeights):
-        return source
+    if isinstance(source, Package):
+        return source.bind_weights(weights)
     return _bind_arrays(weights, _by_name(weights, source))
 
 
@@ -239,6 +241,31 @@ def file_tensor_specs(path: str) -> list[TensorSpec]:
             raise InvalidEncoding(f"{path}: tensor {name!r} does not say its shape and dtype (no {IRPA_METADATA_PREFIX} metadata)")
         specs.append(TensorSpec(name, declared[0], declared[1]))
     return specs
+
+
+def read_arrays(path: str) -> dict[str, np.ndarray]:
+    """Every tensor of a weights file, as read-only arrays over a mapping of it."""
+    kind = file_format(path)
+    if kind == "irpa":
+        arrays = {}
+        for name, entry in _load_irpa(path).items():
+            declared = _irpa_tensor_type(entry.metadata)
+            if declared is None or not entry.is_file:
+                raise InvalidEncoding(f"{path}: tensor {name!r} does not say its shape and dtype")
+            flat = np.asarray(entry.file_view)
+            arrays[name] = flat.view(dtypes.by_name(declared[1]).dtype).reshape(declared[0])
+        return arrays
+    if kind == "wtpkg":
+        from .package import Package
+
+        tensors = {e.spec.name: FileTensor(e.spec, e.section.offset, e.section.length) for e in Package.open(path).weights}
+    else:
+        tensors = read_safetensors(path)
+    mapping, _ = map_file(path)
+    return {
+        name: np.frombuffer(mapping, t.spec.element_type.dtype, math.prod(t.spec.shape), t.offset).reshape(t.spec.shape)
+        for name, t in tensors.items()
+    }
 
 
 def _bind_file(weights: Weights, path: str) -> BoundWeights:

@@ -3,6 +3,7 @@
     webtensor-compile model.mlir -o model.vmfb
     webtensor-compile model.py:predict --input=1x784xf32 -o model.vmfb
     webtensor-compile model.mlir --compile-to=sandboxed
+    webtensor-compile --portable model.py:predict --weights-argnums=0 -o model.wtpkg
 
 An artifact is looked up in the compile cache first and stored there after a
 compile (--no-cache turns that off); IR phases always run.
@@ -39,6 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
         "'-' for stdin, or path/to/file.py:function",
     )
     parser.add_argument("-o", "--output", help="where to write the result ('-' for stdout)")
+    parser.add_argument(
+        "--portable",
+        action="store_true",
+        help="write a package (.wtpkg: the portable program and its weights) instead of an artifact",
+    )
+    parser.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="the weights (safetensors, .irpa or .wtpkg); for StableHLO, the arguments named as its tensors are weights",
+    )
+    parser.add_argument(
+        "--weights-argnums",
+        metavar="N[,N...]",
+        help="for file.py:function, the positional arguments that are weights (their values from example_args())",
+    )
     parser.add_argument("--target", default="llvm-cpu", help=f"one of {', '.join(t.value for t in Target)} (default llvm-cpu)")
     parser.add_argument("--target-cpu", default="host", help="llvm-cpu: 'host' (default), 'generic', or an LLVM CPU name")
     parser.add_argument("--cuda-arch", default="sm_80", help=f"cuda: one of {', '.join(CUDA_ARCHS)} (default sm_80)")
@@ -94,7 +110,7 @@ def _byte_count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compiler.api import import_source, load_or_compile, run_phases
+    from ..compiler.api import import_model, load_or_compile, run_phases
     from ..compiler.cache import open_cache
     from ..compiler.options import CompileOptions, Phase
 
@@ -126,12 +142,37 @@ def run(args: argparse.Namespace) -> int:
     if phase == Phase.VMFB and not args.output:
         raise UsageError("an artifact is binary: give -o FILE (or '-o -' for stdout)")
     source, example_args = _load_input(args.input, args.inputs)
-    imported = import_source(source, example_args)
+    argnums = _argnums(args.weights_argnums, callable(source))
+    if args.portable:
+        return _write_package(args, source, example_args, argnums, options)
+    imported, _ = import_model(source, example_args, argnums, args.weights)
     if phase == Phase.VMFB:
         result = load_or_compile(imported, options, open_cache(not args.no_cache)).data
     else:
         result = run_phases(imported, options, phase, debug_info=args.print_debuginfo)
     write_output(args.output or "-", result)
+    return 0
+
+
+def _argnums(text: str | None, is_function: bool) -> tuple[int, ...]:
+    if text is None:
+        return ()
+    if not is_function:
+        raise UsageError("--weights-argnums is for file.py:function inputs; StableHLO's weights are named by --weights")
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--weights-argnums takes argument positions such as 0 or 0,2, not '{text}'") from None
+
+
+def _write_package(args: argparse.Namespace, source, example_args, argnums, options) -> int:
+    from ..compiler.api import export
+
+    if not args.output or args.output == "-":
+        raise UsageError("a package is a file: give -o FILE.wtpkg")
+    if args.compile_to != "vmfb":
+        raise UsageError("--portable writes a package; it does not stop at a phase")
+    export(source, *example_args, weights_argnums=argnums, weights=args.weights, options=options).save(args.output)
     return 0
 
 

@@ -24,7 +24,8 @@ PROG = "webtensor-run"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Run a function of a WebTensor artifact.")
-    parser.add_argument("artifact", nargs="?", help="a .vmfb written by webtensor-compile or Model.save")
+    parser.add_argument("artifact", nargs="?", help="a .vmfb written by webtensor-compile or Model.save, or a .wtpkg package (compiled here first)")
+    parser.add_argument("--weights", metavar="FILE", help="bind the model's weights from this file (safetensors, .irpa or .wtpkg)")
     parser.add_argument("--function", default=None, help="the function to run (default: main)")
     parser.add_argument("--input", dest="inputs", action="append", default=[], metavar="VALUE", help="2x3xf32=1,2,3,4,5,6, f32=1, or @file.npy (repeat per input)")
     parser.add_argument("--output", dest="outputs", action="append", default=[], metavar="WHERE", help="@file.npy writes the next result to a file, '-' prints it (repeat per result)")
@@ -41,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from .. import load
     from ..runtime.devices import devices
-    from ..runtime.model import load
     from .tensor_io import TensorSpecError, format_tensor, parse_value
 
     if args.list_devices:
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.artifact is None:
         raise UsageError("give an artifact to run (or --list-devices)")
-    model = load(args.artifact, device=args.device, power_preference=args.power_preference)
+    model = load(args.artifact, device=args.device, power_preference=args.power_preference, weights=args.weights)
     entry = model[args.function] if args.function else model.default
     if args.print_signature:
         print(entry.signature)

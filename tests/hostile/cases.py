@@ -69,6 +69,8 @@ class Case:
       options: CompileOptions fields; `isolate` is False unless set here
         (the runner's child process is the isolation).
       timeout: seconds this case may take in the runner, compile included.
+      via_package: ship the module as a package (webtensor.export, then
+        webtensor.load of the .wtpkg) instead of compiling it directly.
     """
 
     name: str
@@ -82,6 +84,7 @@ class Case:
     fuel: int | None = None
     options: dict = dataclasses.field(default_factory=dict)
     timeout: float = 30.0
+    via_package: bool = False
 
     def __post_init__(self):
         if self.expect not in EXPECTATIONS:
@@ -103,7 +106,7 @@ class Case:
 
     def compile_key(self) -> tuple:
         """Cases with equal keys share one compiled module in a child process."""
-        return (self.source, repr(sorted(self.options.items())))
+        return (self.source, repr(sorted(self.options.items())), self.via_package)
 
 
 def value(name, source, inputs, want, **kwargs) -> Case:
@@ -1930,7 +1933,20 @@ FAMILIES: dict[str, Callable[[], Iterator[Case]]] = {
     "reduce_window": reduce_window_cases,
     "select_and_scatter": select_and_scatter_cases,
     "isolated": isolated_cases,
+    "package": lambda: package_cases(),
 }
+
+
+def package_cases() -> Iterator[Case]:
+    """Every sandboxed case with a defined value or a budget error, shipped
+    as a package: the profile and the sandbox apply to packages exactly as
+    to StableHLO input, so the outcome is the same."""
+    for family, make in FAMILIES.items():
+        if family == "package":
+            continue
+        for case in make():
+            if case.expect in (VALUE, BUDGET) and case.options.get("sandbox", True) and isinstance(case.source, str):
+                yield dataclasses.replace(case, name=f"package/{case.name}", via_package=True)
 
 
 def all_cases(families: list[str] | None = None) -> list[Case]:

@@ -144,13 +144,22 @@ def _compiled(case: Case, models: dict):
     if key not in models:
         options = {"isolate": False, **case.options, **_fresh_cache()}
         try:
-            models[key] = webtensor.compile(case.source, **options)
+            models[key] = _shipped(case, options) if case.via_package else webtensor.compile(case.source, **options)
         except webtensor.CompileError as e:
             models[key] = e
     found = models[key]
     if isinstance(found, Exception):
         raise found
     return found
+
+
+def _shipped(case: Case, options: dict):
+    """The case's module exported as a package, then loaded as a host loads one."""
+    import webtensor
+
+    path = os.path.join(os.getcwd(), "case.wtpkg")
+    webtensor.export(case.source, isolate=False).save(path)
+    return webtensor.load(path, **options)
 
 
 def _fresh_cache() -> dict:
