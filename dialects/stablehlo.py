@@ -149,6 +149,16 @@ def int_range(t: ir.IntegerType) -> tuple[int, int]:
 
 # --- Attributes --------------------------------------------------------------
 
+def attribute(op: ir.Operation, name: str) -> ir.Attribute | None:
+    """`op.attributes[name]`, or None for dense data the bindings cannot
+    wrap: IREE 3.13's bindings raise TypeError on reading a dense attribute
+    of complex elements (every complex constant's `value`)."""
+    try:
+        return op.attributes[name]
+    except TypeError:
+        return None
+
+
 def dense_i64_array(op: ir.Operation, name: str) -> tuple[int, ...]:
     if name not in op.attributes:
         return ()

@@ -86,13 +86,19 @@ def _check_name(op: ir.Operation, is_top: bool, report: Report) -> bool:
 
 def _check_attributes(op: ir.Operation, report: Report) -> None:
     for name in op.attributes:
-        attr = op.attributes[name]
         if name.split(".", 1)[0] in IREE_INTERNAL:
             report.error(op, f"attribute '{name}' is IREE-internal and not allowed in a model")
             continue
+        attr = shlo.attribute(op, name)
         if isinstance(attr, (ir.DenseElementsAttr, ir.DenseResourceElementsAttr)):
             continue  # constant data: large, and cannot name a dialect
-        internal = _internal_dialect_in(str(attr))
+        if attr is None:
+            # Complex data, which the bindings cannot hand us: only its type
+            # can name a dialect, and the op's header (data elided) shows it.
+            text = op.get_asm(print_generic_op_form=True, large_elements_limit=16, skip_regions=True)
+        else:
+            text = str(attr)
+        internal = _internal_dialect_in(text)
         if internal:
             report.error(op, f"attribute '{name}' refers to the IREE-internal dialect '{internal}'")
 

@@ -282,7 +282,7 @@ def dynamic_bound(t: ir.RankedTensorType, dim: int, limits: Limits) -> int | Non
 
 
 def _shape_integers(op: ir.Operation, name: str):
-    attr = op.attributes[name]
+    attr = shlo.attribute(op, name)
     if isinstance(attr, ir.DenseI64ArrayAttr):
         return list(attr)
     if isinstance(attr, ir.DenseIntElementsAttr) and op.name != "stablehlo.constant":
@@ -424,7 +424,7 @@ _WINDOW_CHECKS = {
 def _constant_bytes(op: ir.Operation) -> int:
     if op.name != "stablehlo.constant":
         return 0
-    value = op.attributes["value"]
+    value = shlo.attribute(op, "value")
     if isinstance(value, ir.DenseElementsAttr) and value.is_splat:
         return 0  # a fill, not stored data
     return liveness.tensor_bytes(op.results[0].type, lambda t, i: 0)

@@ -121,3 +121,25 @@ module {
   module @inner {
   }
 }
+
+// -----
+
+// Complex constants pass (IREE 3.13's bindings cannot read their data, so
+// the gate reads the op's header instead).
+
+// CHECK-LABEL: func.func @complex_constants
+// CHECK:         stablehlo.constant dense<(1.000000e+00,2.000000e+00)> : tensor<complex<f32>>
+// CHECK:         stablehlo.constant dense<{{\[}}(1.000000e+00,-2.000000e+00), (0.000000e+00,5.000000e-01)]> : tensor<2xcomplex<f64>>
+func.func @complex_constants() -> (tensor<complex<f32>>, tensor<2xcomplex<f64>>) {
+  %0 = stablehlo.constant dense<(1.0, 2.0)> : tensor<complex<f32>>
+  %1 = stablehlo.constant dense<[(1.0, -2.0), (0.0, 0.5)]> : tensor<2xcomplex<f64>>
+  return %0, %1 : tensor<complex<f32>>, tensor<2xcomplex<f64>>
+}
+
+// -----
+
+// CHECK: verify-input.mlir:[[# @LINE + 2]]:8: error: attribute 'smuggled' refers to the IREE-internal dialect 'hal'
+func.func @complex_smuggled(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.abs %x {smuggled = dense<(1.0, 2.0)> : tensor<1xcomplex<f32>, #hal.descriptor_type<storage_buffer>>} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
