@@ -2,20 +2,26 @@
 
 For every zoo model, in one process and in turns (bench/timing.py):
 
-  webtensor-device  sandboxed, default options (weights bound into the
-               artifact), inputs and outputs in device memory, as XLA's are
-               (each input is still copied on the device: IREE may write
-               into its inputs, and a model never changes the caller's)
-  webtensor-numpy  the same artifact called with numpy arrays in and out
-  unsandboxed  the same compile without the sandbox phase, called as
-               webtensor-numpy: the sandbox's cost
+  bound         sandboxed, default options, the weights bound
+                (weights_argnums=0: parameters, packed once at load), called
+                with numpy arrays in and out: the headline
+  bound-device  the same model with inputs and outputs in device memory, as
+                XLA's are (each input is still copied on the device: IREE
+                may write into its inputs, and a model never changes the
+                caller's)
+  full          the full signature: the weights passed on every call
+  constants     the weights closed over and baked into the program
+                (hoist_constants=False)
+  unsandboxed   `bound` without the sandbox phase: the sandbox's cost
+  iree          plain IREE 3.13 on the same StableHLO (weights as
+                arguments), its default flags
+  xla           jax.jit on the CPU, the weights passed per call as JAX does
+                (device-resident)
+  onnxruntime   where the optional `onnxruntime` package and an ONNX export
+                of the model exist (bench/onnx_models.py); otherwise absent
 
-The summary's WebTensor figure is the faster of webtensor-device and
-webtensor-numpy, the two ways a host calls a model.
-  iree         plain IREE 3.13 on the same StableHLO, its default flags
-  xla          jax.jit on the CPU
-  onnxruntime  where the optional `onnxruntime` package and an ONNX export
-               of the model exist (bench/onnx_models.py); otherwise absent
+The summary's WebTensor figure is the faster of bound and bound-device, the
+two ways a host calls a model with bound weights.
 
 It prints a Markdown table (median, p10-p90, ratio to XLA and to the best
 peer) and writes results.json, results.md and, with matplotlib, results.png.
@@ -39,7 +45,7 @@ from .timing import Timing, interleaved, timed
 from .zoo import BY_NAME, SUITES, ZooModel
 
 PEERS = ("xla", "onnxruntime")
-WEBTENSOR = ("webtensor-device", "webtensor-numpy")
+WEBTENSOR = ("bound", "bound-device")
 
 
 @dataclasses.dataclass
@@ -75,15 +81,6 @@ def _peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def _callables(zoo: ZooModel) -> tuple[Callable, tuple]:
-    """The function to compile and its example arguments: weights bound in
-    (closed over, so they become constants of the module) or passed."""
-    fn, params, inputs = zoo.build()
-    if zoo.bind_weights:
-        return (lambda *xs: fn(params, *xs)), inputs
-    return fn, (params, *inputs)
 
 
 def _plain_iree(fn: Callable, args: tuple) -> tuple[Callable[[], Any], float]:
@@ -134,26 +131,32 @@ def _xla(fn: Callable, args: tuple) -> tuple[Callable[[], Any], float]:
 def measure(zoo: ZooModel, seconds: float, with_iree: bool) -> ModelResult:
     import webtensor
 
-    fn, args = _callables(zoo)
+    fn, params, inputs = zoo.build()
     notes: list[str] = []
     calls: dict[str, Callable[[], Any]] = {}
     compile_seconds: dict[str, float] = {}
 
-    model, compile_seconds["webtensor"] = timed(lambda: webtensor.compile(fn, *args, cache=False))
-    resident = [model.to_device(leaf) for leaf in _leaves(args)]
-    calls["webtensor-device"] = lambda: model.default.call_flat(resident, keep_on_device=True)
-    calls["webtensor-numpy"] = lambda: model(*args)
+    bound, compile_seconds["webtensor"] = timed(
+        lambda: webtensor.compile(fn, params, *inputs, weights_argnums=0, cache=False)
+    )
+    resident = [bound.to_device(x) for x in _leaves(inputs)]
+    calls["bound"] = lambda: bound(*inputs)
+    calls["bound-device"] = lambda: bound.default.call_flat(resident, keep_on_device=True)
+    full = webtensor.compile(fn, params, *inputs, cache=False)
+    calls["full"] = lambda: full(params, *inputs)
+    constants = webtensor.compile(lambda *xs: fn(params, *xs), *inputs, hoist_constants=False, cache=False)
+    calls["constants"] = lambda: constants(*inputs)
     with tempfile.TemporaryDirectory(prefix="webtensor-bench-cache-") as cache:
-        webtensor.compile(fn, *args, cache=cache)  # a miss: fills it
-        _, cache_hit = timed(lambda: webtensor.compile(fn, *args, cache=cache))
-    plain = webtensor.compile(fn, *args, sandbox=False, cache=False)
-    calls["unsandboxed"] = lambda: plain(*args)
+        webtensor.compile(fn, params, *inputs, weights_argnums=0, cache=cache)  # a miss: fills it
+        _, cache_hit = timed(lambda: webtensor.compile(fn, params, *inputs, weights_argnums=0, cache=cache))
+    plain = webtensor.compile(fn, params, *inputs, weights_argnums=0, sandbox=False, cache=False)
+    calls["unsandboxed"] = lambda: plain(*inputs)
     if with_iree:
         try:
-            calls["iree"], compile_seconds["iree"] = _plain_iree(fn, args)
+            calls["iree"], compile_seconds["iree"] = _plain_iree(fn, (params, *inputs))
         except Exception as e:  # plain IREE failing is a finding to report, not a crash
             notes.append(f"plain IREE failed: {str(e).splitlines()[0][:120]}")
-    calls["xla"], compile_seconds["xla"] = _xla(fn, args)
+    calls["xla"], compile_seconds["xla"] = _xla(fn, (params, *inputs))
     ort = _onnxruntime(zoo, notes)
     if ort is not None:
         calls["onnxruntime"] = ort
@@ -165,7 +168,7 @@ def measure(zoo: ZooModel, seconds: float, with_iree: bool) -> ModelResult:
         timings=timings,
         compile_seconds=compile_seconds,
         cache_hit_seconds=cache_hit,
-        artifact_bytes=len(model.artifact.data),
+        artifact_bytes=len(bound.artifact.data),
         peak_rss_mb=_peak_rss_mb(),
         notes=notes,
     )
@@ -204,21 +207,22 @@ def latency_table(results: list[ModelResult]) -> str:
 
 def summary_table(results: list[ModelResult]) -> str:
     lines = [
-        "| model | WebTensor vs XLA | vs best peer | sandbox cost | plain IREE vs XLA | compile s (WebTensor / XLA) | cache hit ms | artifact MB | peak RSS MB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| model | bound vs XLA | full vs XLA | constants vs XLA | bound vs best peer | sandbox cost | plain IREE vs XLA | compile s (WebTensor / XLA) | cache hit ms | artifact MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         cs = r.compile_seconds
         lines.append(
-            f"| {r.model} | {_ratio(r.ratio(r.webtensor, 'xla'))} | {_ratio(r.ratio(r.webtensor, r.best_peer))} | "
-            f"{_ratio(r.ratio('webtensor-numpy', 'unsandboxed'))} | {_ratio(r.ratio('iree', 'xla'))} | "
+            f"| {r.model} | {_ratio(r.ratio(r.webtensor, 'xla'))} | {_ratio(r.ratio('full', 'xla'))} | "
+            f"{_ratio(r.ratio('constants', 'xla'))} | {_ratio(r.ratio(r.webtensor, r.best_peer))} | "
+            f"{_ratio(r.ratio('bound', 'unsandboxed'))} | {_ratio(r.ratio('iree', 'xla'))} | "
             f"{cs['webtensor']:.2f} / {cs['xla']:.2f} | "
             f"{r.cache_hit_seconds * 1e3:.1f} | "
-            f"{r.artifact_bytes / 1e6:.1f} | {r.peak_rss_mb:.0f} |"
+            f"{r.artifact_bytes / 1e6:.2f} |"
         )
     ratios = [r.ratio(r.webtensor, r.best_peer) for r in results]
     geomean = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
-    lines.append(f"\nGeometric mean, WebTensor vs the best peer: {geomean:.2f}x")
+    lines.append(f"\nGeometric mean, WebTensor (bound weights) vs the best peer: {geomean:.2f}x")
     notes = [f"- {r.model}: {note}" for r in results for note in r.notes]
     if notes:
         lines.append("\n" + "\n".join(dict.fromkeys(notes)))
@@ -268,7 +272,7 @@ def _chart(results: list[ModelResult], path: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="webtensor-bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=list(SUITES), default="zoo", help="zoo (the issue's benchmark models, default), differential (the small differential-test models: the sandbox's cost), or all")
+    parser.add_argument("--suite", choices=list(SUITES), default="zoo", help="zoo (the benchmark models, default), differential (the small differential-test models: the sandbox's cost), or all")
     parser.add_argument("--model", action="append", choices=list(BY_NAME), help="only these models (repeatable; any suite)")
     parser.add_argument("--seconds", type=float, default=3.0, help="minimum timing per model, all variants together (default 3)")
     parser.add_argument("--out", default="bench-results", help="directory for results.json, .md, .png (default bench-results)")

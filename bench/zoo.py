@@ -1,8 +1,9 @@
 """Benchmark models: JAX definitions with random weights from fixed seeds.
 
 Each model builds `(fn, params, inputs)`: `fn(params, *inputs)` is the model,
-`params` a dict of weights. The benchmark binds the weights into the artifact
-(as a served model would hold them) or passes them per call; see bench/suite.py.
+`params` a dict of weights. The benchmark binds the weights
+(`weights_argnums=0`, as a served model holds them), passes them per call,
+and bakes them in as constants; see bench/suite.py.
 """
 
 from __future__ import annotations
@@ -31,9 +32,6 @@ class ZooModel:
     name: str
     build: Callable[[], tuple[Callable, Any, tuple]]
     description: str
-    # Served models hold their weights; the embedding table is data the
-    # model updates, so it stays an argument.
-    bind_weights: bool = True
 
 
 # --- CNN: three convolutions, pooling, batch norm ----------------------------
@@ -107,6 +105,7 @@ def gpt_params(rng, vocab=2048, seq=128, d=256, layers=4):
 def embedding_update(table, indices):
     """An embedding lookup and a scatter-add into the table (a training step's
     shape of indexing): raw gather and scatter, which the sandbox guards."""
+    table = jnp.asarray(table)  # closed over, it is a numpy array
     rows = table.at[indices].get(mode="promise_in_bounds")
     updated = table.at[indices].add(rows * 0.5, mode="promise_in_bounds")
     return rows, updated
@@ -142,7 +141,7 @@ MODELS = [
     ZooModel("encoder_b1", _build(encoder_block, lambda r: encoder_params(r, 256, 1024), (1, 128, 256)), "transformer block, seq 128, d 256, 4 heads, MLP 1024, batch 1"),
     ZooModel("encoder_b8", _build(encoder_block, lambda r: encoder_params(r, 256, 1024), (8, 128, 256)), "transformer block, seq 128, d 256, 4 heads, MLP 1024, batch 8"),
     ZooModel("gpt4", _gpt, "4-layer causal GPT, d 256, vocab 2048, 128 tokens"),
-    ZooModel("embedding", _embedding, "gather 4096 rows of a 32k x 512 table, scatter-add them back", bind_weights=False),
+    ZooModel("embedding", _embedding, "gather 4096 rows of a 32k x 512 table, scatter-add them back"),
 ]
 
 def _differential(name: str):
@@ -157,10 +156,10 @@ def _differential(name: str):
     return build
 
 
-# The differential-test models (tests/models.py), small, weights passed per
-# call as the tests pass them: the issue's yardstick for the sandbox's cost.
+# The differential-test models (tests/models.py), small: the yardstick for
+# the sandbox's cost.
 DIFFERENTIAL = [
-    ZooModel(f"test_{name}", _differential(name), f"tests/models.py {name}", bind_weights=False)
+    ZooModel(f"test_{name}", _differential(name), f"tests/models.py {name}")
     for name in ("mlp", "cnn", "encoder_block", "control_flow")
 ]
 

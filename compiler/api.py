@@ -53,6 +53,7 @@ def import_model(
     example_args: tuple[Any, ...] = (),
     weights_argnums: int | tuple[int, ...] = (),
     weights: Any = None,
+    hoist_constants: bool = True,
 ) -> tuple[ImportedModule, Any]:
     """The program to compile, and the weights to bind to it (None if none).
 
@@ -60,9 +61,10 @@ def import_model(
     large closed-over arrays) as weights; their values, if the example
     arguments hold them, are the weights to bind unless `weights` is given.
     StableHLO's weights are its arguments named as the tensors of
-    `weights` (a file or a mapping of name to array)."""
+    `weights` (a file or a mapping of name to array). `hoist_constants=False`
+    keeps closed-over arrays in the program as constants."""
     if callable(source):
-        imported, values = jax_function.export_function(source, example_args, weights_argnums)
+        imported, values = jax_function.export_function(source, example_args, weights_argnums, hoist_constants)
         return imported, weights if weights is not None else (values or None)
     if example_args:
         raise TypeError("example arguments are only for JAX functions; StableHLO sources carry their types")
@@ -188,6 +190,7 @@ def compile(
     *example_args: Any,
     weights_argnums: int | tuple[int, ...] = (),
     weights: Any = None,
+    hoist_constants: bool = True,
     options: CompileOptions | None = None,
     device: str | None = None,
     cache: CacheSetting = True,
@@ -202,6 +205,8 @@ def compile(
     are bound; `weights` (a path or arrays) binds others instead. For
     StableHLO, `weights` is a file or a mapping whose names are the
     arguments' own names (`loc("params['w']")`, as jax.export writes them).
+    Arrays a JAX function closes over of at least 64 KiB become weights too
+    (`constants[i]`); `hoist_constants=False` bakes them into the program.
 
     `cache`: True looks the artifact up in the default compile cache
     (runtime/cache.py's default_directory) and stores it there after a
@@ -211,7 +216,7 @@ def compile(
     """
     options = make_options(options, option_overrides)
     store = open_cache(cache)
-    imported, bound = import_model(source, example_args, weights_argnums, weights)
+    imported, bound = import_model(source, example_args, weights_argnums, weights, hoist_constants)
     return Model(load_or_compile(imported, options, store), device, weights=bound)
 
 
@@ -220,6 +225,7 @@ def compile_ir(
     *example_args: Any,
     phase: Phase | str = Phase.LEGALIZED,
     weights_argnums: int | tuple[int, ...] = (),
+    hoist_constants: bool = True,
     options: CompileOptions | None = None,
     **option_overrides: Any,
 ) -> str:
@@ -228,7 +234,8 @@ def compile_ir(
     if phase == Phase.VMFB:
         raise ValueError("the vmfb phase is binary: use webtensor.compile(...).save(path)")
     options = make_options(options, option_overrides)
-    return run_phases(import_source(source, example_args, weights_argnums), options, phase)
+    imported, _ = import_model(source, example_args, weights_argnums, hoist_constants=hoist_constants)
+    return run_phases(imported, options, phase)
 
 
 def _with_reproducer(error: CompileError, imported: ImportedModule, options: CompileOptions, phase: Phase) -> CompileError:
@@ -311,6 +318,7 @@ def export(
     *example_args: Any,
     weights_argnums: int | tuple[int, ...] = (),
     weights: Any = None,
+    hoist_constants: bool = True,
     options: CompileOptions | None = None,
     **option_overrides: Any,
 ) -> ExportedModel:
@@ -323,7 +331,7 @@ def export(
     from .frontends import package as package_frontend
 
     options = make_options(options, option_overrides)
-    imported, values = import_model(source, example_args, weights_argnums, weights)
+    imported, values = import_model(source, example_args, weights_argnums, weights, hoist_constants)
     if callable(source):
         import jax
 

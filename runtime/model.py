@@ -191,7 +191,8 @@ class Model:
         if not self.weights:
             raise InvalidArgument("this model has no weights to bind: it was compiled without weights_argnums")
         bound = bind(self.weights, source)
-        contexts = ContextPool(lambda: self._make_context(bound), 1)
+        contexts = ContextPool(lambda: self._make_context(bound), 1)  # packs the weights
+        bound.release_pages()
         self._bound, self._contexts = bound, contexts
 
     @property

@@ -93,11 +93,15 @@ class Weights(Mapping):
         return sum(_nbytes(spec) for spec in self.specs)
 
     def __str__(self) -> str:
-        width = max((len(spec.name) for spec in self.specs), default=4)
-        lines = [f"{'name':<{width}}  {'type':<24} {'bytes':>14}"]
-        lines += [f"{spec.name:<{width}}  {spec.type_string():<24} {_nbytes(spec):>14,}" for spec in self.specs]
+        lines = tensor_table(self.specs)
         lines.append(f"{len(self.specs)} weights, {self.nbytes:,} bytes")
         return "\n".join(lines)
+
+
+def tensor_table(specs, indent: str = "") -> list[str]:
+    """One line per tensor: name, type, bytes."""
+    width = max((len(spec.name) for spec in specs), default=4)
+    return [f"{indent}{spec.name:<{width}}  {spec.type_string():<24} {_nbytes(spec):>14,}" for spec in specs]
 
 
 def _nbytes(spec: TensorSpec) -> int:
@@ -117,6 +121,15 @@ class BoundWeights:
 
     def parameters_module(self, instance: ireert.VmInstance) -> ireert.VmModule:
         return ireert.create_io_parameters_module(instance, self.index.create_provider(scope=SCOPE))
+
+    def release_pages(self) -> None:
+        """Drops the mapped files' pages from this process once the model has
+        loaded: IREE packed what it repacks into its own memory, and a weight
+        it reads in place faults back from the page cache when a call reads
+        it. (A read-only shared mapping of a file: nothing is lost.)"""
+        for kept in self.keep:
+            if isinstance(kept, mmap.mmap) and hasattr(kept, "madvise"):
+                kept.madvise(mmap.MADV_DONTNEED)
 
 
 def bind(weights: Weights, source: Any) -> BoundWeights:

@@ -123,24 +123,18 @@ def _artifact(path: str) -> None:
 
 
 def _weights_file(path: str) -> None:
-    from ..runtime.weights import file_format, file_tensor_specs
+    from ..runtime.weights import Weights, file_format, file_tensor_specs
 
-    specs = file_tensor_specs(path)
-    total = sum(_nbytes(spec) for spec in specs)
+    specs = tuple(file_tensor_specs(path))
+    total = Weights(specs).nbytes
     print(f"{path}: {file_format(path)} weights, {len(specs)} tensors, {total:,} bytes")
     _print_tensors(specs)
 
 
-def _nbytes(spec) -> int:
-    import math
-
-    return math.prod(spec.shape) * spec.element_type.dtype.itemsize
-
-
 def _print_tensors(specs) -> None:
-    width = max((len(spec.name) for spec in specs), default=4)
-    for spec in specs:
-        print(f"  {spec.name:<{width}}  {spec.type_string():<24} {_nbytes(spec):>14,}")
+    from ..runtime.weights import tensor_table
+
+    print("\n".join(tensor_table(specs, indent="  ")))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

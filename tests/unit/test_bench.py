@@ -13,7 +13,7 @@ def test_the_benchmark_writes_every_variant_of_a_model(tmp_path, capsys):
     assert suite.main(["--model", "test_cnn", "--seconds", "0", "--no-iree", "--out", str(tmp_path)]) == 0
     (result,) = json.loads((tmp_path / "results.json").read_text())
     assert result["model"] == "test_cnn"
-    assert {"webtensor-device", "webtensor-numpy", "unsandboxed", "xla"} <= set(result["timings"])
+    assert {"bound", "bound-device", "full", "constants", "unsandboxed", "xla"} <= set(result["timings"])
     assert "iree" not in result["timings"]
     # No ONNX version of this model: left out with a note, never timed.
     assert "onnxruntime" not in result["timings"]
@@ -21,7 +21,7 @@ def test_the_benchmark_writes_every_variant_of_a_model(tmp_path, capsys):
     assert set(result["compile_seconds"]) == {"webtensor", "xla"}
     assert result["artifact_bytes"] > 0
     printed = capsys.readouterr().out
-    assert "| test_cnn |" in printed and "Geometric mean, WebTensor vs the best peer" in printed
+    assert "| test_cnn |" in printed and "Geometric mean, WebTensor (bound weights) vs the best peer" in printed
     assert "| test_cnn |" in (tmp_path / "results.md").read_text()
 
 

@@ -242,6 +242,9 @@ def test_closed_over_arrays_become_weights(rng):
     np.testing.assert_allclose(model(x), jax.jit(f)(x), rtol=1e-5, atol=1e-5)
     assert len(model.artifact.data) < big.nbytes
     assert str(model.signature) == "main(x: float32[2,256]) -> (result: float32[2,128])"
+    baked = webtensor.compile(f, x, hoist_constants=False)
+    assert not baked.weights and len(baked.artifact.data) > big.nbytes
+    np.testing.assert_allclose(baked(x), jax.jit(f)(x), rtol=1e-5, atol=1e-5)
 
 
 def test_int8_weights_with_per_channel_scales(rng, tmp_path):
