@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
-import tempfile
 from collections.abc import Mapping
 from typing import Any, Callable
 
@@ -31,7 +30,7 @@ from ..runtime.signature import TensorSpec, describe_value
 from ..runtime import package as package_format
 from ..runtime.limits import DEFAULT_FUEL
 from ..runtime.weights import file_tensor_specs, read_arrays
-from . import gate, worker
+from . import gate, reproducers, worker
 from .cache import CacheSetting, cache_key, describe, open_cache
 from .diagnostics import CompileError
 from .frontends import ImportedModule, jax_function, stablehlo_file
@@ -243,15 +242,9 @@ def _with_reproducer(error: CompileError, imported: ImportedModule, options: Com
     that runs it up to `phase`, the one that failed."""
     if error.reproducer:
         return error
-    path = imported.path
+    path = imported.path or reproducers.save(imported.payload)
     if path is None:
-        directory = os.environ.get("WEBTENSOR_REPRODUCER_DIR") or tempfile.mkdtemp(prefix="webtensor-repro-")
-        os.makedirs(directory, exist_ok=True)
-        binary = isinstance(imported.payload, bytes)
-        path = os.path.join(directory, "input.mlirbc" if binary else "input.mlir")
-        # surrogatepass: text that is not valid Unicode is saved as it came.
-        with open(path, "wb") as f:
-            f.write(imported.payload if binary else imported.payload.encode("utf-8", "surrogatepass"))
+        return error  # too large to keep unasked: WEBTENSOR_REPRODUCER_DIR keeps it
     command = shlex.join(["webtensor-compile", path, *_option_flags(options), f"--compile-to={phase.value}"])
     return error.with_reproducer(path if imported.path is None else None, command)
 

@@ -2,14 +2,12 @@
 iree-base-runtime and numpy, nothing else."""
 
 import ast
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 
 import webtensor
+from webtensor.tests.runtime_only import run_without_compiler
 
 RUNTIME_DIR = Path(webtensor.__file__).parent / "runtime"
 ALLOWED_TOP_LEVEL = {"iree", "numpy", "ml_dtypes", "__future__"}
@@ -45,15 +43,8 @@ def test_loading_and_running_an_artifact_imports_no_compiler(tmp_path):
                               "  %0 = stablehlo.add %x, %x : tensor<3xf32>\n  return %0 : tensor<3xf32>\n}")
     artifact = tmp_path / "double.vmfb"
     model.save(artifact)
-    # A fresh interpreter in which the compiler and JAX cannot be imported at all.
-    script = textwrap.dedent(
+    result = run_without_compiler(
         f"""
-        import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split('.')[0] in ('jax', 'jaxlib') or name.startswith(('iree.compiler', 'webtensor.compiler')):
-                    raise ImportError('blocked: ' + name)
-        sys.meta_path.insert(0, Block())
         import numpy as np
         import webtensor
         model = webtensor.load({str(artifact)!r})
@@ -61,6 +52,5 @@ def test_loading_and_running_an_artifact_imports_no_compiler(tmp_path):
         assert not any(m.startswith(('jax', 'iree.compiler', 'webtensor.compiler')) for m in sys.modules)
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[2.0, 4.0, 6.0]"

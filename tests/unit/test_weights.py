@@ -2,9 +2,6 @@
 holds a weight's bytes (the program, the artifact, the cache key)."""
 
 import json
-import subprocess
-import sys
-import textwrap
 
 import jax
 import jax.numpy as jnp
@@ -18,6 +15,7 @@ from webtensor.compiler.api import import_source
 from webtensor.compiler.frontends.jax_function import portable_artifact
 from webtensor.runtime.weights import save_weights
 from webtensor.tests.models import mlp, mlp_params
+from webtensor.tests.runtime_only import run_without_compiler
 
 
 @pytest.fixture(scope="module")
@@ -103,20 +101,13 @@ def test_a_weights_file_binds_in_a_runtime_only_process(bound, params, x, tmp_pa
     bound.save(artifact)
     save_weights(weights, {f"params['{k}']": v for k, v in params.items()})
     np.save(tmp_path / "x.npy", x)
-    script = textwrap.dedent(
+    result = run_without_compiler(
         f"""
-        import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split('.')[0] in ('jax', 'jaxlib') or name.startswith(('iree.compiler', 'webtensor.compiler')):
-                    raise ImportError('blocked: ' + name)
-        sys.meta_path.insert(0, Block())
         import numpy as np, webtensor
         model = webtensor.load({str(artifact)!r}, weights={str(weights)!r})
         np.save({str(tmp_path / 'y.npy')!r}, model(np.load({str(tmp_path / 'x.npy')!r})))
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), _reference(params, x), rtol=1e-5, atol=1e-5)
 
