@@ -24,13 +24,13 @@ from typing import Any, Callable
 from ..dialects.profile import Limits
 from ..runtime import cache as artifact_cache
 from ..runtime.artifact import Artifact
-from ..runtime.errors import WebTensorError
+from ..runtime.errors import InvalidArgumentType, WebTensorError
 from ..runtime.model import Model
 from ..runtime.signature import TensorSpec, describe_value
 from ..runtime import package as package_format
 from ..runtime.limits import DEFAULT_FUEL
 from ..runtime.weights import file_tensor_specs, read_arrays
-from . import gate, reproducers, worker
+from . import gate, progress, reproducers, worker
 from .cache import CacheSetting, cache_key, describe, open_cache
 from .diagnostics import CompileError
 from .frontends import ImportedModule, jax_function, stablehlo_file
@@ -53,6 +53,8 @@ def import_model(
     weights_argnums: int | tuple[int, ...] = (),
     weights: Any = None,
     hoist_constants: bool = True,
+    static_argnums: int | tuple[int, ...] = (),
+    static_argnames: str | tuple[str, ...] = (),
 ) -> tuple[ImportedModule, Any]:
     """The program to compile, and the weights to bind to it (None if none).
 
@@ -61,14 +63,20 @@ def import_model(
     arguments hold them, are the weights to bind unless `weights` is given.
     StableHLO's weights are its arguments named as the tensors of
     `weights` (a file or a mapping of name to array). `hoist_constants=False`
-    keeps closed-over arrays in the program as constants."""
+    keeps closed-over arrays in the program as constants. `static_argnums`
+    and `static_argnames` are jax.jit's: fixed at export, not model inputs."""
     if callable(source):
-        imported, values = jax_function.export_function(source, example_args, weights_argnums, hoist_constants)
+        with progress.phase("export"):
+            imported, values = jax_function.export_function(
+                source, example_args, weights_argnums, hoist_constants, static_argnums, static_argnames
+            )
         return imported, weights if weights is not None else (values or None)
+    if static_argnums not in ((), None) or static_argnames not in ((), None):
+        raise InvalidArgumentType("static_argnums and static_argnames are only for JAX functions")
     if example_args:
-        raise TypeError("example arguments are only for JAX functions; StableHLO sources carry their types")
+        raise InvalidArgumentType("example arguments are only for JAX functions; StableHLO sources carry their types")
     if weights_argnums not in ((), None):
-        raise TypeError("weights_argnums is only for JAX functions; give StableHLO's weights with weights=FILE")
+        raise InvalidArgumentType("weights_argnums is only for JAX functions; give StableHLO's weights with weights=FILE")
     if package_format.is_package(source):
         from .frontends.package import imported_from
 
@@ -106,7 +114,7 @@ def make_options(options: CompileOptions | None, overrides: dict[str, Any]) -> C
     valid = {f.name for f in dataclasses.fields(CompileOptions)}
     unknown = sorted(set(overrides) - valid)
     if unknown:
-        raise TypeError(f"unknown compile option(s) {unknown}; valid: {sorted(valid)}")
+        raise InvalidArgumentType(f"unknown compile option(s) {unknown}; valid: {sorted(valid)}")
     return dataclasses.replace(options, **overrides)
 
 
@@ -190,9 +198,12 @@ def compile(
     weights_argnums: int | tuple[int, ...] = (),
     weights: Any = None,
     hoist_constants: bool = True,
+    static_argnums: int | tuple[int, ...] = (),
+    static_argnames: str | tuple[str, ...] = (),
     options: CompileOptions | None = None,
     device: str | None = None,
     cache: CacheSetting = True,
+    on_progress: progress.Callback | None = None,
     **option_overrides: Any,
 ) -> Model:
     """Compiles a JAX function (with example arguments) or a StableHLO module
@@ -206,6 +217,13 @@ def compile(
     arguments' own names (`loc("params['w']")`, as jax.export writes them).
     Arrays a JAX function closes over of at least 64 KiB become weights too
     (`constants[i]`); `hoist_constants=False` bakes them into the program.
+    `static_argnums`/`static_argnames`, as jax.jit's, fix those arguments to
+    their example values (an int, a shape, a flag): the model is called
+    without them, and other values need another compile.
+
+    `on_progress(phase, seconds)` is called as each phase starts (seconds
+    None) and ends; the logger `webtensor.compile` says the same at INFO
+    (compiler/progress.py). A cached artifact runs no phase but the export.
 
     `cache`: True looks the artifact up in the default compile cache
     (runtime/cache.py's default_directory) and stores it there after a
@@ -215,8 +233,12 @@ def compile(
     """
     options = make_options(options, option_overrides)
     store = open_cache(cache)
-    imported, bound = import_model(source, example_args, weights_argnums, weights, hoist_constants)
-    return Model(load_or_compile(imported, options, store), device, weights=bound)
+    with progress.reporting(on_progress):
+        imported, bound = import_model(
+            source, example_args, weights_argnums, weights, hoist_constants, static_argnums, static_argnames
+        )
+        artifact = load_or_compile(imported, options, store)
+    return Model(artifact, device, weights=bound)
 
 
 def compile_ir(
@@ -225,6 +247,8 @@ def compile_ir(
     phase: Phase | str = Phase.LEGALIZED,
     weights_argnums: int | tuple[int, ...] = (),
     hoist_constants: bool = True,
+    static_argnums: int | tuple[int, ...] = (),
+    static_argnames: str | tuple[str, ...] = (),
     options: CompileOptions | None = None,
     **option_overrides: Any,
 ) -> str:
@@ -233,7 +257,14 @@ def compile_ir(
     if phase == Phase.VMFB:
         raise ValueError("the vmfb phase is binary: use webtensor.compile(...).save(path)")
     options = make_options(options, option_overrides)
-    imported, _ = import_model(source, example_args, weights_argnums, hoist_constants=hoist_constants)
+    imported, _ = import_model(
+        source,
+        example_args,
+        weights_argnums,
+        hoist_constants=hoist_constants,
+        static_argnums=static_argnums,
+        static_argnames=static_argnames,
+    )
     return run_phases(imported, options, phase)
 
 
@@ -312,6 +343,8 @@ def export(
     weights_argnums: int | tuple[int, ...] = (),
     weights: Any = None,
     hoist_constants: bool = True,
+    static_argnums: int | tuple[int, ...] = (),
+    static_argnames: str | tuple[str, ...] = (),
     options: CompileOptions | None = None,
     **option_overrides: Any,
 ) -> ExportedModel:
@@ -324,7 +357,9 @@ def export(
     from .frontends import package as package_frontend
 
     options = make_options(options, option_overrides)
-    imported, values = import_model(source, example_args, weights_argnums, weights, hoist_constants)
+    imported, values = import_model(
+        source, example_args, weights_argnums, weights, hoist_constants, static_argnums, static_argnames
+    )
     if callable(source):
         import jax
 

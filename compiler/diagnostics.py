@@ -10,6 +10,7 @@ line of code.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Iterable
 
 from iree.compiler import ir
@@ -64,14 +65,11 @@ _SEVERITY_NAMES = {
 }
 
 
-_LOCATION_KINDS = (ir.FileLineColLoc, ir.NameLoc, ir.CallSiteLoc, ir.FusedLoc)
-
-
-def _downcast(loc: ir.Location) -> ir.Location:
+def _downcast(loc: ir.Location, bindings=ir) -> ir.Location:
     # Diagnostics hand out plain `Location`s; the subclass constructors cast.
-    if type(loc) is not ir.Location:
+    if type(loc) is not bindings.Location:
         return loc
-    for kind in _LOCATION_KINDS:
+    for kind in (bindings.FileLineColLoc, bindings.NameLoc, bindings.CallSiteLoc, bindings.FusedLoc):
         try:
             return kind(loc)
         except (ValueError, TypeError):
@@ -79,21 +77,71 @@ def _downcast(loc: ir.Location) -> ir.Location:
     return loc
 
 
-def source_location(loc: ir.Location) -> SourceLocation | None:
-    """The most specific file:line:col inside an MLIR location, if any."""
-    loc = _downcast(loc)
-    if isinstance(loc, ir.FileLineColLoc):
+# JAX records the Python stack that ran jax.export, and that stack passes
+# through our frontend; a position in this package's compiler is never the
+# user's line.
+_OUR_SOURCE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def source_location(loc: ir.Location, bindings=ir) -> SourceLocation | None:
+    """The most specific file:line:col inside an MLIR location, if any, that
+    is not in WebTensor's own compiler. `bindings`: the `ir` module of the
+    MLIR build the location comes from (jaxlib's, for JAX's own modules)."""
+    loc = _downcast(loc, bindings)
+    if isinstance(loc, bindings.FileLineColLoc):
+        if loc.filename.startswith(_OUR_SOURCE):
+            return None
         return SourceLocation(loc.filename, loc.start_line, loc.start_col)
-    if isinstance(loc, ir.NameLoc):
-        return source_location(loc.child_loc)
-    if isinstance(loc, ir.CallSiteLoc):
-        return source_location(loc.callee) or source_location(loc.caller)
-    if isinstance(loc, ir.FusedLoc):
+    if isinstance(loc, bindings.NameLoc):
+        return source_location(loc.child_loc, bindings)
+    if isinstance(loc, bindings.CallSiteLoc):
+        return source_location(loc.callee, bindings) or source_location(loc.caller, bindings)
+    if isinstance(loc, bindings.FusedLoc):
         for inner in loc.locations:
-            found = source_location(inner)
+            found = source_location(inner, bindings)
             if found:
                 return found
     return None
+
+
+# At most this many further places are named when ops share a problem.
+MAX_PLACES = 8
+
+
+def summarize(diagnostics: Iterable[Diagnostic], source_name: str | None = None) -> list[str]:
+    """The lines a person reads: each distinct problem once, at its first
+    location, then a note counting the other ops that have it and where.
+    (A limit that eight ops break is one problem, not eight.) The same
+    message without a location, beside one with it, adds nothing."""
+    groups: dict[tuple[str, str], list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        groups.setdefault((diagnostic.severity, diagnostic.message), []).append(diagnostic)
+    lines = []
+    for same in groups.values():
+        located = [d for d in same if d.location is not None] or same
+        first = located[0]
+        lines.append(first.format(source_name))
+        others = [d.location for d in located[1:] if d.location != first.location]
+        others = sorted(set(others), key=lambda l: (l.file, l.line, l.col))
+        if others:
+            lines.append(_more_places(first, others, source_name))
+    return lines
+
+
+def _more_places(first: Diagnostic, others: list[SourceLocation], source_name: str | None) -> str:
+    file = first._where(source_name).rsplit(":", 2)[0]
+    one_file = all(l.file == first.location.file for l in others)
+    one_per_line = len({l.line for l in others}) == len(others)
+    if one_file and one_per_line:
+        places = [str(l.line) for l in others]
+        noun = "line" if len(places) == 1 else "lines"
+    else:
+        places = [str(l) for l in others]
+        noun = ""
+    listed = ", ".join(places[:MAX_PLACES]) + (", ..." if len(places) > MAX_PLACES else "")
+    ops = "1 more op has" if len(others) == 1 else f"{len(others)} more ops have"
+    at = f"{noun} {listed}".strip()
+    return f"{file}: note: {ops} this {first.severity}, at {at}"
 
 
 def from_mlir(diag) -> Diagnostic:
@@ -134,7 +182,7 @@ class CompileError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
-        lines = [d.format(self.source_name) for d in self.diagnostics]
+        lines = summarize(self.diagnostics, self.source_name)
         if not lines:
             lines = [self.summary]
         elif self.summary:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
+import os
+import subprocess
 
 from ..dialects.profile import Limits
+from ..runtime.errors import InvalidArgument
 from .gate import InputLimits
 from .worker import IsolationLimits
 
@@ -21,7 +25,7 @@ class _ParsableEnum(enum.Enum):
             if member.value == spelling:
                 return member
         valid = ", ".join(member.value for member in cls)
-        raise ValueError(f"unknown {cls._noun()} '{spelling}'; valid values: {valid}")
+        raise InvalidArgument(f"unknown {cls._noun()} '{spelling}'; valid values: {valid}")
 
     @classmethod
     def _noun(cls) -> str:
@@ -73,6 +77,57 @@ PHASE_HELP = {
 CUDA_ARCHS = ("sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_89")
 
 
+# CPU names every llvm-cpu compile accepts besides LLVM's own list.
+PORTABLE_CPUS = ("host", "generic")
+TRIPLE_FLAG = "--iree-llvmcpu-target-triple="
+
+
+@functools.cache
+def llvm_cpus(triple: str | None = None) -> tuple[str, ...]:
+    """The CPU names LLVM knows for `triple` (default: this machine's).
+
+    An unknown name would reach LLVM in the compiler worker and end it with
+    `LLVM ERROR: 64-bit code requested on a subtarget that doesn't support
+    it!`; so the name is checked first, against the list LLVM itself prints
+    for `-mcpu=help` (iree-compile prints it on stderr, in 0.2 s, and exits
+    1). Empty if that list cannot be had: then nothing is checked here."""
+    from iree.compiler.tools.binaries import find_tool
+
+    command = [find_tool("iree-compile"), "-", "-o", os.devnull, "--iree-hal-target-device=local",
+               "--iree-hal-local-target-device-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=help"]
+    if triple:
+        command.append(TRIPLE_FLAG + triple)
+    try:
+        done = subprocess.run(command, input=b"module {}", capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    lines = done.stderr.decode("utf-8", "replace").splitlines()
+    try:
+        start = lines.index("Available CPUs for this target:") + 1
+    except ValueError:
+        return ()
+    names = []
+    for line in lines[start:]:
+        if line.startswith("Available features"):
+            break
+        name, sep, _ = line.strip().partition(" - ")
+        if sep:
+            names.append(name.strip())
+    return tuple(names)
+
+
+def check_target_cpu(target_cpu: str, iree_flags: tuple[str, ...] = ()) -> None:
+    """Raises InvalidArgument, listing the valid names, unless LLVM knows `target_cpu`."""
+    if target_cpu in PORTABLE_CPUS:
+        return
+    triples = [flag[len(TRIPLE_FLAG):] for flag in iree_flags if flag.startswith(TRIPLE_FLAG)]
+    known = llvm_cpus(triples[-1] if triples else None)
+    if known and target_cpu not in known:
+        raise InvalidArgument(
+            f"unknown target CPU '{target_cpu}'; valid values: {', '.join(PORTABLE_CPUS + known)}"
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class CompileOptions:
     """How a module is compiled. Every field has a default that suits most users.
@@ -117,9 +172,11 @@ class CompileOptions:
         object.__setattr__(self, "target", Target.parse(self.target))
         object.__setattr__(self, "iree_flags", tuple(self.iree_flags))
         if self.cuda_arch not in CUDA_ARCHS:
-            raise ValueError(
+            raise InvalidArgument(
                 f"unknown CUDA architecture '{self.cuda_arch}'; "
                 f"valid values: {', '.join(CUDA_ARCHS)}"
             )
         if not self.target_cpu or any(c.isspace() for c in self.target_cpu):
-            raise ValueError(f"invalid target CPU '{self.target_cpu}'")
+            raise InvalidArgument(f"invalid target CPU '{self.target_cpu}'")
+        if self.target == Target.LLVM_CPU:
+            check_target_cpu(self.target_cpu, self.iree_flags)

@@ -13,7 +13,7 @@ from iree.compiler import ir
 
 from .. import passes
 from ..passes.pipeline import build as build_pipeline
-from . import backend, signature
+from . import backend, progress, signature
 from .diagnostics import CompileError, errors_from_mlir
 from .frontends import ImportedModule
 from .options import CompileOptions, Phase
@@ -91,7 +91,8 @@ class Compilation:
 
     def run_to(self, phase: Phase) -> None:
         for next_phase in list(Phase)[self.phase.index + 1 : phase.index + 1]:
-            self._run_phase(next_phase)
+            with progress.phase(next_phase.value):
+                self._run_phase(next_phase)
             self.phase = next_phase
 
     def _run_phase(self, phase: Phase) -> None:
@@ -134,7 +135,13 @@ class Compilation:
     def text(self, debug_info: bool = False) -> str:
         if self.phase == Phase.VMFB:
             raise ValueError("a vmfb is binary; write it to a file")
-        return self.module.operation.get_asm(enable_debug_info=debug_info, large_elements_limit=None)
+        text = self.module.operation.get_asm(enable_debug_info=debug_info, large_elements_limit=None)
+        if not debug_info:
+            return text
+        # The Python bindings parse text from memory and name it "-" (they
+        # take no buffer name); the user's input has one.
+        escaped = self.source_name.replace("\\", "\\\\").replace('"', '\\"')
+        return text.replace('loc("-":', f'loc("{escaped}":')
 
     def vmfb(self) -> bytes:
         self.run_to(Phase.VMFB)

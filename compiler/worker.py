@@ -34,6 +34,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import CompileError
+from .progress import WorkerLines
 from .worker_wire import MEMORY_WORDS, MalformedAnswer, decode_frame, diagnostics_from_json, ok_body, string
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def run(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_i
     with tempfile.TemporaryDirectory(prefix="webtensor-worker-") as workdir:
         process = _spawn(limits, workdir, imported.source_name)
         try:
-            answer = _exchange(process, request, time.monotonic() + limits.wall_seconds, limits.memory_bytes)
+            answer = _exchange(process, request, time.monotonic() + limits.wall_seconds, limits.memory_bytes, WorkerLines())
         finally:
             _stop(process)
     try:
@@ -158,8 +159,11 @@ class _Answer:
     peak_address_space: int = 0
 
 
-def _exchange(process: subprocess.Popen, request: bytes, deadline: float, max_output: int) -> _Answer:
-    """Writes the request and reads both outputs, until the worker exits or the deadline."""
+def _exchange(
+    process: subprocess.Popen, request: bytes, deadline: float, max_output: int, progress_lines: WorkerLines | None = None
+) -> _Answer:
+    """Writes the request and reads both outputs, until the worker exits or
+    the deadline. The worker's progress lines are reported as they come."""
     answer = _Answer()
     pending = memoryview(request)
     selector = selectors.DefaultSelector()
@@ -182,6 +186,8 @@ def _exchange(process: subprocess.Popen, request: bytes, deadline: float, max_ou
             if not chunk:
                 selector.unregister(key.fileobj)
                 continue
+            if key.data is answer.stderr and progress_lines is not None:
+                chunk = progress_lines.feed(chunk)
             key.data.extend(chunk)
             if key.data is answer.stderr:
                 del answer.stderr[:-STDERR_TAIL_BYTES]

@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 
+from . import progress
 from .diagnostics import CompileError
 from .worker_wire import MEMORY_WORDS, diagnostic_to_json, encode_frame
 
@@ -108,7 +109,8 @@ def _answer(request: dict) -> bytes:
         simulated = _run_test_hook()
         if simulated is not None:
             return simulated
-        result = compile_here(request["imported"], request["options"], Phase.parse(request["phase"]), request["debug_info"])
+        with progress.reporting(progress.to_worker_stderr):
+            result = compile_here(request["imported"], request["options"], Phase.parse(request["phase"]), request["debug_info"])
     except CompileError as e:
         return encode_frame(_error_header(e))
     except MemoryError:

@@ -1,8 +1,10 @@
 """Typed runtime errors, one per wasi-nn error code.
 
 A host that embeds WebTensor catches `WebTensorError` and reads `.code` to
-decide what to do; each subclass also derives from the closest Python
-built-in, so ordinary `except ValueError:` code keeps working.
+decide what to do; each subclass also derives from the Python built-in that
+Python itself would raise there, so ordinary code keeps working:
+`except KeyError:` around `model[name]`, `except TypeError:` around a call
+with the wrong number of arguments, `except ValueError:` around a bad value.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ class InvalidArgument(WebTensorError, ValueError):
     """A call's inputs do not match the signature (count, shape, dtype, structure)."""
 
     code = "invalid-argument"
+
+
+class InvalidArgumentType(InvalidArgument, TypeError):
+    """An argument of the wrong kind: the wrong number of arguments, an
+    unknown keyword, a list where a dict belongs. Python raises TypeError
+    for these; this is also an InvalidArgument."""
 
 
 class InvalidEncoding(WebTensorError, ValueError):
@@ -56,10 +64,15 @@ class TooLarge(WebTensorError, ValueError):
     code = "too-large"
 
 
-class NotFound(WebTensorError, LookupError):
-    """A named function, device or cache entry does not exist."""
+class NotFound(WebTensorError, KeyError):
+    """A named function, device or cache entry does not exist. A KeyError
+    (so a LookupError), as `model["nosuch"]` is a lookup by key."""
 
     code = "not-found"
+
+    def __str__(self) -> str:
+        # KeyError's str() is the repr of its key; this is a sentence.
+        return Exception.__str__(self)
 
 
 class SecurityError(WebTensorError):

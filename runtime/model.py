@@ -53,6 +53,7 @@ from .errors import (
     BudgetExceeded,
     ExecutionError,
     InvalidArgument,
+    InvalidArgumentType,
     InvalidEncoding,
     NotFound,
     Timeout,
@@ -306,8 +307,8 @@ class EntryPoint:
         """Calls with the arrays in signature order, ignoring any nesting."""
         clock = Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
         if len(leaves) != len(self._slots):
-            raise InvalidArgument(
-                f"{self.signature.name} takes {len(self._slots)} arrays "
+            raise InvalidArgumentType(
+                f"{self.signature.name} takes {_count(len(self._slots), 'array')} "
                 f"({', '.join(t.name for t in self.signature.inputs)}), got {len(leaves)}"
             )
         arg_list, budget = self._prepare(list(leaves), fuel)
@@ -338,12 +339,20 @@ class EntryPoint:
         expected = len(self.signature.input_tree.children)
         if len(args) != expected:
             names = self.signature.arg_names or [t.name for t in self.signature.inputs]
-            raise InvalidArgument(
-                f"{self.signature.name} takes {expected} arguments ({', '.join(names)}), got {len(args)}"
+            raise InvalidArgumentType(
+                f"{self.signature.name} takes {_count(expected, 'argument')} ({', '.join(names)}), got {len(args)}"
             )
         if self._flat_arrays and all(type(arg) is np.ndarray for arg in args):
             return list(args)
-        return flatten(self.signature.input_tree, args)
+        # Each argument by its name, so that a structure error says
+        # `argument params: ...` as a shape error says `argument params['w']`.
+        names = self.signature.arg_names
+        if len(names) != expected:
+            return flatten(self.signature.input_tree, args)
+        leaves: list[Any] = []
+        for child, arg, name in zip(self.signature.input_tree.children, args, names):
+            leaves.extend(flatten(child, arg, f"argument {name}"))
+        return leaves
 
     def _prepare(self, leaves: list[Any], fuel: int | None) -> tuple[ireert.VmVariantList, int | None]:
         """Checks the inputs and copies them into fresh device buffers: the
@@ -511,3 +520,8 @@ def load(
     else:
         artifact = Artifact.from_path(source)
     return Model(artifact, device, fuel, power_preference=power_preference, deadline=deadline, weights=weights)
+
+
+def _count(number: int, noun: str) -> str:
+    """`1 argument`, `2 arguments`."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Iterator
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, InvalidArgumentType
 
 @dataclasses.dataclass(frozen=True)
 class TreeSpec:
@@ -89,18 +89,18 @@ def _flatten_into(spec: TreeSpec, value: Any, path: str, out: list[Any]) -> None
     if spec.kind == "leaf":
         # A list where an array belongs is taken as array data ([[1, 2], [3, 4]]).
         if value is None or isinstance(value, Mapping):
-            raise InvalidArgument(f"{where}: expected an array, got {_describe(value)}")
+            raise InvalidArgumentType(f"{where}: expected an array, got {_describe(value)}")
         out.append(value)
         return
     if spec.kind == "none":
         if value is not None:
-            raise InvalidArgument(f"{where}: expected None, got {_describe(value)}")
+            raise InvalidArgumentType(f"{where}: expected None, got {_describe(value)}")
         return
     if spec.kind == "dict":
         _flatten_dict(spec, value, path, out)
         return
     if not isinstance(value, (tuple, list)):
-        raise InvalidArgument(
+        raise InvalidArgumentType(
             f"{where}: expected a {spec.kind} of {len(spec.children)}, got {_describe(value)}"
         )
     if len(value) != len(spec.children):
@@ -114,7 +114,7 @@ def _flatten_into(spec: TreeSpec, value: Any, path: str, out: list[Any]) -> None
 def _flatten_dict(spec: TreeSpec, value: Any, path: str, out: list[Any]) -> None:
     where = path or "the arguments"
     if not isinstance(value, Mapping):
-        raise InvalidArgument(f"{where}: expected a dict, got {_describe(value)}")
+        raise InvalidArgumentType(f"{where}: expected a dict, got {_describe(value)}")
     missing = [k for k in spec.keys if k not in value]
     extra = [k for k in value if k not in spec.keys]
     if missing or extra:

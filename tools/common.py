@@ -26,9 +26,18 @@ def run_tool(prog: str, parser: argparse.ArgumentParser, body: Callable[[argpars
         return 0
     except Exception as e:  # noqa: BLE001 - the one place every error becomes a message
         if args.debug:
-            traceback.print_exc()
+            _print_traceback(e)
         print(_message(prog, e), file=sys.stderr)
         return EXIT_INTERNAL if _is_internal(e) else EXIT_ERROR
+
+
+def _print_traceback(error: Exception) -> None:
+    """The traceback without its last line, the error's message: that is
+    printed once, after it, as without --debug."""
+    trace = traceback.TracebackException.from_exception(error)
+    chunks = list(trace.format())
+    message = list(trace.format_exception_only())
+    print("".join(chunks[: len(chunks) - len(message)]), end="", file=sys.stderr)
 
 
 def _message(prog: str, error: Exception) -> str:

@@ -12,6 +12,7 @@ compile (--no-cache turns that off); IR phases always run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import os
@@ -19,8 +20,10 @@ import sys
 from typing import Any, Sequence
 
 from .common import UsageError, run_tool, write_output
+from .compile_progress import PhaseDisplay
 
 PROG = "webtensor-compile"
+STDIN_NAME = "<stdin>"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="for file.py:function, the positional arguments that are weights (their values from example_args())",
     )
     parser.add_argument("--target", default="llvm-cpu", help=f"one of {', '.join(t.value for t in Target)} (default llvm-cpu)")
-    parser.add_argument("--target-cpu", default="host", help="llvm-cpu: 'host' (default), 'generic', or an LLVM CPU name")
+    parser.add_argument("--target-cpu", default="host", help="llvm-cpu: 'host' (default), 'generic', or an LLVM CPU name (checked against LLVM's list)")
     parser.add_argument("--cuda-arch", default="sm_80", help=f"cuda: one of {', '.join(CUDA_ARCHS)} (default sm_80)")
     parser.add_argument("--vulkan-target", help="vulkan-spirv: an IREE Vulkan target such as 'ampere' (default: portable baseline)")
     parser.add_argument("--compile-to", default="vmfb", metavar="PHASE", help="stop after this phase and write its IR (default vmfb)")
@@ -73,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-tuning", action="store_true", help="leave out the target's speed flags (data tiling on llvm-cpu)")
     parser.add_argument("--iree-flag", dest="iree_flags", action="append", default=[], metavar="FLAG", help="pass a flag to the IREE compiler (repeatable)")
     parser.add_argument("--print-debuginfo", action="store_true", help="print locations with the IR")
+    parser.add_argument("--timings", action="store_true", help="print how long each phase took, as a table on stderr")
     parser.add_argument(
         "--no-cache",
         action="store_true",
@@ -110,8 +114,7 @@ def _byte_count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compiler.api import import_model, load_or_compile, run_phases
-    from ..compiler.cache import open_cache
+    from ..compiler import progress
     from ..compiler.options import CompileOptions, Phase
 
     try:
@@ -141,17 +144,35 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     if phase == Phase.VMFB and not args.output:
         raise UsageError("an artifact is binary: give -o FILE (or '-o -' for stdout)")
+    display = PhaseDisplay(PROG, sys.stderr, live=sys.stderr.isatty())
+    try:
+        with progress.reporting(display):
+            _compile(args, options, phase)
+    finally:
+        display.close()
+    if args.timings:
+        print(display.table(), file=sys.stderr)
+    return 0
+
+
+def _compile(args: argparse.Namespace, options, phase) -> None:
+    from ..compiler.api import import_model, load_or_compile, run_phases
+    from ..compiler.cache import open_cache
+    from ..compiler.options import Phase
+
     source, example_args = _load_input(args.input, args.inputs)
     argnums = _argnums(args.weights_argnums, callable(source))
     if args.portable:
-        return _write_package(args, source, example_args, argnums, options)
+        _write_package(args, source, example_args, argnums, options)
+        return
     imported, _ = import_model(source, example_args, argnums, args.weights)
+    if args.input == "-":
+        imported = dataclasses.replace(imported, source_name=STDIN_NAME)
     if phase == Phase.VMFB:
         result = load_or_compile(imported, options, open_cache(not args.no_cache)).data
     else:
         result = run_phases(imported, options, phase, debug_info=args.print_debuginfo)
     write_output(args.output or "-", result)
-    return 0
 
 
 def _argnums(text: str | None, is_function: bool) -> tuple[int, ...]:
@@ -165,7 +186,7 @@ def _argnums(text: str | None, is_function: bool) -> tuple[int, ...]:
         raise UsageError(f"--weights-argnums takes argument positions such as 0 or 0,2, not '{text}'") from None
 
 
-def _write_package(args: argparse.Namespace, source, example_args, argnums, options) -> int:
+def _write_package(args: argparse.Namespace, source, example_args, argnums, options) -> None:
     from ..compiler.api import export
 
     if not args.output or args.output == "-":
@@ -173,7 +194,6 @@ def _write_package(args: argparse.Namespace, source, example_args, argnums, opti
     if args.compile_to != "vmfb":
         raise UsageError("--portable writes a package; it does not stop at a phase")
     export(source, *example_args, weights_argnums=argnums, weights=args.weights, options=options).save(args.output)
-    return 0
 
 
 def _profile_limits(settings: list[str]):
@@ -216,6 +236,8 @@ def _load_input(spec: str, input_types: list[str]) -> tuple[Any, tuple]:
     path, sep, function_name = spec.rpartition(":")
     if sep and path.endswith(".py"):
         return _load_python_function(path, function_name, input_types)
+    if spec.endswith(".py"):
+        raise UsageError(_name_the_function(spec))
     if input_types:
         raise UsageError("--input is only for file.py:function inputs; StableHLO files carry their types")
     if not os.path.exists(spec):
@@ -223,6 +245,29 @@ def _load_input(spec: str, input_types: list[str]) -> tuple[Any, tuple]:
     from pathlib import Path
 
     return Path(spec), ()
+
+
+def _name_the_function(path: str) -> str:
+    """What to write instead of a bare file.py: its functions, read without
+    running the file."""
+    import ast
+
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), path)
+    except FileNotFoundError:
+        return f"{path}: no such file"
+    except (OSError, SyntaxError, ValueError) as e:
+        return f"{path} is Python, not MLIR, and cannot be read: {e}"
+    functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")]
+    has_example_args = "example_args" in functions
+    candidates = [name for name in functions if name not in ("example_args", "main")]
+    if not candidates:
+        return f"{path} is Python, not MLIR, and defines no function to compile; write {path}:FUNCTION"
+    message = f"{path} is Python: name the function to compile, e.g. {path}:{candidates[0]} (functions: {', '.join(candidates)})"
+    if not has_example_args:
+        message += "; give its argument types with --input=TYPE, or define example_args() in the file"
+    return message
 
 
 def _load_python_function(path: str, function_name: str, input_types: list[str]):

@@ -70,9 +70,16 @@ def run(args: argparse.Namespace) -> int:
             continue
         if where != "-":
             raise UsageError(f"--output={where}: write @file.npy or -")
-        print(f"result[{i}]: hal.buffer_view")
+        print(f"{_result_name(entry.signature, i)}: hal.buffer_view")
         print(format_tensor(result, args.print_max_elements))
     return 0
+
+
+def _result_name(signature, index: int) -> str:
+    """`result[i]`, as iree-run-module prints it, unless the function returns
+    a dict: then the keys, `result['logits']`, say which result is which."""
+    name = signature.outputs[index].name if index < len(signature.outputs) else ""
+    return name if "['" in name else f"result[{index}]"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

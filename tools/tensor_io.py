@@ -5,12 +5,15 @@
     f32=1.5               a rank-0 tensor
     @x.npy                a numpy file
     2x3xf32               shape and type only (webtensor-compile's example args)
+    2xcomplex<f32>=1+2i,3-1i   complex values, as results print
 
 Results print as `2x3xf32=[1 2 3][4 5 6]`, floats like C's %G, so output from
 webtensor-run and iree-run-module reads the same.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -22,9 +25,17 @@ class TensorSpecError(ValueError):
 
 
 def parse_type(text: str) -> tuple[tuple[int, ...], dtypes.ElementType]:
-    """`2x3xf32` -> ((2, 3), float32)."""
-    *dims, element = text.strip().split("x")
-    # "complex<f32>" never contains an x, but a shape like "2x" would.
+    """`2x3xf32` -> ((2, 3), float32); `3xcomplex<f32>` -> ((3,), complex64)."""
+    text = text.strip()
+    # "complex<f32>" holds an x that is no dimension separator.
+    start = text.find("complex<")
+    if start < 0:
+        *dims, element = text.split("x")
+    else:
+        head, element = text[:start], text[start:]
+        if head and not head.endswith("x"):
+            raise TensorSpecError(f"malformed shape in '{text}'; write e.g. 2x3xcomplex<f32>")
+        dims = head[:-1].split("x") if head else []
     element_type = dtypes.BY_MLIR.get(element)
     if element_type is None:
         valid = ", ".join(dtypes.BY_MLIR)
@@ -73,7 +84,8 @@ def _parse_scalar(text: str, element_type: dtypes.ElementType):
             raise ValueError(f"{value} is out of range for {element_type.name}")
         return value
     if element_type.name.startswith("complex"):
-        return complex(text)
+        # Results print as 1+2i (IREE's spelling); Python writes 1+2j.
+        return complex(text[:-1] + "j" if text.endswith("i") and not text.lower().endswith("inf") else text)
     return float(text)
 
 
@@ -121,7 +133,8 @@ def _format_scalar(value) -> str:
     if isinstance(value, (np.integer, int)):
         return str(int(value))
     if isinstance(value, (np.complexfloating, complex)):
-        return f"{_format_float(value.real)}+{_format_float(value.imag)}i"
+        sign = "-" if math.copysign(1.0, value.imag) < 0 and not math.isnan(value.imag) else "+"
+        return f"{_format_float(value.real)}{sign}{_format_float(abs(value.imag))}i"
     return _format_float(float(value))
 
 

@@ -16,15 +16,17 @@ smaller ones stay constants.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from typing import Any, Callable
 
 import numpy as np
 
+from ...runtime.errors import InvalidArgument
 from ...runtime.signature import TensorSpec
 from ...runtime.tree import TreeSpec, spec_of
 from ..diagnostics import CompileError
-from . import EntryPointHint, ImportedModule
+from . import EntryPointHint, ImportedModule, jax_ops
 
 # Closed-over arrays at least this large become weights (64 KiB: a 128x128
 # f32 matrix). Smaller ones stay constants, which IREE may fold.
@@ -37,25 +39,38 @@ def export_function(
     example_args: tuple[Any, ...],
     weights_argnums: int | tuple[int, ...] = (),
     hoist_constants: bool = True,
+    static_argnums: int | tuple[int, ...] = (),
+    static_argnames: str | tuple[str, ...] = (),
 ) -> tuple[ImportedModule, dict[str, Any]]:
     """The exported program, and the values of its weights by name (empty
-    if the weight arguments were given as jax.ShapeDtypeStruct)."""
+    if the weight arguments were given as jax.ShapeDtypeStruct).
+
+    `static_argnums` and `static_argnames` name arguments as jax.jit's do:
+    their example values (ints, shapes, flags) are fixed when the program
+    is traced, and they are not inputs of the compiled model."""
     import jax
     from jax import export as jax_export
 
     name = getattr(fn, "__name__", type(fn).__name__)
     source_name = f"jax:{name}"
-    argnums = _argnums(weights_argnums, len(example_args), source_name)
     arg_names = _param_names(fn, len(example_args))
-    specs = jax.tree_util.tree_map(_shape_dtype_struct, example_args)
-    if hoist_constants:
-        fn, example_args, specs, argnums, arg_names = _hoist_constants(fn, example_args, specs, argnums, arg_names, source_name)
-    try:
-        exported = jax_export.export(jax.jit(fn))(*specs)
-    except Exception as e:  # tracing runs user code: any exception can come out
-        raise CompileError(f"{source_name}: jax.export failed: {type(e).__name__}: {e}") from e
+    argnums = _argnums(weights_argnums, len(example_args), source_name)
+    static = _static_positions(static_argnums, static_argnames, arg_names, source_name)
+    if static & set(argnums):
+        raise InvalidArgument(f"{source_name}: an argument cannot be both static and a weight: {sorted(static & set(argnums))}")
+    if static:
+        fn, example_args, argnums, arg_names = _bind_static(fn, example_args, static, argnums, arg_names)
+    with _precision_of(example_args), _without_shardy():
+        specs = jax.tree_util.tree_map(_shape_dtype_struct, example_args)
+        if hoist_constants:
+            fn, example_args, specs, argnums, arg_names = _hoist_constants(fn, example_args, specs, argnums, arg_names, source_name)
+        try:
+            exported = jax_export.export(jax.jit(fn))(*specs)
+        except Exception as e:  # tracing runs user code: any exception can come out
+            raise CompileError(f"{source_name}: jax.export failed: {type(e).__name__}: {e}{_static_hint(example_args, arg_names)}") from e
     if exported.nr_devices != 1:
         raise CompileError(f"{source_name}: exported for {exported.nr_devices} devices; WebTensor runs single-device models")
+    jax_ops.check(exported, source_name)
     hint, weight_values = _hint(exported, example_args, argnums, arg_names, source_name)
     # Only the portable artifact crosses to the compiler worker; the user's
     # code ran here, in jax.export.
@@ -63,15 +78,97 @@ def export_function(
     return imported, weight_values
 
 
-def _argnums(weights_argnums: int | tuple[int, ...], count: int, source_name: str) -> tuple[int, ...]:
+def _argnums(
+    weights_argnums: int | tuple[int, ...], count: int, source_name: str, keyword: str = "weights_argnums"
+) -> tuple[int, ...]:
     numbers = (weights_argnums,) if isinstance(weights_argnums, int) else tuple(weights_argnums)
     for number in numbers:
         if isinstance(number, bool) or not isinstance(number, int) or not -count <= number < count:
-            raise ValueError(f"{source_name}: weights_argnums={weights_argnums!r}: the function has {count} example arguments")
+            raise InvalidArgument(f"{source_name}: {keyword}={weights_argnums!r}: the function has {count} example arguments")
     normalized = tuple(sorted(n % count for n in numbers))
     if len(set(normalized)) != len(normalized):
-        raise ValueError(f"{source_name}: weights_argnums={weights_argnums!r} names an argument twice")
+        raise InvalidArgument(f"{source_name}: {keyword}={weights_argnums!r} names an argument twice")
     return normalized
+
+
+def _precision_of(example_args):
+    """JAX's 64-bit mode for this export if an example array is float64 or
+    complex128.
+
+    JAX turns them into float32 and complex64 unless x64 is on, so a model
+    compiled from float64 arrays would take float32 and refuse the very
+    arrays it was compiled with. Who passes float64 arrays asked for float64
+    arithmetic: that is what jax.jit computes with x64 on, and what is
+    compiled (IREE keeps f64; see backend.py). Only this export is affected,
+    never the user's global setting. int64 alone does not turn it on: numpy
+    makes int64 by default (np.arange), and x64 would make every jnp.zeros
+    in such a model float64."""
+    import jax
+
+    wide = any(
+        np.dtype(leaf.dtype) in (np.dtype(np.float64), np.dtype(np.complex128))
+        for leaf in jax.tree_util.tree_leaves(example_args)
+        if hasattr(leaf, "dtype")
+    )
+    return jax.enable_x64(True) if wide else contextlib.nullcontext()
+
+
+def _without_shardy():
+    """Exports without Shardy: with it, jax.export annotates some ops (the
+    LAPACK custom calls of cholesky, for one) with `sdy.*` attributes, and a
+    portable artifact holding them cannot be read without Shardy's dialect.
+    The error would name `sdy` instead of the op the profile leaves out.
+    A single-device model has no sharding to lose."""
+    from jax._src import config
+
+    state = getattr(config, "use_shardy_partitioner", None)
+    return state(False) if state is not None else contextlib.nullcontext()
+
+
+def _static_positions(static_argnums, static_argnames, arg_names: list[str], source_name: str) -> set[int]:
+    """The positions of the static arguments, named by number or by name."""
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames or ())
+    unknown = [n for n in names if n not in arg_names]
+    if unknown:
+        raise InvalidArgument(
+            f"{source_name}: static_argnames={static_argnames!r}: no positional argument "
+            f"named {', '.join(map(repr, unknown))}; the arguments are {', '.join(arg_names) or 'none'}"
+        )
+    numbers = _argnums(static_argnums, len(arg_names), source_name, "static_argnums") if static_argnums not in ((), None) else ()
+    return set(numbers) | {arg_names.index(n) for n in names}
+
+
+def _static_hint(example_args, arg_names: list[str]) -> str:
+    """What to try when tracing fails and some arguments are plain Python
+    values: as jax.jit, export traces them as arrays, and a count or a shape
+    that is an array is an error (`jnp.tile(x, n)`: "not hashable")."""
+    plain = [i for i, arg in enumerate(example_args) if isinstance(arg, (bool, int, str, tuple)) or arg is None]
+    if not plain:
+        return ""
+    names = ", ".join(arg_names[i] for i in plain)
+    numbers = plain[0] if len(plain) == 1 else tuple(plain)
+    verb = "sets" if len(plain) == 1 else "set"
+    return f"\nnote: if {names} {verb} a shape or a count, pass static_argnums={numbers!r}, as to jax.jit"
+
+
+def _bind_static(fn, example_args, static: set[int], argnums, arg_names):
+    """fn of the other arguments, with the static ones fixed to their example
+    values (closed over, so they need not be hashable as jax.jit needs)."""
+    count = len(example_args)
+    values = {i: example_args[i] for i in static}
+
+    def bound(*args):
+        rest = iter(args)
+        return fn(*(values[i] if i in values else next(rest) for i in range(count)))
+
+    bound.__name__ = getattr(fn, "__name__", "bound")
+    kept = [i for i in range(count) if i not in static]
+    return (
+        bound,
+        tuple(example_args[i] for i in kept),
+        tuple(kept.index(n) for n in argnums),
+        [arg_names[i] for i in kept],
+    )
 
 
 def _hoist_constants(fn, example_args, specs, argnums, arg_names, source_name):
@@ -83,7 +180,7 @@ def _hoist_constants(fn, example_args, specs, argnums, arg_names, source_name):
     try:
         closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*specs)
     except Exception as e:  # tracing runs user code
-        raise CompileError(f"{source_name}: jax.export failed: {type(e).__name__}: {e}") from e
+        raise CompileError(f"{source_name}: jax.export failed: {type(e).__name__}: {e}{_static_hint(example_args, arg_names)}") from e
     consts = list(closed.consts)
     hoisted = [i for i, c in enumerate(consts) if np.asarray(c).nbytes >= HOISTED_CONSTANT_BYTES]
     if not hoisted:
@@ -149,7 +246,7 @@ def _hint(exported, example_args, argnums, arg_names, source_name) -> tuple[Entr
     values = {t.name: v for t, v, w in zip(leaf_types, leaf_values, is_weight) if w and not _is_abstract(v)}
     given = sum(1 for position in leaf_args if position in argnums)
     if values and len(values) != given:
-        raise ValueError(
+        raise InvalidArgument(
             f"{source_name}: the weight arguments mix arrays and jax.ShapeDtypeStruct; give all "
             "their values (to bind them now) or none (to bind them later with model.load_weights)"
         )

@@ -53,3 +53,16 @@ def test_format_like_iree_run_module():
     assert format_tensor(np.ones((2, 2, 2), np.int8)) == "2x2x2xi8=[[1 1][1 1]][[1 1][1 1]]"
     assert format_tensor(np.array([True, False])) == "2xi1=[1 0]"
     assert format_tensor(np.zeros(2000, np.float32)) == "2000xf32=..."
+
+
+def test_complex_types_parse_as_they_print():
+    # The x inside "complex" is no dimension separator.
+    assert parse_type("3xcomplex<f32>")[0] == (3,)
+    assert parse_type("complex<f64>")[1].name == "complex128"
+    values = np.array([1 - 2j, -0.5 + 0j, 3.25 + 1e-3j], np.complex64)
+    printed = format_tensor(values)
+    assert printed == "3xcomplex<f32>=[1-2i -0.5+0i 3.25+0.001i]"
+    np.testing.assert_array_equal(parse_value(printed), values)
+    assert parse_value("2xcomplex<f64>=1+2j").tolist() == [1 + 2j, 1 + 2j]  # Python's spelling too
+    with pytest.raises(TensorSpecError, match="malformed shape in '3complex<f32>'"):
+        parse_type("3complex<f32>")
