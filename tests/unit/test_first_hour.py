@@ -123,9 +123,10 @@ def test_a_limit_is_reported_once_at_the_users_line():
 def test_an_unknown_target_cpu_lists_llvms_names():
     if not llvm_cpus():
         pytest.skip("iree-compile did not list LLVM's CPUs here")
-    with pytest.raises(webtensor.InvalidArgument, match=r"unknown target CPU 'nosuchcpu'; valid values: host, generic, .*x86-64-v3"):
+    known = llvm_cpus()
+    with pytest.raises(webtensor.InvalidArgument, match=re.escape(f"unknown target CPU 'nosuchcpu'; valid values: host, generic, {known[0]}, ")):
         CompileOptions(target_cpu="nosuchcpu")
-    assert CompileOptions(target_cpu="x86-64-v3").target_cpu == "x86-64-v3"
+    assert CompileOptions(target_cpu=known[-1]).target_cpu == known[-1]
 
 
 # --- 9: errors are ours, and Python's ----------------------------------------
