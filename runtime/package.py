@@ -74,7 +74,7 @@ def is_package(source: Any) -> bool:
     try:
         with open(source, "rb") as f:
             return f.read(len(MAGIC)) == MAGIC
-    except OSError:
+    except (OSError, ValueError):  # not a path: MLIR text may hold NULs or lone surrogates
         return False
 
 

@@ -221,3 +221,8 @@ def test_packages_load_from_a_path_only(path):
         webtensor.load(path.read_bytes())
     with pytest.raises(webtensor.UnsupportedOperation, match="a package is compiled for this host"):
         webtensor.runtime.load(path)
+
+
+def test_text_that_is_no_path_is_no_package():
+    for text in ("func.func @main() {\n return\n}", "a\0b", "\ud800", "/no/such/file.wtpkg"):
+        assert not package_format.is_package(text)
