@@ -7,8 +7,9 @@ carries IREE-internal ops (`hal.executable` with `llvm.inline_asm`,
 `flow.tensor.trace`, `util.global`, ...) or attributes (`hal.device.targets`,
 tensor encodings) could otherwise steer IREE into running code the model
 author wrote. Every type must be a tensor of a profile element type; function
-declarations without a body (calls to the outside world) are refused; regions
-may not nest deeper than the limit.
+declarations without a body (calls to the outside world) are refused, and so
+are public functions named like IREE's VM's own (`__init`); regions may not
+nest deeper than the limit.
 
 The walk is iterative, so a deeply nested module is measured before any
 recursive walk could overflow the stack.
@@ -25,6 +26,9 @@ from ..dialects import stablehlo as shlo
 from .base import ModulePass, Report
 
 INPUT_DIALECTS = ("stablehlo", "chlo")
+# IREE's VM calls a module's @__init and @__deinit itself, and names its own
+# functions this way: an entry point named so would be taken for one.
+RESERVED_PREFIX = "__"
 INPUT_OPS = ("builtin.module", "func.func", "func.return", "func.call")
 
 # Dialects whose ops or attributes steer IREE itself: never from a model.
@@ -66,6 +70,12 @@ def _check_op(op: ir.Operation, is_top: bool, report: Report) -> bool:
     _check_types(op, report)
     if op.name == shlo.FUNC and shlo.is_declaration(op):
         report.error(op, f"function @{shlo.symbol_name(op)} has no body: calls to external functions are not allowed")
+    if op.name == shlo.FUNC and shlo.is_public(op) and shlo.symbol_name(op).startswith(RESERVED_PREFIX):
+        report.error(
+            op,
+            f"public function @{shlo.symbol_name(op)}: names that begin with '{RESERVED_PREFIX}' are "
+            "reserved for IREE's VM (its module initializer is @__init); rename the function",
+        )
     return True
 
 

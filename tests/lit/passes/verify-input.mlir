@@ -67,6 +67,20 @@ func.func @calls_out(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+// IREE's VM calls a module's @__init itself: a public function may not take
+// a name that begins with two underscores. A private one is inlined away.
+
+// CHECK: verify-input.mlir:[[# @LINE + 1]]:1: error: public function @__init: names that begin with '__' are reserved for IREE's VM (its module initializer is @__init); rename the function
+func.func @__init(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = func.call @__helper(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+func.func private @__helper(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
 // Other dialects are refused by name, and so are IREE-internal attributes.
 
 // CHECK: verify-input.mlir:[[# @LINE + 2]]:8: error: 'arith.addf' is not allowed; a model may contain only StableHLO, CHLO and func ops
