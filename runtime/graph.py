@@ -127,6 +127,8 @@ def load_graph(
     *,
     power_preference: str = "default",
     deadline: float | None = None,
+    weights: Any = None,
 ) -> Graph:
-    """Loads an artifact as a Graph; the arguments are those of `webtensor.load`."""
-    return Graph(load(source, device, fuel, power_preference=power_preference, deadline=deadline))
+    """Loads an artifact as a Graph; the arguments are those of `webtensor.load`
+    (`weights` binds a model's weights: a file or arrays)."""
+    return Graph(load(source, device, fuel, power_preference=power_preference, deadline=deadline, weights=weights))

@@ -284,3 +284,12 @@ def test_stablehlo_weights_by_argument_name(params, x, tmp_path):
     save_weights(weights, {"params['nope']": np.zeros(2, np.float32)})
     with pytest.raises(webtensor.CompileError, match=_literal("no function has an argument named as weight(s) params['nope']")):
         webtensor.compile(text, weights=str(weights))
+
+
+def test_a_graph_binds_weights_too(bound, params, x, tmp_path):
+    artifact, weights = tmp_path / "mlp.vmfb", tmp_path / "mlp.irpa"
+    bound.save(artifact)
+    save_weights(weights, {f"params['{k}']": v for k, v in params.items()})
+    context = webtensor.load_graph(artifact, weights=weights).init_execution_context()
+    outputs = context.compute({"x": x})
+    np.testing.assert_allclose(outputs["result"], _reference(params, x), rtol=1e-5, atol=1e-5)
