@@ -95,7 +95,7 @@ OPS: dict[str, OpRule] = {
     **_rules(FLOATS_BELOW_64, "cbrt"),
     **_rules(FLOATS, "ceil", "floor", "round_nearest_afz", "round_nearest_even", "reduce_precision"),
     **_rules(FLOATS + COMPLEX, "complex"),
-    **_rules(SIGNED + FLOATS, "abs"),
+    **_rules(SIGNED + FLOATS + COMPLEX, "abs", results=SIGNED + FLOATS),  # |complex| is real
     **_rules(SIGNED + FLOATS + COMPLEX, "sign"),
     **_rules(FLOATS, "is_finite", results=BOOL),
     **_rules(BOOL + INTEGERS, *_BITWISE),

@@ -38,11 +38,23 @@ or be out of order, and a promise the indices break is undefined behaviour.
 A scatter whose operand is empty along an inserted or batching dimension has
 no window in bounds at all: its results are its inputs. Scatters on dynamic
 shapes are reported as errors.
+
+Then each sandboxed scatter without batching dimensions that IREE 3.13's
+own rewrite gets wrong is brought to the form its lowering takes as it is:
+every indexed dim an inserted window dim, the inserted dims leading the
+operand's (a transpose, undone on the results), indices [N, K] and updates
+[N, window...]. An indexed dim with a window wider than 1 (a 3-wide window
+at a computed start) becomes that many index vectors, start + 0, 1, 2, each
+with its slice of the update: the same writes, in the same order. IREE
+rejects such valid scatters ("mismatch in shape of indices and update
+value", "expected indices to be equal to batch rank or batch rank + 1").
+This runs after the sandbox, on indices already in range.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 from iree.compiler import ir
@@ -79,6 +91,10 @@ class SandboxScatter(ModulePass):
                 report.error(op, "the sandbox does not support scatter on dynamic shapes; give the operands static shapes")
                 continue
             _sandbox(_Scatter.of(op), report)
+        if report.error_count:
+            return
+        for op in shlo.walk(module, SCATTER):
+            _lowerable(_Scatter.of(op))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +131,91 @@ class _Scatter:
         """The dims of the updates that the index vectors' dims map to, in order."""
         rank = len(shlo.shape(self.updates[0]))
         return [d for d in range(rank) if d not in self.dims.update_window_dims]
+
+
+def _lowerable(s: _Scatter) -> None:
+    """Rewrites a sandboxed scatter into the form IREE's lowering takes
+    (see the module docstring); its indices are in range by now."""
+    dims = s.dims
+    sdod = list(dims.scatter_dims_to_operand_dims)
+    inserted = list(dims.inserted_window_dims)
+    windows = s.window_sizes()
+    spread = [d for d in sdod if windows[d] > 1]  # indexed dims with a wider window
+    if dims.input_batching_dims or not sdod or (not spread and inserted == list(range(len(inserted)))):
+        return  # IREE's own rewrite handles these
+    rank = len(s.operand_shape)
+    index_shape = shlo.shape(s.indices)
+    ivd = dims.index_vector_dim
+    batch = [d for d in range(len(index_shape)) if d != ivd]
+    count = math.prod(index_shape[d] for d in batch)
+    windowed = [d for d in range(rank) if d not in inserted]
+    kept = [d for d in windowed if d not in spread]
+    perm = sorted(inserted + spread) + kept  # every indexed or inserted dim first
+    loc = s.op.location
+    with ir.InsertionPoint(s.op):
+        indices = _transposed_reshape(s.indices, batch + ([ivd] if ivd < len(index_shape) else []), [count, len(sdod)], loc=loc)
+        i64 = ir.IntegerType.get_signless(64, s.op.context)
+        if shlo.element_type(indices) != i64:  # room for start + offset, and signless
+            indices = shlo.convert(indices, i64, loc=loc)
+        update_shape = shlo.shape(s.updates[0])
+        window_positions = {d: u for d, u in zip(windowed, dims.update_window_dims)}
+        order = s.update_scatter_dims() + [window_positions[d] for d in spread + kept]
+        per_window = [windows[d] for d in spread]
+        updates_shape = [count * math.prod(per_window)] + [update_shape[window_positions[d]] for d in kept]
+        updates = [_transposed_reshape(u, order, updates_shape, loc=loc) for u in s.updates]
+        if spread:
+            indices = _spread_windows(indices, sdod, spread, per_window, loc=loc)
+        inputs = [_transposed(x, perm, loc=loc) for x in s.inputs]
+        new = shlo.scatter_like(s.op, inputs, indices, updates, loc=loc)
+        new.attributes["scatter_dimension_numbers"] = dataclasses.replace(
+            dims,
+            update_window_dims=tuple(range(1, len(kept) + 1)),
+            inserted_window_dims=tuple(range(len(inserted) + len(spread))),
+            scatter_dims_to_operand_dims=tuple(perm.index(d) for d in sdod),
+            index_vector_dim=1,
+        ).to_attr(new.context)
+        inverse = [perm.index(d) for d in range(rank)]
+        results = [_transposed(r, inverse, loc=loc) for r in new.results]
+    shlo.replace_op(s.op, results)
+
+
+def _spread_windows(indices: ir.Value, sdod: list[int], spread: list[int], sizes: list[int], *, loc: ir.Location) -> ir.Value:
+    """Index vectors [N, K] -> [N * M, K]: each followed by its window's
+    M = prod(sizes) positions along the `spread` dims, in row-major order."""
+    count, depth = shlo.shape(indices)
+    offsets = [
+        [combo[spread.index(d)] if d in spread else 0 for d in sdod]
+        for combo in itertools.product(*[range(n) for n in sizes])
+    ]
+    element = shlo.element_type(indices)
+    table = shlo.reshape(
+        shlo.constant_1d([v for row in offsets for v in row], element, loc=loc),
+        shlo.ranked([len(offsets), depth], element), loc=loc,
+    )
+    wide = shlo.ranked([count, len(offsets), depth], element)
+    total = shlo.binary(
+        "add",
+        shlo.broadcast_in_dim(indices, wide, [0, 2], loc=loc),
+        shlo.broadcast_in_dim(table, wide, [1, 2], loc=loc),
+        loc=loc,
+    )
+    return shlo.reshape(total, shlo.ranked([count * len(offsets), depth], element), loc=loc)
+
+
+def _transposed(x: ir.Value, order: list[int], *, loc: ir.Location) -> ir.Value:
+    t = shlo.tensor_type(x)
+    if order == list(range(t.rank)):
+        return x
+    permuted = shlo.ranked([t.shape[d] for d in order], t.element_type)
+    return shlo.create("stablehlo.transpose", [permuted], [x], {"permutation": shlo.i64_array_attr(order, t.context)}, loc=loc).result
+
+
+def _transposed_reshape(x: ir.Value, order: list[int], new_shape: list[int], *, loc: ir.Location) -> ir.Value:
+    """`x` with its dims in `order`, then reshaped to `new_shape`."""
+    x = _transposed(x, order, loc=loc)
+    if shlo.shape(x) == new_shape:
+        return x
+    return shlo.reshape(x, shlo.ranked(new_shape, shlo.element_type(x)), loc=loc)
 
 
 def _sandbox(s: _Scatter, report: Report) -> None:

@@ -37,6 +37,8 @@ def _module(element: str, ops: list[str]) -> str:
     lines, results, types = [], [], []
     for i, op in enumerate(ops):
         result_type = f"tensor<8xi1>" if op == "is_finite" else t
+        if op == "abs" and element.startswith("complex"):
+            result_type = f"tensor<8x{element[len('complex<'):-1]}>"  # |complex| is real
         operands = "(%a, %b)" if op in BINARY else "(%a)"
         signature = f"({t}, {t})" if op in BINARY else f"({t})"
         lines.append(f'  %r{i} = "stablehlo.{op}"{operands} : {signature} -> {result_type}')

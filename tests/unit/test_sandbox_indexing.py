@@ -263,6 +263,40 @@ def test_numpy_style_updates(dtype):
             jax.tree_util.tree_map(assert_same_bits, model(x, c, i, v, w), tuple(jax.jit(f)(x, c, i, v, w)))
 
 
+WINDOW_ON_INDEXED_DIM = lax.ScatterDimensionNumbers(
+    update_window_dims=(1,), inserted_window_dims=(), scatter_dims_to_operand_dims=(0,)
+)
+INSERTED_AFTER_WINDOW = lax.ScatterDimensionNumbers(
+    update_window_dims=(0,), inserted_window_dims=(1, 2), scatter_dims_to_operand_dims=(1, 2)
+)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_scatter_forms_iree_rejects(dtype):
+    """Valid scatters IREE 3.13's lowering rejects (issue 12): 3-wide windows
+    along the indexed dim, partly out of bounds at starts 6, -1 and 1e8, and
+    inserted dims after a window dim. The sandbox rewrites them into forms it
+    takes, with JAX's mode="drop" results."""
+
+    def f(x, i, u, y, j, w):
+        return (
+            lax.scatter(x, i, u, WINDOW_ON_INDEXED_DIM, mode=DROP),
+            lax.scatter_add(x, i, u, WINDOW_ON_INDEXED_DIM, mode=DROP),
+            lax.scatter_add(y, j, w, INSERTED_AFTER_WINDOW, mode=DROP),
+        )
+
+    rng = np.random.default_rng(12)
+    with x64(dtype):
+        x = rng.integers(-4, 5, 8).astype(np.float32)
+        u = rng.integers(-4, 5, (3, 3)).astype(np.float32)
+        y = rng.integers(-4, 5, (4, 2, 3)).astype(np.float32)
+        w = rng.integers(-4, 5, 4).astype(np.float32)
+        model = webtensor.compile(f, x, np.zeros((3, 1), dtype), u, y, np.zeros(2, dtype), w)
+        for starts, j in (([[0], [5], [2]], [1, 2]), ([[6], [-1], [100_000_000]], [0, 3]), ([[4], [6], [-1]], [-1, 0])):
+            args = (x, np.array(starts, dtype), u, y, np.array(j, dtype), w)
+            jax.tree_util.tree_map(assert_same_bits, model(*args), tuple(jax.jit(f)(*args)))
+
+
 # --- dynamic_slice and dynamic_update_slice -----------------------------------
 
 def slices(x, u, i, j):

@@ -218,7 +218,17 @@ func.func @implicit_vector_i16(%x: tensor<10x3xi32>, %i: tensor<4xi16>, %u: tens
 // CHECK-NEXT:    %[[OKU:.*]] = stablehlo.broadcast_in_dim %[[OK]], dims = [0] : (tensor<4xi1>) -> tensor<4x2x3xi1>
 // CHECK-NEXT:    %[[ID:.*]] = stablehlo.constant dense<-0.000000e+00> : tensor<4x2x3xf32>
 // CHECK-NEXT:    %[[KEPT:.*]] = stablehlo.select %[[OKU]], %[[U]], %[[ID]]
-// CHECK-NEXT:    "stablehlo.scatter"(%[[X]], %[[SAFE]], %[[KEPT]])
+// Then, for IREE, each 2x3 window becomes six index vectors, start + [0..1, 0..2].
+// CHECK-NEXT:    %[[WIDE:.*]] = stablehlo.convert %[[SAFE]] : (tensor<4x2xi32>) -> tensor<4x2xi64>
+// CHECK-NEXT:    %[[FLAT:.*]] = stablehlo.reshape %[[KEPT]] : (tensor<4x2x3xf32>) -> tensor<24xf32>
+// CHECK-NEXT:    %[[STEPS:.*]] = stablehlo.constant dense<[0, 0, 0, 1, 0, 2, 1, 0, 1, 1, 1, 2]> : tensor<12xi64>
+// CHECK-NEXT:    %[[TABLE:.*]] = stablehlo.reshape %[[STEPS]] : (tensor<12xi64>) -> tensor<6x2xi64>
+// CHECK-NEXT:    %[[STARTS:.*]] = stablehlo.broadcast_in_dim %[[WIDE]], dims = [0, 2] : (tensor<4x2xi64>) -> tensor<4x6x2xi64>
+// CHECK-NEXT:    %[[OFFSETS:.*]] = stablehlo.broadcast_in_dim %[[TABLE]], dims = [1, 2] : (tensor<6x2xi64>) -> tensor<4x6x2xi64>
+// CHECK-NEXT:    %[[SUM:.*]] = stablehlo.add %[[STARTS]], %[[OFFSETS]] : tensor<4x6x2xi64>
+// CHECK-NEXT:    %[[EACH:.*]] = stablehlo.reshape %[[SUM]] : (tensor<4x6x2xi64>) -> tensor<24x2xi64>
+// CHECK-NEXT:    "stablehlo.scatter"(%[[X]], %[[EACH]], %[[FLAT]])
+// CHECK-SAME:      scatter_dimension_numbers = #stablehlo.scatter<inserted_window_dims = [0, 1], scatter_dims_to_operand_dims = [0, 1], index_vector_dim = 1>
 func.func @partial_window(%x: tensor<10x6xf32>, %i: tensor<4x2xi32>, %u: tensor<4x2x3xf32>) -> tensor<10x6xf32> {
   %0 = "stablehlo.scatter"(%x, %i, %u) ({
   ^bb0(%a: tensor<f32>, %b: tensor<f32>):
@@ -478,4 +488,30 @@ func.func @quantized(%x: tensor<10x3x!quant.uniform<i8:f32, 0.5>>, %i: tensor<4x
     stablehlo.return %b : tensor<!quant.uniform<i8:f32, 0.5>>
   }) {scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [1], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>} : (tensor<10x3x!quant.uniform<i8:f32, 0.5>>, tensor<4x1xi32>, tensor<4x3x!quant.uniform<i8:f32, 0.5>>) -> tensor<10x3x!quant.uniform<i8:f32, 0.5>>
   return %0 : tensor<10x3x!quant.uniform<i8:f32, 0.5>>
+}
+
+// -----
+
+// Inserted window dims after a window dim (operand dim 0 is the window, dims
+// 1 and 2 are indexed): the operand is transposed so that they lead, as
+// IREE's lowering needs, and the result transposed back.
+
+// CHECK-LABEL: func.func @inserted_after_window
+// CHECK-SAME:    (%[[X:.*]]: tensor<4x2x3xf32>, %[[I:.*]]: tensor<2xi64>, %[[U:.*]]: tensor<4xf32>)
+// CHECK:         %[[SAFE:.*]] = stablehlo.clamp
+// CHECK:         %[[KEPT:.*]] = stablehlo.select
+// CHECK:         %[[VEC:.*]] = stablehlo.reshape %[[SAFE]] : (tensor<2xi64>) -> tensor<1x2xi64>
+// CHECK:         %[[ROW:.*]] = stablehlo.reshape %[[KEPT]] : (tensor<4xf32>) -> tensor<1x4xf32>
+// CHECK-NEXT:    %[[T:.*]] = stablehlo.transpose %[[X]], dims = [1, 2, 0] : (tensor<4x2x3xf32>) -> tensor<2x3x4xf32>
+// CHECK-NEXT:    %[[S:.*]] = "stablehlo.scatter"(%[[T]], %[[VEC]], %[[ROW]])
+// CHECK-SAME:      scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [1], inserted_window_dims = [0, 1], scatter_dims_to_operand_dims = [0, 1], index_vector_dim = 1>
+// CHECK:         %[[R:.*]] = stablehlo.transpose %[[S]], dims = [2, 0, 1] : (tensor<2x3x4xf32>) -> tensor<4x2x3xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @inserted_after_window(%x: tensor<4x2x3xf32>, %i: tensor<2xi64>, %u: tensor<4xf32>) -> tensor<4x2x3xf32> {
+  %0 = "stablehlo.scatter"(%x, %i, %u) ({
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+    %s = stablehlo.add %a, %b : tensor<f32>
+    stablehlo.return %s : tensor<f32>
+  }) {scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [0], inserted_window_dims = [1, 2], scatter_dims_to_operand_dims = [1, 2]>} : (tensor<4x2x3xf32>, tensor<2xi64>, tensor<4xf32>) -> tensor<4x2x3xf32>
+  return %0 : tensor<4x2x3xf32>
 }
