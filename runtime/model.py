@@ -339,8 +339,12 @@ class EntryPoint:
         expected = len(self.signature.input_tree.children)
         if len(args) != expected:
             names = self.signature.arg_names or [t.name for t in self.signature.inputs]
+            bound = self.signature.weights_tree
+            hint = ""
+            if bound is not None and len(args) == expected + len(bound.children):
+                hint = "; its weights are bound (weights_argnums): call it without them"
             raise InvalidArgumentType(
-                f"{self.signature.name} takes {_count(expected, 'argument')} ({', '.join(names)}), got {len(args)}"
+                f"{self.signature.name} takes {_count(expected, 'argument')} ({', '.join(names)}), got {len(args)}{hint}"
             )
         if self._flat_arrays and all(type(arg) is np.ndarray for arg in args):
             return list(args)

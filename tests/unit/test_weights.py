@@ -51,6 +51,12 @@ def test_bound_weights_match_jax_and_the_full_signature(bound, params, x):
     assert bound.signature.arg_names == ("x",)
 
 
+def test_passing_the_bound_weights_says_they_are_bound(bound, params, x):
+    message = "main takes 1 argument (x), got 2; its weights are bound (weights_argnums): call it without them"
+    with pytest.raises(webtensor.InvalidArgumentType, match=_literal(message)):
+        bound(params, x)
+
+
 def test_the_model_lists_its_weights(bound, params):
     weights = bound.weights
     assert list(weights) == [f"params['{k}']" for k in sorted(params)]
