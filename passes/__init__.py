@@ -10,6 +10,7 @@ from __future__ import annotations
 from .base import ModulePass, Report
 from .bind_weights import BindWeights
 from .legalize_composite import LegalizeComposite
+from .lower_unsigned import LowerUnsigned
 from .sandbox_boolean_arithmetic import SandboxBooleanArithmetic
 from .sandbox_compare import SandboxCompare
 from .sandbox_dynamic_slice import SandboxDynamicSlice
@@ -33,6 +34,7 @@ PASSES: dict[str, type[ModulePass]] = {
     for cls in (
         BindWeights,
         LegalizeComposite,
+        LowerUnsigned,
         SandboxBooleanArithmetic,
         SandboxCompare,
         SandboxDynamicSlice,
