@@ -131,7 +131,7 @@ class Compilation:
         if name == "webtensor-verify-input":
             return passes.VerifyInput(max_region_depth=limits.max_region_depth)
         if name == "webtensor-verify-call-graph":
-            return passes.VerifyCallGraph(max_ops=limits.max_ops)
+            return passes.VerifyCallGraph(max_ops=limits.max_ops, max_call_depth=limits.max_call_depth)
         return name
 
     def text(self, debug_info: bool = False) -> str:

@@ -38,6 +38,8 @@ class Limits:
         arguments instead of baking them in).
       max_live_bytes: estimated peak bytes of live tensors during one call.
       max_ops: ops in the program once every call is inlined.
+      max_call_depth: calls nested inside one another (MLIR's inliner takes
+        time cubic in it; JAX's own nesting is a handful).
       max_rank: dimensions of any tensor.
       max_region_depth: how deeply regions (loop bodies, reducers) nest.
       max_op_work: element operations of any one op (a matmul's
@@ -53,6 +55,7 @@ class Limits:
     max_constant_bytes: int = 1 * GIB
     max_live_bytes: int = 16 * GIB
     max_ops: int = 1_000_000
+    max_call_depth: int = 64
     max_rank: int = 8
     max_region_depth: int = 32
     max_op_work: int = 1 << 42

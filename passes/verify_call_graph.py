@@ -1,11 +1,13 @@
 """webtensor-verify-call-graph: refuse call graphs that the inliner cannot finish.
 
 Legalization inlines every call, so before it runs: no function may call
-itself, directly or through others (IREE spins forever on recursion), and
-the program may not grow past the op limit once every call is inlined (a
-chain of functions that each call the next twice doubles at every level:
-thirty levels are a billion ops). A composite's decomposition counts as a
-call, since it is inlined the same way.
+itself, directly or through others (IREE spins forever on recursion), the
+program may not grow past the op limit once every call is inlined (a chain
+of functions that each call the next twice doubles at every level: thirty
+levels are a billion ops), and calls may not nest deeper than the call-depth
+limit (MLIR's inliner takes time cubic in the depth: a chain of 1,000
+functions took 37 s, one of 5,000 would take hours). A composite's
+decomposition counts as a call, since it is inlined the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class VerifyCallGraph(ModulePass):
     summary = "Reject recursion and call chains that explode when inlined"
 
     max_ops: int = profile.Limits().max_ops
+    max_call_depth: int = profile.Limits().max_call_depth
 
     def run(self, module: ir.Operation, report: Report) -> None:
         graph = _CallGraph(module)
@@ -35,6 +38,14 @@ class VerifyCallGraph(ModulePass):
             return
         for func in graph.functions.values():
             if not shlo.is_public(func):
+                continue
+            depth = graph.call_depth(shlo.symbol_name(func))
+            if depth > self.max_call_depth:
+                report.error(
+                    func,
+                    f"@{shlo.symbol_name(func)} nests calls {depth} deep, above the limit of {self.max_call_depth}; "
+                    "if the model is legitimate, raise Limits.max_call_depth (--limit=max_call_depth=N)",
+                )
                 continue
             size = graph.inlined_size(shlo.symbol_name(func))
             if size > self.max_ops:
@@ -98,6 +109,13 @@ class _CallGraph:
                     self._sizes[callee] for _, callee in self.calls[current]
                 )
         return self._sizes[name]
+
+    def call_depth(self, name: str) -> int:
+        """The most calls nested inside one another below `name` (no cycles)."""
+        depths: dict[str, int] = {}
+        for current in self._post_order(name):
+            depths[current] = max((depths[callee] + 1 for _, callee in self.calls[current]), default=0)
+        return depths[name]
 
     def _post_order(self, root: str) -> list[str]:
         order, seen, stack = [], {root}, [(root, iter(self.calls[root]))]

@@ -1247,6 +1247,16 @@ def call_graph_cases() -> Iterator[Case]:
     yield rejected("call_graph/doubling-40-levels", calls(levels), "once every call is inlined, above the limit of 1000000")
     wide = {"main": ["l0"] * 10, **{f"l{k}": [f"l{k + 1}"] * 10 for k in range(7)}, "l7": []}
     yield rejected("call_graph/ten-way-8-levels", calls(wide), "once every call is inlined, above the limit of 1000000")
+    # MLIR's inliner takes time cubic in the call depth: a chain of 5,000
+    # functions would compile for hours. The depth limit refuses it at once.
+    chain = {"main": ["c0"], **{f"c{k}": [f"c{k + 1}"] for k in range(4999)}, "c4999": []}
+    yield rejected("call_graph/chain-of-5000", calls(chain), "@main nests calls 5000 deep, above the limit of 64")
+    # A DAG as deep as the limit allows, each level calling the next twice in
+    # a row, and a shared leaf: it compiles and runs (tanh of a signed zero is
+    # exact, so the result is bit for bit).
+    dag = {"main": ["d0"], **{f"d{k}": [f"d{k + 1}"] for k in range(62)}, "d62": ["leaf", "leaf"], "leaf": []}
+    x = np.array([0.0, -0.0, -0.0, 0.0], np.float32)
+    yield value("call_graph/deep-dag-at-the-limit", calls(dag), [x], [x], timeout=60)
     loop_call = func([("x", F4), ("n", SCALAR_I32)], [F4], [
         "%zero = stablehlo.constant dense<0> : tensor<i32>",
         while_text(

@@ -1,5 +1,6 @@
 // RUN: webtensor-opt %s -p webtensor-verify-call-graph --split-input-file --verify-diagnostics | filecheck %s
 // RUN: webtensor-opt %s -p "webtensor-verify-call-graph{max_ops=20}" --split-input-file --verify-diagnostics | filecheck %s --check-prefix=SMALL
+// RUN: webtensor-opt %s -p "webtensor-verify-call-graph{max_call_depth=2}" --split-input-file --verify-diagnostics | filecheck %s --check-prefix=DEPTH
 
 // A call DAG passes unchanged: @leaf is called twice but nothing recurses.
 
@@ -77,5 +78,32 @@ func.func private @level2(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %1 : tensor<4xf32>
 }
 func.func private @level3(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// Calls nested deeper than the limit: MLIR's inliner takes time cubic in the
+// depth. Three nested calls exceed a limit of 2; @shallow, two deep, passes.
+
+// DEPTH: verify-call-graph.mlir:[[# @LINE + 1]]:1: error: @deep nests calls 3 deep, above the limit of 2; if the model is legitimate, raise Limits.max_call_depth (--limit=max_call_depth=N)
+func.func @deep(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = func.call @one(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+// DEPTH-NOT: @shallow
+func.func @shallow(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = func.call @two(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+func.func private @one(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = func.call @two(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+func.func private @two(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = func.call @three(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+func.func private @three(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
