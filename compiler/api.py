@@ -384,9 +384,7 @@ def _interfaces(imported: ImportedModule, options: CompileOptions) -> dict[str, 
         compilation = Compilation(imported, options)
         compilation.run_to(Phase.LEGALIZED)
         return {
-            name: hint_from_signature(
-                entry.signature, entry.weight_args, len(entry.signature.inputs) + len(entry.weight_args)
-            )
+            name: hint_from_signature(entry.signature, entry.weight_args)
             for name, entry in compilation.entries.items()
         }
     finally:

@@ -125,10 +125,12 @@ def portable(payload: str | bytes, source_name: str) -> bytes:
         raise CompileError(f"{source_name}: cannot write a StableHLO portable artifact: {message}") from None
 
 
-def hint_from_signature(signature, weight_args: dict[int, str], argument_count: int) -> EntryPointHint:
+def hint_from_signature(signature, weight_args: dict[int, str]) -> EntryPointHint:
     """The interface of a compiled entry point, for a manifest: what a
-    StableHLO program's frontend did not declare, read from the program."""
+    StableHLO program's frontend did not declare, read from the program.
+    Its program takes every input (StableHLO drops none) and every weight."""
     inputs = list(signature.inputs)
+    argument_count = len(inputs) + len(weight_args)
     names = iter(spec.name for spec in inputs)
     program_args = tuple(weight_args[i] if i in weight_args else next(names) for i in range(argument_count))
     return EntryPointHint(
