@@ -17,7 +17,7 @@ import re
 
 from iree.compiler import ir
 
-from ..dialects import liveness, profile
+from ..dialects import cost, liveness, profile
 from ..dialects import stablehlo as shlo
 from ..dialects.profile import Limits
 from .base import ModulePass, PassOptionError, Report
@@ -140,7 +140,7 @@ class _Check:
         if problem:
             self.error(op, problem)
             return
-        estimate = _WORK.get(op.name)
+        estimate = cost.WORK.get(op.name)
         amount = estimate(op) if estimate else 0
         if amount > self.limits.max_op_work:
             self.error(op, f"'{op.name}' does {amount} element operations, above the limit of {self.limits.max_op_work}")
@@ -336,52 +336,6 @@ _SHAPE_CHECKS = {
     "stablehlo.concatenate": _check_concatenate,
     "stablehlo.reshape": _check_reshape,
     "stablehlo.slice": _check_slice,
-}
-
-
-def _elements(value: ir.Value) -> int:
-    return math.prod(_dims(value))
-
-
-def _dot_work(op: ir.Operation) -> int:
-    numbers = shlo._parse_struct_attr(str(op.attributes["dot_dimension_numbers"]))
-    lhs = _dims(op.operands[0])
-    contracted = math.prod(lhs[d] for d in numbers.get("lhs_contracting_dimensions", ()))
-    return _elements(op.results[0]) * contracted
-
-
-def _dot_legacy_work(op: ir.Operation) -> int:
-    return _elements(op.results[0]) * _dims(op.operands[0])[-1]
-
-
-def _convolution_work(op: ir.Operation) -> int:
-    # Each output element reads one kernel slice: the kernel's elements
-    # divided by its output features.
-    kernel = _elements(op.operands[1])
-    output_features = max(_dims(op.results[0])[_output_feature_dim(op)], 1)
-    return _elements(op.results[0]) * max(kernel // output_features, 1)
-
-
-def _output_feature_dim(op: ir.Operation) -> int:
-    text = str(op.attributes["dimension_numbers"])
-    layout = text.split("->")[-1].strip().strip("[]>").split(",")
-    return [part.strip() for part in layout].index("f")
-
-
-def _window_work(op: ir.Operation) -> int:
-    return _elements(op.results[0]) * math.prod(shlo.dense_i64_array(op, "window_dimensions"))
-
-
-def _select_and_scatter_work(op: ir.Operation) -> int:
-    return _elements(op.operands[1]) * math.prod(shlo.dense_i64_array(op, "window_dimensions"))
-
-
-_WORK = {
-    "stablehlo.dot_general": _dot_work,
-    "stablehlo.dot": _dot_legacy_work,
-    "stablehlo.convolution": _convolution_work,
-    "stablehlo.reduce_window": _window_work,
-    "stablehlo.select_and_scatter": _select_and_scatter_work,
 }
 
 
