@@ -56,7 +56,7 @@ SANDBOX: tuple[str, ...] = (
     "webtensor-sandbox-pad",
     "webtensor-sandbox-sort",
     "webtensor-sandbox-select-and-scatter",
-    # Control flow: the per-call iteration budget.
+    # Control flow: the per-call work budget, which prices every op and loop.
     "webtensor-sandbox-fuel",
     # Unsigned reverse and reduce_window in signless integers, which IREE lowers.
     "webtensor-lower-unsigned",
@@ -132,6 +132,8 @@ class Compilation:
             return passes.VerifyInput(max_region_depth=limits.max_region_depth)
         if name == "webtensor-verify-call-graph":
             return passes.VerifyCallGraph(max_ops=limits.max_ops, max_call_depth=limits.max_call_depth)
+        if name == "webtensor-sandbox-fuel":
+            return passes.SandboxFuel(dynamic_dim_bound=limits.dynamic_dim_bound or 0)
         return name
 
     def text(self, debug_info: bool = False) -> str:

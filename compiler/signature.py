@@ -13,7 +13,7 @@ from ..dialects.profile import Limits
 from ..passes.verify_dynamic_shapes import GROUPS_ATTR
 from ..passes.verify_profile import dynamic_bound
 from ..passes.bind_weights import WEIGHT_ATTR
-from ..passes.sandbox_fuel import FUEL_ATTR
+from ..passes.sandbox_fuel import COST_ATTR, FUEL_ATTR, LOOP_COSTS_ATTR
 from ..runtime import dtypes
 from ..runtime.artifact import TARGET_KEY
 from ..runtime.signature import REFLECTION_KEY, FunctionSignature, TensorSpec
@@ -211,8 +211,9 @@ def attach(module: ir.Module, entries: dict[str, EntryPoint], target: str) -> No
     """Writes each signature into its function's `iree.reflection` dictionary,
     and marks its weight arguments for webtensor-bind-weights.
 
-    A function the sandbox gave an iteration budget (marked `webtensor.fuel`)
-    has its signature say so, for the runtime to pass the budget."""
+    A function the sandbox gave a work budget (marked `webtensor.fuel`) has
+    its signature say so, for the runtime to pass the budget; its price
+    (`webtensor.cost`, `webtensor.loop_costs`) moves into the signature too."""
     context = module.context
     for func in entry_points(module):
         name = shlo.symbol_name(func)
@@ -221,6 +222,14 @@ def attach(module: ir.Module, entries: dict[str, EntryPoint], target: str) -> No
         if FUEL_ATTR in func.attributes:
             del func.attributes[FUEL_ATTR]
             signature = dataclasses.replace(signature, fuel=True)
+        if COST_ATTR in func.attributes:
+            signature = dataclasses.replace(
+                signature,
+                cost=ir.IntegerAttr(func.attributes[COST_ATTR]).value,
+                loop_costs=tuple(ir.DenseI64ArrayAttr(func.attributes[LOOP_COSTS_ATTR])),
+            )
+            del func.attributes[COST_ATTR]
+            del func.attributes[LOOP_COSTS_ATTR]
         reflection = {}
         if REFLECTION_ATTR in func.attributes:
             reflection = {a.name: a.attr for a in ir.DictAttr(func.attributes[REFLECTION_ATTR])}

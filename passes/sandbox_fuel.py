@@ -1,17 +1,30 @@
-"""webtensor-sandbox-fuel: a per-call iteration budget shared by every loop.
+"""webtensor-sandbox-fuel: a per-call work budget that every loop spends.
 
-Every public function that contains a `stablehlo.while` takes one more
-argument, the budget (`tensor<i64>`), and returns one more result, what is
-left of it. The budget is threaded through the program as a loop-carried
-value: each iteration of any loop spends one unit, nested loops spend from
-the same budget, and `if`/`case` branches pass it through.
+A call's budget is counted in work units (dialects/cost.py: about a tenth of
+a nanosecond of CPU time each, by a deliberately pessimistic static cost
+model). This pass prices the program and makes its loops pay:
 
-A loop keeps going only while its own condition holds and the budget is not
-negative. A loop that wants iteration B+1 of a budget of B gets to run it,
-and leaves the budget at -1; from then on every loop stops at its first
-check, so the call ends promptly. A negative budget after the call means it
-ran out: the runtime raises `BudgetExceeded` and returns no outputs. A loop
-that finishes naturally after exactly B iterations leaves 0 and is fine.
+- Every public function gets `webtensor.cost`, the units of everything it
+  runs outside loops (a branch at its dearest). The runtime charges that up
+  front, before anything runs: loop-free work that does not fit the budget
+  never starts.
+- Every loop gets a per-iteration charge: a fixed ITERATION_UNITS, plus its
+  condition, plus its body without the loops nested in it (which charge
+  themselves). The charges, in program order, are the function's
+  `webtensor.loop_costs`.
+
+A function that contains a `stablehlo.while` takes one more argument, what
+is left of the budget after the up-front charge (`tensor<i64>`), and returns
+one more result, what is left at the end. The budget is threaded through the
+program as a loop-carried value: nested loops spend from the same budget, and
+`if`/`case` branches pass it through.
+
+An iteration runs only if the budget covers its charge, so a call never does
+more work than its budget pays for. A loop that stops short for want of fuel
+leaves -1; from then on every loop stops at its first check, so the call ends
+promptly. A negative budget after the call means it ran out: the runtime
+raises `BudgetExceeded` and returns no outputs. A loop that finishes
+naturally having spent exactly the budget leaves 0 and is fine.
 
 A counted loop, the form JAX emits for `scan` and for `fori_loop` with
 constant bounds (a counter that starts at a constant, steps by one and is
@@ -19,16 +32,16 @@ compared with a constant), has a trip count known at compile time, and its
 condition stays as it was. That matters for speed: IREE turns such a loop
 into a counted `for` and runs it without asking the host after every
 iteration, which a budget check in the condition prevents (a 50-step scan
-ran 4 to 6 times slower with one). A counted loop is charged up front:
+ran 4 to 6 times slower with one). A counted loop is charged its trip count
+times its iteration charge, up front:
 
 - A counted loop with no loop inside, while the function's counted loops
-  together stay within UNGUARDED_ITERATIONS, just runs and is charged its
-  trip count. Once the budget is gone, these loops can still run their
-  iterations, but all of them together at most UNGUARDED_ITERATIONS times,
-  with bodies that hold no loops: a bounded amount of work. (Wrapping them
-  in a check, too, cost a 50-step scan a third of its speed.)
+  together cost at most UNGUARDED_UNITS, just runs and is charged. Once the
+  budget is gone, these loops can still run, but all of them together do at
+  most UNGUARDED_UNITS of work. (Wrapping them in a check, too, cost a
+  50-step scan a third of its speed.)
 - Any other counted loop runs only if the budget covers all its
-  iterations (`if (fuel >= count)`); loops nested in it check the budget
+  iterations (`if (fuel >= charge)`); loops nested in it check the budget
   themselves.
 
 The function gets the unit attribute `webtensor.fuel`, which tells the
@@ -41,15 +54,20 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import loops
+from ..dialects import cost, loops
 from ..dialects import stablehlo as shlo
+from ..dialects.profile import Limits
 from .base import ModulePass, Report
+from .verify_profile import dynamic_bound
 
 FUEL_ATTR = "webtensor.fuel"
+COST_ATTR = "webtensor.cost"
+LOOP_COSTS_ATTR = "webtensor.loop_costs"
 WHILE = "stablehlo.while"
-UNGUARDED_ITERATIONS = 100_000
-# The most a loop is charged: i64's largest value, beyond any budget the
-# runtime accepts (2^62), so that a trip count of up to 2^64 - 1 never wraps.
+# About a tenth of a second of work (cost.py's units).
+UNGUARDED_UNITS = 1_000_000_000
+# The most anything is charged: i64's largest value, beyond any budget the
+# runtime accepts (2^62), so that a charge never wraps.
 LARGEST_CHARGE = (1 << 63) - 1
 BRANCHES = ("stablehlo.if", "stablehlo.case")
 
@@ -57,13 +75,50 @@ BRANCHES = ("stablehlo.if", "stablehlo.case")
 @dataclasses.dataclass(frozen=True)
 class SandboxFuel(ModulePass):
     name = "webtensor-sandbox-fuel"
-    summary = "Give every call an iteration budget that all its loops spend"
+    summary = "Price every call and make its loops pay from one work budget"
+
+    # The host's bound for dynamic dims that declare none (Limits'
+    # dynamic_dim_bound); 0 for none.
+    dynamic_dim_bound: int = 0
 
     def run(self, module: ir.Operation, report: Report) -> None:
+        limits = Limits(dynamic_dim_bound=self.dynamic_dim_bound or None)
         for func in shlo.functions(module):
-            if shlo.is_declaration(func) or not _contains_loop(func):
+            if shlo.is_declaration(func):
                 continue
-            _add_fuel(func)
+            dim_bound = _dim_bound(func, limits)
+            body = func.regions[0].blocks[0]
+            upfront = min(cost.block_cost(body, dim_bound, skip=_is_loop), LARGEST_CHARGE)
+            charges: list[int] = []
+            if _contains_loop(func):
+                _add_fuel(func, _Threader(dim_bound, charges))
+            context = func.context
+            i64 = ir.IntegerType.get_signless(64, context)
+            func.attributes[COST_ATTR] = ir.IntegerAttr.get(i64, upfront)
+            func.attributes[LOOP_COSTS_ATTR] = shlo.i64_array_attr(charges, context)
+
+
+def _is_loop(op: ir.Operation) -> bool:
+    return op.name == WHILE
+
+
+def _dim_bound(func: ir.Operation, limits: Limits):
+    """Dynamic dims count at their bound; one without its own bound at the
+    largest bound of the function's inputs (webtensor-verify-dynamic-shapes
+    proved every dynamic dim equals an input dim)."""
+    inputs = [
+        dynamic_bound(ir.RankedTensorType(t), d, limits) or 0
+        for t in shlo.function_type(func).inputs
+        if isinstance(t, ir.RankedTensorType)
+        for d in range(ir.RankedTensorType(t).rank)
+        if ir.RankedTensorType(t).is_dynamic_dim(d)
+    ]
+    largest = max(inputs, default=1) or 1
+
+    def bound(t: ir.RankedTensorType, dim: int) -> int:
+        return dynamic_bound(t, dim, limits) or largest
+
+    return bound
 
 
 def _contains_loop(op: ir.Operation) -> bool:
@@ -74,11 +129,11 @@ def fuel_type(context: ir.Context) -> ir.RankedTensorType:
     return shlo.ranked([], ir.IntegerType.get_signless(64, context))
 
 
-def _add_fuel(func: ir.Operation) -> None:
+def _add_fuel(func: ir.Operation, threader: "_Threader") -> None:
     context = func.context
     block = func.regions[0].blocks[0]
     fuel = block.add_argument(fuel_type(context), func.location)
-    remaining = _Threader().block(block, fuel)
+    remaining = threader.block(block, fuel)
     _append_operand(list(block.operations)[-1], remaining)
     ftype = shlo.function_type(func)
     new_type = ir.FunctionType.get(
@@ -89,11 +144,24 @@ def _add_fuel(func: ir.Operation) -> None:
 
 
 class _Threader:
-    """Threads the budget through one function, remembering how many
-    iterations of unguarded counted loops it has allowed."""
+    """Threads the budget through one function, remembering how much work
+    of unguarded counted loops it has allowed, and each loop's charge."""
 
-    def __init__(self):
+    def __init__(self, dim_bound, charges: list[int]):
+        self.dim_bound = dim_bound
+        self.charges = charges
         self.unguarded = 0
+
+    def iteration_charge(self, op: ir.Operation) -> int:
+        """One iteration: the fixed cost, the condition and the body, not
+        counting loops nested in it."""
+        cond, body = op.regions[0].blocks[0], op.regions[1].blocks[0]
+        charge = cost.ITERATION_UNITS
+        charge += cost.block_cost(cond, self.dim_bound, skip=_is_loop)
+        charge += cost.block_cost(body, self.dim_bound, skip=_is_loop)
+        charge = min(charge, LARGEST_CHARGE)
+        self.charges.append(charge)
+        return charge
 
     def block(self, block: ir.Block, fuel: ir.Value, in_counted: bool = False) -> ir.Value:
         """Threads `fuel` through the loops and branches of `block`; returns
@@ -108,43 +176,52 @@ class _Threader:
         return fuel
 
     def loop(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> ir.Value:
+        charge = self.iteration_charge(op)
         counted = loops.counted_loop(op)
         if counted is None:
             bounded = loops.bounded_loop(op)
             if bounded is not None and not _contains_loop_inside(op):
-                return _clamped_loop(op, bounded, fuel)
-            return self.checked_loop(op, fuel, in_counted)
-        count = counted.trip_count
+                return _clamped_loop(op, bounded, fuel, charge)
+            return self.checked_loop(op, fuel, charge, in_counted)
+        total = min(counted.trip_count * charge, LARGEST_CHARGE)
         leaf = not _contains_loop_inside(op)
-        if leaf and not in_counted and self.unguarded + count <= UNGUARDED_ITERATIONS:
-            self.unguarded += count
+        if leaf and not in_counted and self.unguarded + total <= UNGUARDED_UNITS:
+            self.unguarded += total
             with ir.InsertionPoint(op):
-                return shlo.binary("subtract", fuel, shlo.splat(count, fuel.type, loc=op.location), loc=op.location)
-        return self.guarded_loop(op, fuel, count)
+                return shlo.binary("subtract", fuel, shlo.splat(total, fuel.type, loc=op.location), loc=op.location)
+        return self.guarded_loop(op, fuel, total)
 
-    def checked_loop(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> ir.Value:
-        """A loop that checks and spends the budget on every iteration."""
+    def checked_loop(self, op: ir.Operation, fuel: ir.Value, charge: int, in_counted: bool) -> ir.Value:
+        """A loop that runs an iteration only while the budget covers its
+        charge, and spends it. If it stops while its own condition still
+        holds, it ran out: it leaves -1."""
         loc = op.location
         new, cond_fuel, body_fuel = _carrying_fuel(op, fuel)
-        _guard_condition(new.regions[0].blocks[0], cond_fuel, loc)
+        cond = new.regions[0].blocks[0]
+        # Whether the loop wanted another iteration: its own condition on
+        # the values it ended with (cloned before the budget check joins it).
+        with ir.InsertionPoint.after(new):
+            wanted = shlo.inline_block(cond, list(new.results))[0]
+            left = shlo.select(wanted, shlo.splat(-1, fuel.type, loc=loc), new.results[-1], loc=loc)
+        _guard_condition(cond, cond_fuel, charge, loc)
         body = new.regions[1].blocks[0]
-        left = self.block(body, body_fuel, in_counted)
+        spent = self.block(body, body_fuel, in_counted)
         terminator = list(body.operations)[-1]
         with ir.InsertionPoint(terminator):
-            spent = shlo.binary("subtract", left, shlo.splat(1, fuel.type, loc=loc), loc=loc)
+            spent = shlo.binary("subtract", spent, shlo.splat(charge, fuel.type, loc=loc), loc=loc)
         _append_operand(terminator, spent)
-        return new.results[-1]
+        return left
 
-    def guarded_loop(self, op: ir.Operation, fuel: ir.Value, count: int) -> ir.Value:
-        """`if (fuel >= count) {loop} else {skip}`, with `fuel - count` left,
-        or -1 when skipped: charging the count then could wrap around a
+    def guarded_loop(self, op: ir.Operation, fuel: ir.Value, total: int) -> ir.Value:
+        """`if (fuel >= total) {loop} else {skip}`, with `fuel - total` left,
+        or -1 when skipped: charging the total then could wrap around a
         budget that several huge loops overdraw.
 
         The loop's own condition is untouched. If its body holds loops, the
         budget is carried through the body for them."""
         loc = op.location
         with ir.InsertionPoint(op):
-            needed = shlo.splat(min(count, LARGEST_CHARGE), fuel.type, loc=loc)
+            needed = shlo.splat(total, fuel.type, loc=loc)
             covered = shlo.compare("GE", fuel, needed, loc=loc)
             charged = shlo.binary("subtract", fuel, needed, loc=loc)
             overdrawn = shlo.splat(-1, fuel.type, loc=loc)
@@ -190,32 +267,37 @@ class _Threader:
         return new.results[-1]
 
 
-def _clamped_loop(op: ir.Operation, bounded: loops.BoundedLoop, fuel: ir.Value) -> ir.Value:
+def _clamped_loop(op: ir.Operation, bounded: loops.BoundedLoop, fuel: ir.Value, charge: int) -> ir.Value:
     """A loop whose trip count is known when it starts, with no loop inside:
-    charged its count up front, and its limit lowered so that it runs at
-    most as many iterations as the budget has left:
+    charged its count times its iteration charge up front, and its limit
+    lowered so that it runs at most as many iterations as the budget pays for:
 
         count = max(limit, start) - start                (in i64)
-        limit' = start + min(count, max(fuel, 0))
-        fuel' = fuel >= count ? fuel - count : -1
+        affordable = max(fuel, 0) / charge
+        limit' = start + min(count, affordable)
+        fuel' = count <= affordable ? fuel - count * charge : -1
 
     Short of fuel, the loop stops early and the call fails, so what it
     computed is never seen. Unlike a check in the condition, this keeps the
-    loop as it was; unlike `if (fuel >= count)`, it needs no host round trip
-    before the loop."""
+    loop as it was; unlike `if (fuel >= total)`, it needs no host round trip
+    before the loop. (`count * charge` cannot wrap where it is used: it is at
+    most `fuel` there.)"""
     loc = op.location
     i64 = shlo.element_type(fuel)
     limit_type = bounded.end.type
     with ir.InsertionPoint(op):
         start = shlo.splat(bounded.start, fuel.type, loc=loc)
         zero = shlo.splat(0, fuel.type, loc=loc)
+        price = shlo.splat(charge, fuel.type, loc=loc)
         end = shlo.convert(bounded.end, i64, loc=loc)
         count = shlo.binary("subtract", shlo.binary("maximum", end, start, loc=loc), start, loc=loc)
-        allowed = shlo.binary("minimum", count, shlo.binary("maximum", fuel, zero, loc=loc), loc=loc)
+        affordable = shlo.binary("divide", shlo.binary("maximum", fuel, zero, loc=loc), price, loc=loc)
+        allowed = shlo.binary("minimum", count, affordable, loc=loc)
         limit = shlo.convert(shlo.binary("add", start, allowed, loc=loc), shlo.element_type(limit_type), loc=loc)
-        covered = shlo.compare("GE", fuel, count, loc=loc)
+        covered = shlo.compare("LE", count, affordable, loc=loc)
+        spent = shlo.binary("multiply", count, price, loc=loc)
         left = shlo.select(
-            covered, shlo.binary("subtract", fuel, count, loc=loc), shlo.splat(-1, fuel.type, loc=loc), loc=loc
+            covered, shlo.binary("subtract", fuel, spent, loc=loc), shlo.splat(-1, fuel.type, loc=loc), loc=loc
         )
     if bounded.carried is None:
         bounded.compare.operands[1] = limit
@@ -254,12 +336,12 @@ def _contains_loop_inside(op: ir.Operation) -> bool:
     return len(shlo.walk(op, WHILE)) > 1
 
 
-def _guard_condition(cond_block: ir.Block, fuel: ir.Value, loc: ir.Location) -> None:
-    """The loop continues only while its condition holds and fuel >= 0."""
+def _guard_condition(cond_block: ir.Block, fuel: ir.Value, charge: int, loc: ir.Location) -> None:
+    """The loop continues only while its condition holds and fuel >= charge."""
     terminator = list(cond_block.operations)[-1]
     condition = terminator.operands[0]
     with ir.InsertionPoint(terminator):
-        has_fuel = shlo.compare("GE", fuel, shlo.splat(0, fuel.type, loc=loc), loc=loc)
+        has_fuel = shlo.compare("GE", fuel, shlo.splat(charge, fuel.type, loc=loc), loc=loc)
         guarded = shlo.binary("and", condition, has_fuel, loc=loc)
     terminator.operands[0] = guarded
 

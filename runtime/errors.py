@@ -41,7 +41,7 @@ class Timeout(WebTensorError, TimeoutError):
 
 
 class BudgetExceeded(Timeout):
-    """A call used up its iteration budget ("fuel"); no outputs are returned."""
+    """A call would spend more than its work budget ("fuel"); no outputs are returned."""
 
     code = "timeout"
 

@@ -16,11 +16,12 @@ from . import devices
 from .artifact import MAX_ARTIFACT_BYTES
 from .errors import InvalidArgument
 
-# Iterations one call may run across all its loops, unless the host says
-# otherwise. Each iteration does bounded work, so this bounds a call's time:
-# an IREE loop iteration costs tens of microseconds on the CPU, so a runaway
-# call ends within a minute or two.
-DEFAULT_FUEL = 1_000_000
+# Work units one call may spend, unless the host says otherwise. The
+# compiler prices every op with a pessimistic static cost model
+# (dialects/cost.py, about a tenth of a nanosecond of CPU time per unit) and
+# every loop iteration pays for its body, so this bounds a call's work: about
+# ten seconds on a desktop CPU core (bench/budget.py measures it).
+DEFAULT_FUEL = 100_000_000_000
 MAX_FUEL = 1 << 62
 
 # Where the operating system does not say how much memory there is.
@@ -35,7 +36,7 @@ class DeviceLimits:
         (larger ones are TooLarge before anything is copied). IREE does not
         report a device's own memory, so this is the host's physical memory;
         a GPU may hold less.
-      default_fuel: loop iterations a call may run unless it says otherwise.
+      default_fuel: work units a call may spend unless it says otherwise.
       max_fuel: the largest budget a call may ask for.
       max_artifact_bytes: the largest artifact `load` reads.
     """

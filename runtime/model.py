@@ -69,7 +69,7 @@ from .weights import BoundWeights, Weights, bind
 
 __all__ = ["DEFAULT_FUEL", "MAX_FUEL", "EntryPoint", "Model", "check_deadline", "check_fuel", "load"]
 
-# The iteration budget is one more int64 scalar input (see webtensor-sandbox-fuel).
+# The work budget is one more int64 scalar input (see webtensor-sandbox-fuel).
 _FUEL_SPEC = TensorSpec("fuel", (), "int64")
 _INT64 = np.dtype(np.int64)
 
@@ -85,7 +85,7 @@ class Model:
     Call the default entry point with `model(...)`, any entry point with
     `model.NAME(...)` or `model["NAME"](...)`. Arguments have the structure of
     the example arguments the model was compiled with. Every call takes
-    `fuel=` (its loop iteration budget), `deadline=` (seconds of wall-clock
+    `fuel=` (its work budget), `deadline=` (seconds of wall-clock
     time, see the module doc) and `keep_on_device=` (return DeviceTensors).
     """
 
@@ -294,7 +294,7 @@ class EntryPoint:
     def __call__(self, *args, fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False) -> Any:
         """Calls with arguments shaped like the example arguments.
 
-        `fuel` overrides the model's iteration budget for this call,
+        `fuel` overrides the model's work budget for this call,
         `deadline` its wall-clock deadline in seconds (math.inf: none).
         `keep_on_device=True` returns DeviceTensors instead of numpy arrays."""
         clock = Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
@@ -358,7 +358,7 @@ class EntryPoint:
             leaves.extend(flatten(child, arg, f"argument {name}"))
         return leaves
 
-    def _prepare(self, leaves: list[Any], fuel: int | None) -> tuple[ireert.VmVariantList, int | None]:
+    def _prepare(self, leaves: list[Any], fuel: int | None) -> tuple[ireert.VmVariantList, int]:
         """Checks the inputs and copies them into fresh device buffers: the
         argument list of one invocation, and the call's budget."""
         staged = [self._stage(leaf, slot) for leaf, slot in zip(leaves, self._slots)]
@@ -371,9 +371,9 @@ class EntryPoint:
         # fail on another.
         budget = self._model.fuel if fuel is None else check_fuel(fuel)
         if self.signature.fuel:
-            staged.append(np.array(budget, _INT64))
-        else:
-            budget = None
+            # The loops get what the up-front charge leaves (_execute refuses
+            # a call whose up-front charge the budget does not cover).
+            staged.append(np.array(max(budget - self.signature.cost, 0), _INT64))
         device = self._model._hal_device
         if any(type(value) is DeviceTensor for value in staged):
             views = self._copy_device_tensors(staged)
@@ -430,7 +430,7 @@ class EntryPoint:
             views[i] = view
         return views
 
-    def _run(self, arg_list: ireert.VmVariantList, budget: int | None, clock: Deadline | None, keep_on_device: bool) -> list[Any]:
+    def _run(self, arg_list: ireert.VmVariantList, budget: int, clock: Deadline | None, keep_on_device: bool) -> list[Any]:
         if clock is None:
             return self._execute(arg_list, budget, keep_on_device)
         return run_within(
@@ -451,9 +451,15 @@ class EntryPoint:
         )
 
     def _execute(
-        self, arg_list: ireert.VmVariantList, budget: int | None, keep_on_device: bool, abandoned: threading.Event | None = None
+        self, arg_list: ireert.VmVariantList, budget: int, keep_on_device: bool, abandoned: threading.Event | None = None
     ) -> list[Any] | None:
         model = self._model
+        if budget < self.signature.cost:
+            raise BudgetExceeded(
+                f"{self.signature.name} costs {self.signature.cost} work units before any loop runs, above "
+                f"its budget of {budget}; nothing ran. Pass a larger fuel= if the model needs it "
+                f"(at most {MAX_FUEL})"
+            )
         device = model._hal_device
         result_list = ireert.VmVariantList(self._result_count)
         contexts = model._context_pool()
@@ -467,9 +473,9 @@ class EntryPoint:
         finally:
             contexts.give(context)
         results = [result_list.get_as_object(i, ireert.HalBufferView) for i in range(self._result_count)]
-        if budget is not None and to_host(device, results.pop(), _INT64) < 0:
+        if self.signature.fuel and to_host(device, results.pop(), _INT64) < 0:
             raise BudgetExceeded(
-                f"{self.signature.name} ran out of its iteration budget of {budget} loop iterations "
+                f"{self.signature.name} ran out of its budget of {budget} work units "
                 "and returned nothing; pass a larger fuel= if the model needs it"
             )
         if keep_on_device:

@@ -16,7 +16,8 @@ from .errors import InvalidArgument, InvalidEncoding
 from .tree import TreeSpec, tuple_of_leaves
 
 REFLECTION_KEY = "webtensor.signature"
-FORMAT_VERSION = 1
+# 2: the budget counts work units, and `cost`/`loop_costs` price the call.
+FORMAT_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,9 +89,12 @@ class FunctionSignature:
     `input_tree` is the structure of the positional arguments (a tuple);
     `output_tree` the structure of the result. A StableHLO function has flat
     trees: each argument one array, and one array or a tuple back.
-    `fuel` says the compiled function takes an iteration budget as one more
+    `fuel` says the compiled function takes a work budget as one more
     (int64 scalar) argument and returns what is left as one more result;
-    neither shows in `inputs` or `outputs`.
+    neither shows in `inputs` or `outputs`. `cost` is the work units of
+    everything the function runs outside loops, charged before the call
+    starts; `loop_costs` what one iteration of each loop costs, in program
+    order (dialects/cost.py is the model).
     `equal_dims` lists groups of dynamic input dimensions, as (input, dim),
     that must be equal in a call; `fixed_dims` groups that must equal a size.
     `weights` are the tensors the function reads as bound parameters rather
@@ -112,6 +116,8 @@ class FunctionSignature:
     weights: tuple[TensorSpec, ...] = ()
     weights_tree: TreeSpec | None = None
     unused: tuple[int, ...] = ()
+    cost: int = 0
+    loop_costs: tuple[int, ...] = ()
 
     def __post_init__(self):
         if self.input_tree.num_leaves != len(self.inputs):
@@ -149,6 +155,8 @@ class FunctionSignature:
                 "weights": [t.to_json() for t in self.weights],
                 "weights_tree": None if self.weights_tree is None else self.weights_tree.to_json(),
                 "unused": list(self.unused),
+                "cost": self.cost,
+                "loop_costs": list(self.loop_costs),
             },
             separators=(",", ":"),
         )
@@ -157,8 +165,15 @@ class FunctionSignature:
     def from_json(text: str) -> "FunctionSignature":
         try:
             data = json.loads(text)
-            if data.get("version") != FORMAT_VERSION:
-                raise ValueError(f"signature format {data.get('version')} is not {FORMAT_VERSION}")
+            version = data.get("version")
+            if version != FORMAT_VERSION:
+                if isinstance(version, int) and version < FORMAT_VERSION:
+                    raise InvalidEncoding(
+                        f"this artifact was compiled by an older WebTensor (signature format {version}; this "
+                        f"runtime reads format {FORMAT_VERSION}, whose budget counts work, not loop "
+                        "iterations): compile it again"
+                    )
+                raise ValueError(f"signature format {version} is not {FORMAT_VERSION}")
             return FunctionSignature(
                 name=str(data["name"]),
                 inputs=tuple(TensorSpec.from_json(t) for t in data["inputs"]),
@@ -174,7 +189,11 @@ class FunctionSignature:
                 weights=tuple(TensorSpec.from_json(t) for t in data.get("weights", ())),
                 weights_tree=None if data.get("weights_tree") is None else TreeSpec.from_json(data["weights_tree"]),
                 unused=tuple(int(i) for i in data.get("unused", ())),
+                cost=int(data["cost"]),
+                loop_costs=tuple(int(c) for c in data["loop_costs"]),
             )
+        except InvalidEncoding:
+            raise
         except (ValueError, KeyError, TypeError) as e:
             raise InvalidEncoding(f"malformed WebTensor signature: {e}") from None
 

@@ -116,10 +116,18 @@ def _artifact(path: str) -> None:
     print("entry points:")
     for signature in artifact.signatures.values():
         print(f"  {signature}")
+        print(f"    {_price(signature)}")
     weights = model_weights(artifact.signatures)
     if weights:
         print(f"weights it reads (bind them at load): {len(weights)} tensors, {weights.nbytes:,} bytes")
         _print_tensors(weights.specs)
+
+
+def _price(signature) -> str:
+    """What a call costs in work units (the budget that `fuel=` sets)."""
+    loops = ", ".join(f"{c:,}" for c in signature.loop_costs)
+    per_iteration = f"; each loop iteration, in program order: {loops}" if loops else ""
+    return f"costs {signature.cost:,} work units up front{per_iteration}"
 
 
 def _weights_file(path: str) -> None:

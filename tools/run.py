@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", dest="outputs", action="append", default=[], metavar="WHERE", help="@file.npy writes the next result to a file, '-' prints it (repeat per result)")
     parser.add_argument("--device", default=None, help="local-task (default for CPU artifacts), local-sync, vulkan, cuda")
     parser.add_argument("--power-preference", choices=("default", "low-power", "high-performance"), default="default", help="how to pick a device when --device is not given")
-    parser.add_argument("--fuel", type=int, default=None, help="the call's loop-iteration budget (default 1000000)")
+    parser.add_argument("--fuel", type=int, default=None, help="the call's work budget in work units (default 10^11, about ten seconds of CPU work)")
     parser.add_argument("--deadline", type=float, default=None, metavar="SECONDS", help="give up on the call after this many seconds")
     parser.add_argument("--list-devices", action="store_true", help="print the devices this machine can run and exit")
     parser.add_argument("--print-max-elements", type=int, default=1024, help="elide tensors with more elements (default 1024)")

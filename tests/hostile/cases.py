@@ -50,6 +50,33 @@ FUZZ_INPUTS = Path(__file__).resolve().parent.parent / "unit" / "inputs"
 
 
 @dataclasses.dataclass(frozen=True)
+class Iterations:
+    """A budget in loop iterations, priced by the compiled signature (the
+    budget counts work units: dialects/cost.py): the up-front cost, plus
+    `counts[i]` iterations of loop i in the signature's order or, for a
+    single number, that many iterations of the dearest loop; `short` units
+    less."""
+
+    counts: tuple[int, ...] | int
+    short: int = 0
+
+    def units(self, signature) -> int:
+        costs = signature.loop_costs
+        if isinstance(self.counts, int):
+            paid = self.counts * max(costs, default=0)
+        else:
+            if len(self.counts) != len(costs):
+                raise ValueError(f"{len(self.counts)} iteration counts for {len(costs)} loops")
+            paid = sum(n * c for n, c in zip(self.counts, costs))
+        return signature.cost + paid - self.short
+
+
+def call_budget(fuel: "int | Iterations | None", signature) -> int | None:
+    """The `fuel=` of a case's call."""
+    return fuel.units(signature) if isinstance(fuel, Iterations) else fuel
+
+
+@dataclasses.dataclass(frozen=True)
 class Case:
     """One hostile module and its defined outcome.
 
@@ -65,7 +92,8 @@ class Case:
         says what is wrong, or None.
       message: REJECTED: a substring of the CompileError's text.
       function: the entry point to call.
-      fuel: the call's iteration budget; None for the model's default.
+      fuel: the call's budget: work units, Iterations, or None for the
+        model's default.
       options: CompileOptions fields; `isolate` is False unless set here
         (the runner's child process is the isolation).
       timeout: seconds this case may take in the runner, compile included.
@@ -81,7 +109,7 @@ class Case:
     check: Callable | None = None
     message: str = ""
     function: str = "main"
-    fuel: int | None = None
+    fuel: "int | Iterations | None" = None
     options: dict = dataclasses.field(default_factory=dict)
     timeout: float = 30.0
     via_package: bool = False
@@ -975,7 +1003,7 @@ def loop_cases() -> Iterator[Case]:
     yield budget(
         "loops/infinite",
         func([("n", SCALAR_I32)], [SCALAR_I32], [infinite("%r", "%n")], ["%r"]),
-        [np.int32(0)], fuel=2000,
+        [np.int32(0)], fuel=Iterations(2000),
     )
     # A trip count from the data: the budget is exact, iteration by iteration.
     runtime = func([("n", SCALAR_I32)], [SCALAR_I32], [
@@ -987,11 +1015,11 @@ def loop_cases() -> Iterator[Case]:
             ["%next"],
         ),
     ], ["%r"])
-    yield budget("loops/trip-count-int-max", runtime, [np.int32(2**31 - 1)], fuel=2000)
-    yield value("loops/trip-count-100-fuel-100", runtime, [np.int32(100)], [np.int32(100)], fuel=100)
-    yield budget("loops/trip-count-100-fuel-99", runtime, [np.int32(100)], fuel=99)
-    yield value("loops/trip-count-0-fuel-0", runtime, [np.int32(0)], [np.int32(0)], fuel=0)
-    yield value("loops/trip-count-negative", runtime, [np.int32(-(2**31))], [np.int32(0)], fuel=0)
+    yield budget("loops/trip-count-int-max", runtime, [np.int32(2**31 - 1)], fuel=Iterations(2000))
+    yield value("loops/trip-count-100-exact-budget", runtime, [np.int32(100)], [np.int32(100)], fuel=Iterations((100,)))
+    yield budget("loops/trip-count-100-one-unit-short", runtime, [np.int32(100)], fuel=Iterations((100,), short=1))
+    yield value("loops/trip-count-0-no-iterations", runtime, [np.int32(0)], [np.int32(0)], fuel=Iterations((0,)))
+    yield value("loops/trip-count-negative", runtime, [np.int32(-(2**31))], [np.int32(0)], fuel=Iterations((0,)))
     yield budget(
         "loops/float-counter-stalls",  # x + 1 == x from 2^24 on: never reaches 1e30
         func([("x", "tensor<f32>")], ["tensor<f32>"], [while_text(
@@ -1000,7 +1028,7 @@ def loop_cases() -> Iterator[Case]:
             "%one = stablehlo.constant dense<1.0> : tensor<f32>\n%v2 = stablehlo.add %v, %one : tensor<f32>",
             ["%v2"],
         )], ["%r"]),
-        [np.float32(2.0**24)], fuel=2000,
+        [np.float32(2.0**24)], fuel=Iterations(2000),
     )
     nan_loop = func([("x", "tensor<f32>")], ["tensor<f32>"], [while_text(
         "r", [("v", "%x", "tensor<f32>")],
@@ -1008,8 +1036,8 @@ def loop_cases() -> Iterator[Case]:
         "%v2 = stablehlo.add %v, %v : tensor<f32>",
         ["%v2"],
     )], ["%r"])
-    yield budget("loops/nan-is-never-itself", nan_loop, [np.float32(np.nan)], fuel=2000)
-    yield value("loops/nan-is-never-itself-number", nan_loop, [np.float32(1.5)], [np.float32(1.5)], fuel=0)
+    yield budget("loops/nan-is-never-itself", nan_loop, [np.float32(np.nan)], fuel=Iterations(2000))
+    yield value("loops/nan-is-never-itself-number", nan_loop, [np.float32(1.5)], [np.float32(1.5)], fuel=Iterations((0,)))
     yield budget(
         "loops/infinite-inside-counted",
         func([X4], ["tensor<4xf32>"], [counted("r", I32, 0, 10, "%x", acc_step=(
@@ -1018,7 +1046,7 @@ def loop_cases() -> Iterator[Case]:
             + "\n%fs = stablehlo.broadcast_in_dim %f, dims = [] : (tensor<f32>) -> tensor<4xf32>"
             + "\n%acc2 = stablehlo.add %acc, %fs : tensor<4xf32>"
         ))], ["%r#1"]),
-        [ONES], fuel=2000,
+        [ONES], fuel=Iterations(2000),
     )
     nested = func([("n", SCALAR_I32)], [SCALAR_I32], [
         "%zero = stablehlo.constant dense<0> : tensor<i32>",
@@ -1036,24 +1064,24 @@ def loop_cases() -> Iterator[Case]:
             ["%next", "%inner#1"],
         ),
     ], ["%outer#1"])
-    yield budget("loops/nested-2^20-by-2^20", nested, [np.int32(2**20)], fuel=5000)
-    yield value("loops/nested-exact-budget", nested, [np.int32(10)], [np.int32(100)], fuel=110)
-    yield budget("loops/nested-one-short", nested, [np.int32(10)], fuel=109)
+    yield budget("loops/nested-2^20-by-2^20", nested, [np.int32(2**20)], fuel=Iterations(5000))
+    yield value("loops/nested-exact-budget", nested, [np.int32(10)], [np.int32(100)], fuel=Iterations((10, 100)))
+    yield budget("loops/nested-one-short", nested, [np.int32(10)], fuel=Iterations((10, 100), short=1))
     branch = func([("p", "tensor<i1>"), ("n", SCALAR_I32)], [SCALAR_I32], [
         '%r = "stablehlo.if"(%p) ({\n' + textwrap.indent(infinite("%w", "%n") + "\nstablehlo.return %w : tensor<i32>", "  ")
         + "\n}, {\n  stablehlo.return %n : tensor<i32>\n}) : (tensor<i1>) -> tensor<i32>",
     ], ["%r"])
-    yield budget("loops/in-taken-branch", branch, [np.bool_(True), np.int32(3)], fuel=2000)
-    yield value("loops/in-branch-not-taken", branch, [np.bool_(False), np.int32(3)], [np.int32(3)], fuel=0)
+    yield budget("loops/in-taken-branch", branch, [np.bool_(True), np.int32(3)], fuel=Iterations(2000))
+    yield value("loops/in-branch-not-taken", branch, [np.bool_(False), np.int32(3)], [np.int32(3)], fuel=Iterations((0,)))
     case = func([("k", SCALAR_I32), ("n", SCALAR_I32)], [SCALAR_I32], [
         '%r = "stablehlo.case"(%k) ({\n  stablehlo.return %n : tensor<i32>\n}, {\n'
         + textwrap.indent(infinite("%w", "%n") + "\nstablehlo.return %w : tensor<i32>", "  ")
         + "\n}) : (tensor<i32>) -> tensor<i32>",
     ], ["%r"])
-    yield value("loops/case-branch-0", case, [np.int32(0), np.int32(7)], [np.int32(7)], fuel=0)
+    yield value("loops/case-branch-0", case, [np.int32(0), np.int32(7)], [np.int32(7)], fuel=Iterations((0,)))
     for k in (1, -7, 2**31 - 1):
         # An index out of range takes the last branch (the spec): the loop.
-        yield budget(f"loops/case-branch-{k}", case, [np.int32(k), np.int32(7)], fuel=2000)
+        yield budget(f"loops/case-branch-{k}", case, [np.int32(k), np.int32(7)], fuel=Iterations(2000))
     # Counted loops are charged their trip count up front: these end at once,
     # with the default budget, instead of running for hours.
     huge = [
@@ -1084,14 +1112,14 @@ def loop_cases() -> Iterator[Case]:
         for k in range(30)
     ], ["%r29#1"])
     yield budget("loops/30-counted-loops-fuel-10", many, [ONES], fuel=10)
-    yield value("loops/30-counted-loops-fuel-150000", many, [ONES], [ONES], fuel=150_000)
+    yield value("loops/30-counted-loops-exact-budget", many, [ONES], [ONES], fuel=Iterations((5000,) * 30))
     exact = func([X4], ["tensor<4xf32>"], [counted("r", I32, 0, 100, "%x", acc_step="%acc2 = stablehlo.add %acc, %acc : tensor<4xf32>")], ["%r#1"])
-    yield value("loops/counted-100-fuel-100", exact, [ONES], [ONES * 2.0**100], fuel=100)
-    yield budget("loops/counted-100-fuel-99", exact, [ONES], fuel=99)
+    yield value("loops/counted-100-exact-budget", exact, [ONES], [ONES * 2.0**100], fuel=Iterations((100,)))
+    yield budget("loops/counted-100-one-unit-short", exact, [ONES], fuel=Iterations((100,), short=1))
     yield value(
         "loops/counted-zero-trips",
         func([X4], ["tensor<4xf32>"], [counted("r", I32, 5, -5, "%x")], ["%r#1"]),
-        [ONES], [ONES], fuel=0,
+        [ONES], [ONES], fuel=Iterations((0,)),
     )
     # fori_loop with a bound from the caller: charged on entry, and its limit
     # lowered to what the budget covers, so a huge bound ends at once.
@@ -1105,10 +1133,10 @@ def loop_cases() -> Iterator[Case]:
             ["%i2", "%m", "%acc2"],
         ),
     ], ["%r#2"])
-    yield value("loops/bounded-10-fuel-10", bounded, [ONES, np.int32(10)], [ONES * 1024.0], fuel=10)
-    yield budget("loops/bounded-10-fuel-9", bounded, [ONES, np.int32(10)], fuel=9)
-    yield value("loops/bounded-negative-fuel-0", bounded, [ONES, np.int32(-5)], [ONES], fuel=0)
-    yield budget("loops/bounded-2^31-1", bounded, [ONES, np.int32(2**31 - 1)], fuel=1000, timeout=20)
+    yield value("loops/bounded-10-exact-budget", bounded, [ONES, np.int32(10)], [ONES * 1024.0], fuel=Iterations((10,)))
+    yield budget("loops/bounded-10-one-unit-short", bounded, [ONES, np.int32(10)], fuel=Iterations((10,), short=1))
+    yield value("loops/bounded-negative-no-iterations", bounded, [ONES, np.int32(-5)], [ONES], fuel=Iterations((0,)))
+    yield budget("loops/bounded-2^31-1", bounded, [ONES, np.int32(2**31 - 1)], fuel=Iterations(1000), timeout=20)
     # An UNSIGNED compare of signless i32 reads the constant -1 as 2^32 - 1:
     # not a counted loop of zero trips, but four billion iterations.
     unsigned_compare = func([X4], ["tensor<4xf32>"], [
@@ -1122,7 +1150,7 @@ def loop_cases() -> Iterator[Case]:
             ["%i2", "%acc2"],
         ),
     ], ["%r#1"])
-    yield budget("loops/unsigned-compare-of-signless-minus-1", unsigned_compare, [ONES], fuel=1000, timeout=20)
+    yield budget("loops/unsigned-compare-of-signless-minus-1", unsigned_compare, [ONES], fuel=Iterations(1000), timeout=20)
     wrapping = func([], [SCALAR_I32], [
         "%one8 = stablehlo.constant dense<1> : tensor<i8>",
         "%zero = stablehlo.constant dense<0> : tensor<i32>",
@@ -1134,8 +1162,8 @@ def loop_cases() -> Iterator[Case]:
             ["%b2", "%n2"],
         ),
     ], ["%r#1"])
-    yield value("loops/i8-counter-wraps-to-zero", wrapping, [], [np.int32(255)], fuel=255)
-    yield budget("loops/i8-counter-wraps-one-short", wrapping, [], fuel=254)
+    yield value("loops/i8-counter-wraps-to-zero", wrapping, [], [np.int32(255)], fuel=Iterations((255,)))
+    yield budget("loops/i8-counter-wraps-one-short", wrapping, [], fuel=Iterations((255,), short=1))
     deep = ["%zero = stablehlo.constant dense<0> : tensor<i32>"]
     text = "%one = stablehlo.constant dense<1> : tensor<i32>\n%t8 = stablehlo.add %t7, %one : tensor<i32>"
     result = "%t8"
@@ -1150,8 +1178,49 @@ def loop_cases() -> Iterator[Case]:
     yield budget(
         "loops/8-deep-nest",
         func([("n", SCALAR_I32)], [SCALAR_I32], deep + [text], ["%l0#1"]),
-        [np.int32(1000)], fuel=3000,
+        [np.int32(1000)], fuel=Iterations(3000),
     )
+    # The budget counts work, not iterations: under the default budget
+    # (about ten seconds of CPU work), each of these stops within that bound.
+    # Before it did, a 512^3 matmul per iteration ran for hours on the
+    # default budget of a million iterations.
+    matrix = tt((512, 512), F32)
+    dots = func([("x", matrix), ("n", SCALAR_I32)], [matrix], [
+        "%zero = stablehlo.constant dense<0> : tensor<i32>",
+        while_text(
+            "r", [("i", "%zero", SCALAR_I32), ("acc", "%x", matrix)],
+            "%c = stablehlo.compare LT, %i, %n, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>",
+            "%one = stablehlo.constant dense<1> : tensor<i32>\n%i2 = stablehlo.add %i, %one : tensor<i32>\n"
+            f"%acc2 = stablehlo.dot_general %acc, %x, contracting_dims = [1] x [0] : ({matrix}, {matrix}) -> {matrix}",
+            ["%i2", "%acc2"],
+        ),
+    ], ["%r#1"])
+    yield budget("loops/work-512-matmul-per-iteration", dots, [np.eye(512, dtype=F32), np.int32(10**6)], timeout=90)
+    yield budget(
+        "loops/work-infinite-default-budget",
+        func([("n", SCALAR_I32)], [SCALAR_I32], [infinite("%r", "%n")], ["%r"]), [np.int32(0)], timeout=90,
+    )
+    big = tt((1 << 20,), F32)
+    yield budget(
+        "loops/work-infinite-2^20-add",
+        func([("x", big)], [big], [while_text(
+            "r", [("v", "%x", big)],
+            "%c = stablehlo.constant dense<true> : tensor<i1>",
+            f"%v2 = stablehlo.add %v, %v : {big}",
+            ["%v2"],
+        )], ["%r"]),
+        [np.ones(1 << 20, F32)], timeout=90,
+    )
+    # Loop-free work pays up front: six chained 4096^3 matmuls (4e11
+    # multiply-adds, a minute of CPU) are refused before anything runs.
+    square = tt((4096, 4096), F32)
+    chain = [f"%m0 = stablehlo.dot_general %x, %x, contracting_dims = [1] x [0] : ({square}, {square}) -> {square}"]
+    chain += [
+        f"%m{k} = stablehlo.dot_general %m{k - 1}, %x, contracting_dims = [1] x [0] : ({square}, {square}) -> {square}"
+        for k in range(1, 6)
+    ]
+    yield budget("loops/work-six-4096-matmuls-up-front", func([("x", square)], [square], chain, ["%m5"]),
+                 [np.zeros((4096, 4096), F32)], timeout=90)
     # A loop where the budget does not reach it must be refused.
     in_condition = func([("x", SCALAR_I32)], [SCALAR_I32], [while_text(
         "r", [("a", "%x", SCALAR_I32)],
@@ -1904,7 +1973,7 @@ def isolated_cases() -> Iterator[Case]:
             yield rejected("isolated/portable-artifact-truncated", artifact[: len(artifact) * 2 // 3], "<bytes>:0:0: error: attempting to parse", options=isolated)
     yield rejected("isolated/custom-call", in_main("%y = stablehlo.custom_call @host_callback(%x) : (tensor<4xf32>) -> tensor<4xf32>", returns=("%y",)),
                    "'stablehlo.custom_call' is not allowed", options=isolated)
-    yield budget("isolated/infinite-loop", func([("n", SCALAR_I32)], [SCALAR_I32], [infinite("%r", "%n")], ["%r"]), [np.int32(0)], fuel=2000, options=isolated)
+    yield budget("isolated/infinite-loop", func([("n", SCALAR_I32)], [SCALAR_I32], [infinite("%r", "%n")], ["%r"]), [np.int32(0)], fuel=Iterations(2000), options=isolated)
     for name, signal_name in (
         ("segfaults-iree-bytecode-reader", "SIGSEGV"),
         ("double-free-iree-bytecode-reader", "SIGABRT"),

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cases import BUDGET, FLOATS, REJECTED, VALUE, Case, all_cases
+from .cases import BUDGET, FLOATS, REJECTED, VALUE, Case, all_cases, call_budget
 
 OUTPUT = Path(__file__).resolve().parent / "Output"
 PASSING = ("defined", "budget", "rejected")
@@ -121,7 +121,8 @@ def run_case(case: Case, models: dict) -> tuple[str, str]:
     if case.expect == REJECTED:
         return "unexpected", f"compiled, but must be rejected with a CompileError containing {case.message!r}"
     try:
-        outputs = model[case.function](*case.inputs, fuel=case.fuel)
+        entry = model[case.function]
+        outputs = entry(*case.inputs, fuel=call_budget(case.fuel, entry.signature))
     except webtensor.BudgetExceeded as e:
         if case.expect == BUDGET:
             return "budget", ""

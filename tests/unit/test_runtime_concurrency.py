@@ -39,6 +39,11 @@ func.func @spin(%n: tensor<i64>) -> tensor<i64> {
 BUSY = 5_000
 
 
+def _iterations(entry, n):
+    """The budget for n iterations of the entry point's loop (in work units)."""
+    return entry.signature.cost + n * entry.signature.loop_costs[0]
+
+
 @pytest.fixture(scope="module")
 def model():
     return webtensor.compile(MODEL)
@@ -116,10 +121,11 @@ def test_call_async_checks_inputs_before_returning(model):
 
 
 def test_call_failures_come_out_of_the_future(model):
-    over_budget = model.spin.call_async(np.int64(10), fuel=9)
-    with pytest.raises(webtensor.BudgetExceeded, match="budget of 9 loop iterations"):
+    nine = _iterations(model.spin, 9)
+    over_budget = model.spin.call_async(np.int64(10), fuel=nine)
+    with pytest.raises(webtensor.BudgetExceeded, match=f"budget of {nine} work units"):
         over_budget.result(timeout=60)
-    late = model.spin.call_async(np.int64(1 << 62), fuel=BUSY, deadline=0.05)
+    late = model.spin.call_async(np.int64(1 << 62), fuel=_iterations(model.spin, BUSY), deadline=0.05)
     with pytest.raises(webtensor.Timeout, match="spin did not finish within its deadline of 0.05 s"):
         late.result(timeout=60)
     assert model.spin(np.int64(3)) == 3
@@ -154,7 +160,7 @@ def test_acall_does_not_block_the_event_loop(model):
 
 def test_acall_errors_are_raised_by_await(model):
     async def main():
-        await model.spin.acall(np.int64(10), fuel=2)
+        await model.spin.acall(np.int64(10), fuel=_iterations(model.spin, 2))
 
     with pytest.raises(webtensor.BudgetExceeded):
         asyncio.run(main())
@@ -165,7 +171,7 @@ def test_local_sync_runs_calls_side_by_side(model):
     # holds one, and the next call takes another instead of waiting.
     sync = webtensor.load(model.artifact.data, device="local-sync")
     with pytest.raises(webtensor.Timeout):
-        sync.spin(np.int64(1 << 62), fuel=500_000, deadline=0.1)
+        sync.spin(np.int64(1 << 62), fuel=_iterations(sync.spin, 500_000), deadline=0.1)
     assert sync._contexts.busy == 1
     if pool_size("local-sync") > 1:
         assert sync.spin(np.int64(3), deadline=30) == 3

@@ -142,15 +142,18 @@ def test_pytree_names():
 
 
 def test_fuel_and_deadline_pass_through():
-    graph = webtensor.load_graph(webtensor.compile(LOOP).artifact.data, fuel=4)
+    model = webtensor.compile(LOOP)
+    signature = model.signature
+    four, five = (signature.cost + n * signature.loop_costs[0] for n in (4, 5))  # iterations, in work units
+    graph = webtensor.load_graph(model.artifact.data, fuel=four)
     ctx = graph.init_execution_context()
     assert ctx.compute({0: np.int32(4)})["result0"] == 6
-    with pytest.raises(webtensor.BudgetExceeded, match="budget of 4 loop"):
+    with pytest.raises(webtensor.BudgetExceeded, match=f"budget of {four} work units"):
         ctx.compute({0: np.int32(5)})
     # a failed compute leaves no outputs behind
     with pytest.raises(webtensor.NotFound, match="main: no outputs yet; call compute"):
         ctx.get_output(0)
-    assert ctx.compute(fuel=5, deadline=30.0)["result0"] == 10
+    assert ctx.compute(fuel=five, deadline=30.0)["result0"] == 10
     with pytest.raises(webtensor.InvalidArgument, match="deadline must be a positive number"):
         ctx.compute(deadline=-1)
 

@@ -216,10 +216,11 @@ func.func @main(%n: tensor<i32>, %x: tensor<4xf32>) -> tensor<4xf32> {
 """
     )
     x = rng.standard_normal(4).astype(np.float32)
-    doubled = loop(np.int32(3), x, keep_on_device=True, fuel=3)
+    three, two = (loop.signature.cost + n * loop.signature.loop_costs[0] for n in (3, 2))  # iterations, in work units
+    doubled = loop(np.int32(3), x, keep_on_device=True, fuel=three)
     np.testing.assert_array_equal(doubled.numpy(), x * 8)
-    with pytest.raises(webtensor.BudgetExceeded, match="budget of 2 loop iterations"):
-        loop(np.int32(3), doubled, keep_on_device=True, fuel=2)
+    with pytest.raises(webtensor.BudgetExceeded, match=f"budget of {two} work units"):
+        loop(np.int32(3), doubled, keep_on_device=True, fuel=two)
 
 
 @pytest.mark.parametrize("target, device", [("cuda", "cuda"), ("vulkan-spirv", "vulkan")])

@@ -1,23 +1,32 @@
 // RUN: webtensor-opt %s -p webtensor-sandbox-fuel --split-input-file | filecheck %s
 
-// A loop: the function takes a budget and returns what is left. The loop
-// carries it, continues only while it is not negative, and spends one unit
-// per iteration.
+// A loop: the function takes a budget and returns what is left, and carries
+// its price: nothing up front (no op outside the loop costs anything), and
+// per iteration 580,080 units: the fixed 500,000, and 20,000 plus the element
+// work of each op in the condition and the body (dialects/cost.py). The loop
+// carries the budget, runs an iteration only while the budget covers its
+// charge, and spends it. After the loop, its own condition on its final
+// values says whether it stopped for want of fuel: then it leaves -1.
 
 // CHECK-LABEL: func.func @loop
-// CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>) -> (tensor<4xf32>, tensor<i64>) attributes {webtensor.fuel}
+// CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>) -> (tensor<4xf32>, tensor<i64>)
+// CHECK-SAME:    attributes {webtensor.cost = 0 : i64, webtensor.fuel, webtensor.loop_costs = array<i64: 580080>}
 // CHECK:         %[[W:.*]]:2 = stablehlo.while(%[[V:.*]] = %[[X]], %[[F:.*]] = %[[FUEL]])
 // CHECK:         cond {
 // CHECK:           %[[C:.*]] = stablehlo.reshape
-// CHECK:           %[[ZERO:.*]] = stablehlo.constant dense<0> : tensor<i64>
-// CHECK:           %[[OK:.*]] = stablehlo.compare  GE, %[[F]], %[[ZERO]],  SIGNED
+// CHECK:           %[[CHARGE:.*]] = stablehlo.constant dense<580080> : tensor<i64>
+// CHECK:           %[[OK:.*]] = stablehlo.compare  GE, %[[F]], %[[CHARGE]],  SIGNED
 // CHECK:           %[[AND:.*]] = stablehlo.and %[[C]], %[[OK]] : tensor<i1>
 // CHECK:           stablehlo.return %[[AND]]
 // CHECK:         } do {
-// CHECK:           %[[ONE:.*]] = stablehlo.constant dense<1> : tensor<i64>
-// CHECK:           %[[LEFT:.*]] = stablehlo.subtract %[[F]], %[[ONE]] : tensor<i64>
-// CHECK:           stablehlo.return %{{.*}}, %[[LEFT]] : tensor<4xf32>, tensor<i64>
-// CHECK:         return %[[W]]#0, %[[W]]#1 : tensor<4xf32>, tensor<i64>
+// CHECK:           %[[CHARGE2:.*]] = stablehlo.constant dense<580080> : tensor<i64>
+// CHECK:           %[[SPENT:.*]] = stablehlo.subtract %[[F]], %[[CHARGE2]] : tensor<i64>
+// CHECK:           stablehlo.return %{{.*}}, %[[SPENT]] : tensor<4xf32>, tensor<i64>
+// CHECK:         stablehlo.compare  LT, %[[W]]#0
+// CHECK:         %[[AGAIN:.*]] = stablehlo.reshape
+// CHECK:         %[[OUT:.*]] = stablehlo.constant dense<-1> : tensor<i64>
+// CHECK:         %[[LEFT:.*]] = stablehlo.select %[[AGAIN]], %[[OUT]], %[[W]]#1
+// CHECK:         return %[[W]]#0, %[[LEFT]] : tensor<4xf32>, tensor<i64>
 func.func @loop(%x: tensor<4xf32>) -> tensor<4xf32> {
   %limit = stablehlo.constant dense<1.0e6> : tensor<4xf32>
   %r = stablehlo.while(%v = %x) : tensor<4xf32>
@@ -43,7 +52,8 @@ func.func @loop(%x: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK:         stablehlo.while(%{{.*}} = %{{.*}}, %[[OUTER:.*]] = %arg1)
 // CHECK:         } do {
 // CHECK:           %[[INNER:.*]]:2 = stablehlo.while(%{{.*}} = %{{.*}}, %{{.*}} = %[[OUTER]])
-// CHECK:           stablehlo.subtract %[[INNER]]#1
+// CHECK:           %[[INNER_LEFT:.*]] = stablehlo.select %{{.*}}, %{{.*}}, %[[INNER]]#1
+// CHECK:           stablehlo.subtract %[[INNER_LEFT]]
 func.func @nested(%n: tensor<i32>) -> tensor<i32> {
   %zero = stablehlo.constant dense<0> : tensor<i32>
   %one = stablehlo.constant dense<1> : tensor<i32>
@@ -75,7 +85,8 @@ func.func @nested(%n: tensor<i32>) -> tensor<i32> {
 // CHECK-SAME:    (%[[P:.*]]: tensor<i1>, %[[X:.*]]: tensor<f32>, %[[FUEL:.*]]: tensor<i64>)
 // CHECK:         %[[IF:.*]]:2 = "stablehlo.if"(%[[P]])
 // CHECK:           %[[W:.*]]:2 = stablehlo.while(%{{.*}} = %[[X]], %{{.*}} = %[[FUEL]])
-// CHECK:           stablehlo.return %[[W]]#0, %[[W]]#1
+// CHECK:           %[[LEFT:.*]] = stablehlo.select %{{.*}}, %{{.*}}, %[[W]]#1
+// CHECK:           stablehlo.return %[[W]]#0, %[[LEFT]]
 // CHECK:         }, {
 // CHECK:           stablehlo.return %[[X]], %[[FUEL]]
 // CHECK:         return %[[IF]]#0, %[[IF]]#1
@@ -96,10 +107,12 @@ func.func @branch(%p: tensor<i1>, %x: tensor<f32>) -> tensor<f32> {
 
 // -----
 
-// Without loops nothing changes, branches included.
+// Without loops nothing changes but the price: the dearer branch (a negate,
+// 20,008 units) is charged up front.
 
 // CHECK-LABEL: func.func @no_loop
-// CHECK-SAME:    (%{{.*}}: tensor<i1>, %{{.*}}: tensor<f32>) -> tensor<f32> {
+// CHECK-SAME:    (%{{.*}}: tensor<i1>, %{{.*}}: tensor<f32>) -> tensor<f32>
+// CHECK-SAME:    attributes {webtensor.cost = 20008 : i64, webtensor.loop_costs = array<i64>} {
 // CHECK:         "stablehlo.if"
 // CHECK:         }) : (tensor<i1>) -> tensor<f32>
 func.func @no_loop(%p: tensor<i1>, %x: tensor<f32>) -> tensor<f32> {
@@ -115,12 +128,12 @@ func.func @no_loop(%p: tensor<i1>, %x: tensor<f32>) -> tensor<f32> {
 // -----
 
 // A counted loop (JAX's scan: counter from a constant, `< N`, step one) is
-// charged its trip count up front and left as it was, so that IREE can still
-// run it as a counted for loop.
+// charged its trip count times its iteration charge (10 x 560,048) up front
+// and left as it was, so that IREE can still run it as a counted for loop.
 
 // CHECK-LABEL: func.func @scan
 // CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>)
-// CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<10> : tensor<i64>
+// CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<5600480> : tensor<i64>
 // CHECK:         %[[LEFT:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]] : tensor<i64>
 // CHECK:         %[[W:.*]]:2 = stablehlo.while(%[[I:.*]] = %{{.*}}, %{{.*}} = %[[X]]) : tensor<i32>, tensor<4xf32>
 // CHECK-NEXT:    cond {
@@ -146,11 +159,11 @@ func.func @scan(%x: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 // A counted loop with a loop inside runs only if the budget covers its own
-// trip count, and carries the budget for the inner loop, which checks it.
+// iterations (10^6 x 540,016), and carries the budget for the inner loop, which checks it.
 
 // CHECK-LABEL: func.func @counted_outer
 // CHECK-SAME:    (%[[N:.*]]: tensor<i32>, %[[FUEL:.*]]: tensor<i64>)
-// CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<1000000> : tensor<i64>
+// CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<540016000000> : tensor<i64>
 // CHECK:         %[[COVERED:.*]] = stablehlo.compare  GE, %[[FUEL]], %[[TRIP]],  SIGNED
 // CHECK:         %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]]
 // CHECK:         %[[OVERDRAWN:.*]] = stablehlo.constant dense<-1> : tensor<i64>
@@ -226,21 +239,25 @@ func.func @huge_trip_count(%x: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 // fori_loop with a bound known only at run time, carried unchanged: charged
-// its count up front, and its limit lowered to what the budget covers. The
-// loop itself is left as it was: no check in its condition.
+// its count times its iteration charge (560,024) up front, and its limit
+// lowered to the iterations the budget pays for. The loop itself is left as
+// it was: no check in its condition.
 
 // CHECK-LABEL: func.func @bounded
 // CHECK-SAME:    (%[[X:.*]]: tensor<f32>, %[[N:.*]]: tensor<i32>, %[[FUEL:.*]]: tensor<i64>) -> (tensor<f32>, tensor<i32>, tensor<i64>)
 // CHECK:         %[[START:.*]] = stablehlo.constant dense<0> : tensor<i64>
+// CHECK:         %[[PRICE:.*]] = stablehlo.constant dense<560024> : tensor<i64>
 // CHECK:         %[[END:.*]] = stablehlo.convert %[[N]] : (tensor<i32>) -> tensor<i64>
 // CHECK-NEXT:    %[[HI:.*]] = stablehlo.maximum %[[END]], %[[START]]
 // CHECK-NEXT:    %[[COUNT:.*]] = stablehlo.subtract %[[HI]], %[[START]]
 // CHECK-NEXT:    %[[HAS:.*]] = stablehlo.maximum %[[FUEL]], %{{.*}}
-// CHECK-NEXT:    %[[ALLOWED:.*]] = stablehlo.minimum %[[COUNT]], %[[HAS]]
+// CHECK-NEXT:    %[[AFFORDABLE:.*]] = stablehlo.divide %[[HAS]], %[[PRICE]]
+// CHECK-NEXT:    %[[ALLOWED:.*]] = stablehlo.minimum %[[COUNT]], %[[AFFORDABLE]]
 // CHECK-NEXT:    %[[LIMIT64:.*]] = stablehlo.add %[[START]], %[[ALLOWED]]
 // CHECK-NEXT:    %[[LIMIT:.*]] = stablehlo.convert %[[LIMIT64]] : (tensor<i64>) -> tensor<i32>
-// CHECK-NEXT:    %[[COVERED:.*]] = stablehlo.compare GE, %[[FUEL]], %[[COUNT]]
-// CHECK-NEXT:    %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[COUNT]]
+// CHECK-NEXT:    %[[COVERED:.*]] = stablehlo.compare LE, %[[COUNT]], %[[AFFORDABLE]]
+// CHECK-NEXT:    %[[SPENT:.*]] = stablehlo.multiply %[[COUNT]], %[[PRICE]]
+// CHECK-NEXT:    %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[SPENT]]
 // CHECK-NEXT:    %[[OVERDRAWN:.*]] = stablehlo.constant dense<-1> : tensor<i64>
 // CHECK-NEXT:    %[[LEFT:.*]] = stablehlo.select %[[COVERED]], %[[CHARGED]], %[[OVERDRAWN]]
 // CHECK-NEXT:    %[[R:.*]]:3 = stablehlo.while(%[[I:.*]] = %{{.*}}, %[[M:.*]] = %[[LIMIT]], %{{.*}} = %[[X]])
