@@ -31,6 +31,7 @@
 // ARTIFACT:      WebTensor artifact for llvm-cpu
 // ARTIFACT-NEXT: entry points:
 // ARTIFACT-NEXT:   main(x: float32[2,3]) -> (result: float32[2,3])
+// ARTIFACT-NEXT:     costs 100,570 work units up front
 // ARTIFACT-NEXT: weights it reads (bind them at load): 2 tensors, 48 bytes
 
 // UNBOUND: webtensor-run: error: this model reads 2 weights (48 bytes) and none are bound; {{.*}} webtensor-run --weights=FILE
