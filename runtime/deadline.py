@@ -8,6 +8,10 @@ for a model's loops), and its result or error is dropped. The work is told
 through an Event, so that if it has not started the real work yet it can
 skip it.
 
+This is the deadline of a model whose calls run in this process. One whose
+calls run in a child process (runtime/call_process.py) waits on the child's
+socket instead, and kills the child at the deadline, so that the work stops.
+
 Worker threads are kept for reuse (starting a thread costs about 100 us,
 handing work to an idle one about 10 us) and end after a while unused. They
 are daemon threads: an abandoned call does not keep the process alive.

@@ -1,6 +1,8 @@
-"""Per-call wall-clock deadlines: a call past its deadline raises Timeout at
-once; the abandoned invocation runs on (its fuel bounds it) and cannot
-disturb the calls after it."""
+"""Per-call wall-clock deadlines on a model whose calls run in this process:
+a call past its deadline raises Timeout at once; the abandoned invocation
+runs on (its fuel bounds it) and cannot disturb the calls after it. A model
+loaded with a deadline runs its calls in a child process by default, which
+the deadline kills: test_runtime_process.py."""
 
 import math
 import subprocess
@@ -88,8 +90,8 @@ def test_a_call_past_its_deadline_times_out_and_the_model_recovers(artifact, x):
 
 
 def test_the_model_default_and_per_call_override(artifact, x):
-    model = webtensor.load(artifact, deadline=0.2, fuel=_iterations(webtensor.load(artifact), LONG))
-    assert model.deadline == 0.2
+    model = webtensor.load(artifact, deadline=0.2, fuel=_iterations(webtensor.load(artifact), LONG), process=False)
+    assert model.deadline == 0.2 and model.process is None
     with pytest.raises(webtensor.Timeout, match="deadline of 0.2 s"):
         model(FOREVER, x)
     # math.inf: no deadline for this call (it waits for the abandoned call first).

@@ -1,0 +1,773 @@
+"""Calls that run in a child process, so that a deadline stops the work.
+
+An IREE invocation cannot be interrupted: a thread that runs one runs it to
+its end. A model loaded with `process=True` (or with a deadline: see
+runtime/model.py's load) therefore runs its calls in a child process, as browsers
+run GPU work: past a call's deadline the child is killed (SIGKILL), the
+caller gets `Timeout`, and the work stops with it. A child that dies on its
+own (a crash, the OOM killer) is an `ExecutionError`. Either way a new child
+takes over, so the model is usable again at once.
+
+The child is this module (`child_main`), started as `python -c`: it loads
+the same artifact on the same device with the same weights (a weights file
+is opened again by path; arrays are handed over once, at start) and serves
+each call with the ordinary call path, `EntryPoint.call_flat(leaves,
+fuel=...)`, so inputs, budgets and errors are checked in one place. Errors
+come back with their type (BudgetExceeded, InvalidArgument, ...).
+
+Transport. Tensors cross through two shared-memory files per child
+(memfd), one the parent writes the inputs into and one the child writes the
+results into; each grows to the largest call and stays mapped. A call's
+message, a few hundred bytes of JSON, goes over a socket. The parent trusts
+nothing the child says: a reply is JSON (never pickle), each result's
+offset, shape and size is checked against the signature and the file before
+it is read, and the files are sealed against shrinking, so that a child
+cannot make the parent read past their end. Results are copied out into
+arrays the caller owns.
+
+A child dies with its parent: it reads its stdin, a pipe the parent never
+writes, and exits when that pipe closes. It runs in its own session, so the
+terminal's Ctrl-C reaches the parent only.
+
+Children per model: as contexts per model (runtime/contexts.py), one on
+local-task and the GPU drivers, one per core on local-sync; made on demand,
+the first at load (a model that cannot load fails there). `spare=True`
+keeps one more started, so that a killed child is replaced at once instead
+of after a child's start (the bench measures both); it costs one child's
+memory (bench/deadline.py).
+
+Linux only (memfd, file seals).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import json
+import math
+import mmap
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from typing import Any
+
+import numpy as np
+from iree.runtime import _binding
+
+from . import errors
+from .deadline import Deadline, check_deadline
+from .errors import ExecutionError, InvalidArgument, InvalidArgumentType, Timeout, UnsupportedOperation
+from .limits import check_fuel
+from .model import EntryPoint, load
+from .tensor import DeviceTensor
+from .tree import unflatten
+
+# How long a child may take to start and load its model.
+START_SECONDS = 120.0
+# The largest message either side reads: a reply is small (results travel
+# through shared memory), an error message is cut to ERROR_CHARS.
+MAX_MESSAGE_BYTES = 1 << 24
+ERROR_CHARS = 4000
+# Tensors start on this boundary in the shared files.
+_ALIGN = 64
+_HEADER = struct.Struct("<Q")
+
+# The errors a child may report by name; anything else is an ExecutionError.
+_ERRORS = {
+    cls.__name__: cls
+    for cls in (
+        errors.BudgetExceeded,
+        errors.ExecutionError,
+        errors.InvalidArgument,
+        errors.InvalidArgumentType,
+        errors.InvalidEncoding,
+        errors.NotFound,
+        errors.Timeout,
+        errors.TooLarge,
+        errors.UnsupportedOperation,
+        errors.WebTensorError,
+    )
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ProcessOptions:
+    """How a model's calls run in child processes (`load(..., process=)`).
+
+    spare: keep one more child started, so that a call past its deadline (or
+      a crash) is followed by a ready child at once, not after a child's start
+      (a fraction of a second; see bench/deadline.py). Costs one more child's
+      memory: the interpreter, IREE and the model with its weights."""
+
+    spare: bool = False
+
+    @staticmethod
+    def parse(value: Any) -> "ProcessOptions":
+        if isinstance(value, ProcessOptions):
+            return value
+        if value is True:
+            return ProcessOptions()
+        raise InvalidArgument(f"process must be True, False, None or a ProcessOptions, got {value!r}")
+
+
+def start(model: Any, process: Any, weights: Any) -> None:
+    """Sets a just-made Model up to run its calls in child processes:
+    `model.process`, `model._bound` (checked here, in the parent) and
+    `model._process`, the runner; the first child starts now."""
+    options = ProcessOptions.parse(True if process is None else process)
+    if not sys.platform.startswith("linux"):
+        raise UnsupportedOperation("calls in a child process (process=True) need Linux")
+    model.process = options
+    bound, source = (None, None) if weights is None else _bind(model, weights)
+    setup = _Setup(model.artifact.data, model.device, model.fuel, source)
+    runner = ProcessRunner(setup, _children(model.device), options.spare)
+    model._bound, model._process = bound, runner
+    # The children end with the model (or at exit), not with the process.
+    weakref.finalize(model, runner.close)
+
+
+def load_weights(model: Any, source: Any) -> None:
+    """Model.load_weights for a model whose calls run in child processes: the
+    weights are checked here, then a new child loads them; calls already
+    running finish with the old weights in their old children."""
+    bound, described = _bind(model, source)
+    model._process.rebind(dataclasses.replace(model._process.setup, weights=described))
+    model._bound = bound
+
+
+def _bind(model: Any, source: Any):
+    """Checks a weights source here and says how a child gets it: a path it
+    opens again, or the model's own copy of the arrays."""
+    from .package import Package
+    from .weights import bind
+
+    bound = bind(model.weights, source)
+    bound.release_pages()
+    if isinstance(source, (str, os.PathLike)):
+        return bound, os.fspath(source)
+    if isinstance(source, Package):
+        return bound, os.fspath(source.path)
+    arrays = [kept for kept in bound.keep if isinstance(kept, np.ndarray)]
+    if len(arrays) != len(model.weights):
+        raise InvalidArgument(f"weights: cannot hand {bound.source} to a child process; bind them from a file")
+    return bound, arrays
+
+
+def _children(device: str) -> int:
+    from .contexts import pool_size
+    from .devices import driver_name
+
+    return pool_size(driver_name(device))
+
+
+# --- The parent's entry points ---------------------------------------------------
+
+
+class ProcessEntryPoint(EntryPoint):
+    """An entry point whose calls run in the model's child processes. It
+    checks the inputs here, as EntryPoint does (so that a bad one fails
+    before a child is asked, and call_async raises it at once), and hands
+    them over as host arrays: a DeviceTensor input goes through the host,
+    and `keep_on_device=True` uploads the results to this process's device."""
+
+    def __call__(self, *args, fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False) -> Any:
+        clock = self._clock(deadline)
+        arrays, budget = self._host_inputs(self._leaves(args), fuel)
+        return unflatten(self.signature.output_tree, self._in_process(arrays, budget, clock, keep_on_device))
+
+    def call_flat(
+        self, leaves: list[Any], fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False
+    ) -> list[Any]:
+        clock = self._clock(deadline)
+        if len(leaves) != len(self._slots):
+            count = len(self._slots)
+            raise InvalidArgumentType(
+                f"{self.signature.name} takes {count} array{'' if count == 1 else 's'} "
+                f"({', '.join(t.name for t in self.signature.inputs)}), got {len(leaves)}"
+            )
+        arrays, budget = self._host_inputs(list(leaves), fuel)
+        return self._in_process(arrays, budget, clock, keep_on_device)
+
+    def call_async(
+        self, *args, fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False
+    ) -> concurrent.futures.Future:
+        clock = self._clock(deadline)
+        arrays, budget = self._host_inputs(self._leaves(args), fuel)
+        arrays = [np.array(array, copy=True) for array in arrays]  # the caller may change its own now
+        tree = self.signature.output_tree
+        return self._model._executor().submit(
+            lambda: unflatten(tree, self._in_process(arrays, budget, clock, keep_on_device))
+        )
+
+    def _timeout(self, clock: Deadline) -> Timeout:
+        return Timeout(
+            f"{self.signature.name} did not finish within its deadline of {clock.seconds:g} s on "
+            f"{self._model.device}; its process was stopped, and the model's next call runs in a new one"
+        )
+
+    def _clock(self, deadline: float | None) -> Deadline | None:
+        return Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
+
+    def _host_inputs(self, leaves: list[Any], fuel: int | None) -> tuple[list[np.ndarray], int]:
+        staged = [self._stage(leaf, slot) for leaf, slot in zip(leaves, self._slots)]
+        if self._dims_constrained:
+            self.signature.check_dims([value.shape for value in staged])
+        budget = self._model.fuel if fuel is None else check_fuel(fuel)
+        return [value.numpy() if type(value) is DeviceTensor else value for value in staged], budget
+
+    def _in_process(self, arrays: list[np.ndarray], budget: int, clock: Deadline | None, keep_on_device: bool) -> list[Any]:
+        model = self._model
+        results = model._process.call(self, arrays, budget, clock)
+        if keep_on_device:
+            return [model.to_device(result) for result in results]
+        return results
+
+
+# --- The parent's side of the children -------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Setup:
+    """What a child loads: the artifact, the device, the default budget, and
+    the weights (None, a path, or arrays in the order of model.weights)."""
+
+    artifact: bytes
+    device: str
+    fuel: int
+    weights: str | list[np.ndarray] | None
+
+
+class _TimedOut(Exception):
+    pass
+
+
+class _Died(Exception):
+    pass
+
+
+class ProcessRunner:
+    """A model's child processes: `call` runs one call in an idle child,
+    starting one if there are fewer than `size`, or waits for one."""
+
+    def __init__(self, setup: _Setup, size: int, spare: bool):
+        self.setup = setup
+        self._size = size
+        self._want_spare = spare
+        self._cond = threading.Condition()
+        self._idle: list[_Child] = [_Child.start(setup)]
+        self._count = 1  # children in use, idle or being started; the spare not counted
+        self._spare: _Child | None = None
+        self._live: set[_Child] = set(self._idle)
+        self._closed = False
+        if spare:
+            self._start_later(spare=True)
+
+    def pids(self) -> list[int]:
+        """The process ids of this model's live children, the spare included."""
+        with self._cond:
+            return sorted(child.process.pid for child in self._live)
+
+    def call(self, entry: Any, arrays: list[np.ndarray], budget: int, clock: Deadline | None) -> list[np.ndarray]:
+        name, device = entry.signature.name, entry._model.device
+        child = self._take(entry, clock)
+        healthy = False  # a child that answered as it should serves again
+        try:
+            try:
+                reply = child.call(name, arrays, budget, None if clock is None else clock.expires)
+            except _TimedOut:
+                child.kill()
+                raise entry._timeout(clock) from None
+            except _Died:
+                raise ExecutionError(f"{name} failed on {device}: {child.death()}; the model's next call runs in a new one") from None
+            if "error" in reply:
+                healthy = True
+                raise _reported(reply)
+            try:
+                outputs = _results(entry, child, reply)
+            except (ValueError, TypeError, OverflowError, OSError) as e:
+                raise ExecutionError(f"{name} failed on {device}: its process sent a bad reply ({e}) and was stopped") from None
+            healthy = True
+            return outputs
+        finally:
+            self._give(child, healthy)
+
+    def _take(self, entry: Any, clock: Deadline | None) -> "_Child":
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise ExecutionError(f"{entry.signature.name}: the model's processes were closed")
+                while self._idle:
+                    child = self._idle.pop()
+                    if child.alive():
+                        return child
+                    self._retire(child)  # died while idle: a new one for this call
+                if self._count < self._size:
+                    self._count += 1
+                    break
+                remaining = None if clock is None else clock.expires - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise Timeout(
+                        f"{entry.signature.name} did not finish within its deadline of {clock.seconds:g} s on "
+                        f"{entry._model.device}: it waited for the model's earlier calls and never started"
+                    )
+                self._cond.wait(remaining)
+        try:
+            child = _Child.start(self.setup)
+        except BaseException:
+            with self._cond:
+                self._count -= 1
+                self._cond.notify()
+            raise
+        with self._cond:
+            self._live.add(child)
+        return child
+
+    def _give(self, child: "_Child", healthy: bool) -> None:
+        with self._cond:
+            if healthy and not self._closed and child.setup is self.setup:
+                self._idle.append(child)
+                self._cond.notify()
+                return
+            self._retire(child)
+            self._cond.notify()
+
+    def _retire(self, child: "_Child") -> None:
+        """Kills a child that will not serve again, and replaces it (the
+        spare at once, if there is one). Holds the lock."""
+        child.kill()
+        self._live.discard(child)
+        self._count -= 1
+        if self._closed or child.setup is not self.setup:
+            threading.Thread(target=child.reap, daemon=True).start()
+            return
+        if self._spare is not None:
+            self._idle.append(self._spare)
+            self._count += 1
+            self._spare = None
+            self._start_later(spare=True, after=child)
+        else:
+            self._count += 1
+            self._start_later(spare=False, after=child)
+
+    def _start_later(self, spare: bool, after: "_Child | None" = None) -> None:
+        """Starts a child on a thread of its own (after `after` is reaped, so
+        that the two do not compete for the CPU); it joins the idle ones, or
+        becomes the spare. Holds the lock."""
+        setup = self.setup
+
+        def work():
+            if after is not None:
+                after.reap()
+            try:
+                child = _Child.start(setup)
+            except BaseException:
+                child = None
+            with self._cond:
+                if not spare:
+                    self._count -= 1
+                if child is not None and not self._closed and setup is self.setup:
+                    self._live.add(child)
+                    if spare:
+                        self._spare = child
+                    else:
+                        self._idle.append(child)
+                        self._count += 1
+                elif child is not None:
+                    child.kill()
+                    child.reap()
+                # A failed start leaves room: a waiting call starts one itself and sees why.
+                self._cond.notify_all()
+
+        threading.Thread(target=work, name="webtensor-process-start", daemon=True).start()
+
+    def rebind(self, setup: _Setup) -> None:
+        """Later calls run with `setup` (new weights). A child that loads it is
+        started first, so that a failure leaves the model as it was."""
+        child = _Child.start(setup)
+        with self._cond:
+            self.setup = setup
+            old, self._idle = self._idle, [child]
+            for stale in old:
+                stale.kill()
+                self._live.discard(stale)
+                threading.Thread(target=stale.reap, daemon=True).start()
+            self._count += 1 - len(old)
+            self._live.add(child)
+            if self._spare is not None:
+                self._spare.kill()
+                self._live.discard(self._spare)
+                threading.Thread(target=self._spare.reap, daemon=True).start()
+                self._spare = None
+            if self._want_spare:
+                self._start_later(spare=True)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Kills every child; calls running now fail with ExecutionError."""
+        with self._cond:
+            self._closed = True
+            if self._live - set(self._idle) - {self._spare}:
+                # A call in flight holds IREE objects until its thread hears of
+                # this; at exit, nanobind's report of leaked objects would be a
+                # false alarm on stderr.
+                _binding.disable_leak_checker()
+            children, self._live, self._idle, self._spare = list(self._live), set(), [], None
+            self._cond.notify_all()
+        # Killed now; reaped on a thread, since this may run inside the
+        # garbage collector on any thread, which must not wait.
+        for child in children:
+            child.kill()
+        threading.Thread(target=lambda: [child.reap() for child in children], daemon=True).start()
+
+
+def _reported(reply: dict) -> Exception:
+    """The error a child reported, with its type if it is one of the runtime's."""
+    kind = reply["error"]
+    cls = _ERRORS.get(kind, ExecutionError) if isinstance(kind, str) else ExecutionError
+    return cls(str(reply.get("message", ""))[:ERROR_CHARS])
+
+
+def _results(entry: Any, child: "_Child", reply: dict) -> list[np.ndarray]:
+    """The results of a reply, checked against the signature and the shared
+    file, copied out; ValueError if the reply is not what it should be."""
+    layout = reply.get("outputs")
+    specs = entry.signature.outputs
+    if not isinstance(layout, list) or len(layout) != len(specs):
+        raise ValueError(f"{len(specs)} results expected")
+    limit = entry._model._limits.max_tensor_bytes
+    child.outputs.refresh()
+    results = []
+    for item, spec in zip(layout, specs):
+        ok = isinstance(item, list) and len(item) == 2 and isinstance(item[1], list)
+        shape = tuple(item[1]) if ok else ()
+        ok = ok and len(shape) == len(spec.shape) and all(type(d) is int and d >= 0 for d in shape)
+        if not ok or any(want is not None and want != got for want, got in zip(spec.shape, shape)):
+            raise ValueError(f"result {spec.name} is not a {spec.type_string()}")
+        dtype = spec.element_type.dtype
+        nbytes = math.prod(shape) * dtype.itemsize
+        if nbytes > limit:
+            raise ValueError(f"result {spec.name} of {nbytes} bytes is above the largest tensor ({limit})")
+        results.append(np.array(child.outputs.view(item[0], shape, dtype), copy=True))
+    return results
+
+
+class _Child:
+    """One child process, its socket and its two shared files."""
+
+    def __init__(self, process: subprocess.Popen, channel: "_Channel", inputs: "_Arena", outputs: "_Arena", stderr, setup: _Setup):
+        self.process = process
+        self.channel = channel
+        self.inputs = inputs
+        self.outputs = outputs
+        self.stderr = stderr
+        self.setup = setup
+        self._killed = False
+
+    @staticmethod
+    def start(setup: _Setup) -> "_Child":
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        inputs, outputs, init = _memfd("inputs"), _memfd("outputs"), _memfd("init")
+        stderr = tempfile.TemporaryFile(prefix="webtensor-process-")
+        message = _write_setup(init, setup)
+        fds = (theirs.fileno(), inputs, outputs, init)
+        boot = f"from {__name__} import child_main; child_main()"
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", boot, *map(str, fds)],
+                pass_fds=fds,
+                stdin=subprocess.PIPE,  # never written: it closes when this process ends
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                cwd="/",  # first on the child's sys.path: shadows nothing
+                start_new_session=True,
+            )
+        except OSError as e:
+            for fd in (inputs, outputs):
+                os.close(fd)
+            raise ExecutionError(f"cannot start a process for the model: {e}") from None
+        finally:
+            theirs.close()
+            os.close(init)
+        child = _Child(process, _Channel(ours), _Arena(inputs, True), _Arena(outputs, False), stderr, setup)
+        try:
+            child.channel.send(message)
+            reply = child.channel.receive(time.monotonic() + START_SECONDS)
+        except _TimedOut:
+            child.kill()
+            child.reap()
+            raise ExecutionError(f"the model's process did not start within {START_SECONDS:g} s") from None
+        except _Died:
+            why = child.death()
+            child.reap()
+            raise ExecutionError(f"the model's process could not start: {why}") from None
+        if "error" in reply:
+            child.kill()
+            child.reap()
+            raise _reported(reply)
+        return child
+
+    def call(self, name: str, arrays: list[np.ndarray], budget: int, expires: float | None) -> dict:
+        layout = self.inputs.write(arrays)
+        self.channel.send({"call": name, "fuel": int(budget), "inputs": layout})
+        return self.channel.receive(expires)
+
+    def alive(self) -> bool:
+        return not self._killed and self.process.poll() is None
+
+    def kill(self) -> None:
+        if not self._killed:
+            self._killed = True
+            try:
+                self.process.kill()
+            except OSError:
+                pass
+
+    def reap(self) -> None:
+        """Waits for the process to end, and frees what it held."""
+        self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.channel.close()
+        self.inputs.close()
+        self.outputs.close()
+        self.stderr.close()
+
+    def death(self) -> str:
+        """Why the process ended, with the last line it wrote to stderr."""
+        self.kill()
+        code = self.process.wait()
+        how = f"exited with status {code}"
+        if code < 0:
+            try:
+                how = f"was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"was killed by signal {-code}"
+        try:
+            self.stderr.seek(0, os.SEEK_END)
+            self.stderr.seek(max(0, self.stderr.tell() - 2000))
+            tail = self.stderr.read().decode("utf-8", "replace")
+        except (OSError, ValueError):  # closed with the model
+            tail = ""
+        lines = [line.strip() for line in tail.splitlines() if line.strip()]
+        said = f" ({lines[-1][:300]})" if lines else ""
+        return f"its process {how}{said}"
+
+
+def _memfd(name: str) -> int:
+    import fcntl  # POSIX only: imported where it is used
+
+    fd = os.memfd_create(f"webtensor-{name}", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    # Either side may grow a file, never shrink it: a mapping never outlives its bytes.
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK)
+    return fd
+
+
+def _write_setup(fd: int, setup: _Setup) -> dict:
+    """Writes the artifact and any weight arrays into `fd`; the message that
+    tells the child where they are."""
+    message: dict[str, Any] = {"device": setup.device, "fuel": setup.fuel, "artifact": len(setup.artifact)}
+    with open(fd, "wb", closefd=False) as f:
+        f.write(setup.artifact)
+        if isinstance(setup.weights, list):
+            offsets = []
+            for array in setup.weights:
+                f.write(b"\0" * (-f.tell() % _ALIGN))
+                offsets.append(f.tell())
+                f.write(array.reshape(-1).view(np.uint8).data)
+            message["weights"] = {"arrays": offsets}
+        elif setup.weights is not None:
+            message["weights"] = {"path": setup.weights}
+    return message
+
+
+# --- Both sides ------------------------------------------------------------------
+
+
+class _Channel:
+    """Messages (JSON objects) over a stream socket, each after its length."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.sock.settimeout(None)
+        self._buffer = bytearray()
+
+    def send(self, message: dict) -> None:
+        data = json.dumps(message).encode()
+        try:
+            self.sock.sendall(_HEADER.pack(len(data)) + data)
+        except OSError:
+            raise _Died() from None
+
+    def receive(self, expires: float | None = None) -> dict:
+        """The next message; _TimedOut past `expires` (time.monotonic()),
+        _Died when the other side has closed."""
+        header = self._read(_HEADER.size, expires)
+        (length,) = _HEADER.unpack(header)
+        if length > MAX_MESSAGE_BYTES:
+            raise _Died()
+        try:
+            message = json.loads(bytes(self._read(length, expires)))
+        except ValueError:
+            raise _Died() from None
+        if not isinstance(message, dict):
+            raise _Died()
+        return message
+
+    def _read(self, count: int, expires: float | None) -> bytes:
+        while len(self._buffer) < count:
+            if expires is not None:
+                remaining = expires - time.monotonic()
+                if remaining <= 0:
+                    raise _TimedOut()
+                self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(max(1 << 16, count - len(self._buffer)))
+            except socket.timeout:
+                raise _TimedOut() from None
+            except OSError:
+                raise _Died() from None
+            finally:
+                if expires is not None:
+                    self.sock.settimeout(None)
+            if not chunk:
+                raise _Died()
+            self._buffer += chunk
+        data = bytes(self._buffer[:count])
+        del self._buffer[:count]
+        return data
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class _Arena:
+    """A shared-memory file that one side writes tensors into and the other
+    reads them from, mapped whole; it grows to the largest call."""
+
+    def __init__(self, fd: int, writer: bool):
+        self.fd = fd
+        self.writer = writer
+        self.size = 0
+        self.map: mmap.mmap | None = None
+
+    def write(self, arrays: list[np.ndarray]) -> list[list]:
+        """Copies the arrays in; their [offset, shape] each."""
+        offsets, end = [], 0
+        for array in arrays:
+            end += -end % _ALIGN
+            offsets.append(end)
+            end += array.nbytes
+        if end > self.size:
+            size = max(end, 2 * self.size, 1 << 20)
+            os.ftruncate(self.fd, size + (-size % mmap.PAGESIZE))
+            self.refresh()
+        for offset, array in zip(offsets, arrays):
+            if array.nbytes:
+                np.ndarray(array.shape, array.dtype, buffer=self.map, offset=offset)[...] = array
+        return [[offset, list(array.shape)] for offset, array in zip(offsets, arrays)]
+
+    def refresh(self) -> None:
+        """Maps the file again if it has grown (the other side may grow it)."""
+        size = os.fstat(self.fd).st_size
+        if size > self.size:
+            # The old mapping goes when the last array viewing it does.
+            self.map = mmap.mmap(self.fd, size, mmap.MAP_SHARED, mmap.PROT_READ | (mmap.PROT_WRITE if self.writer else 0))
+            self.size = size
+
+    def view(self, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        nbytes = math.prod(shape) * dtype.itemsize
+        if type(offset) is not int or offset < 0 or offset % _ALIGN or offset + nbytes > self.size:
+            raise ValueError(f"a tensor of {nbytes} bytes at {offset} is outside the shared file ({self.size} bytes)")
+        if nbytes == 0:
+            return np.zeros(shape, dtype)
+        return np.ndarray(shape, dtype, buffer=self.map, offset=offset)
+
+    def close(self) -> None:
+        self.map = None
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+# --- The child -------------------------------------------------------------------
+
+
+def child_main() -> None:
+    """The child process: load the model, then serve calls until the parent
+    closes the socket or goes away."""
+    control, inputs_fd, outputs_fd, init_fd = (int(arg) for arg in sys.argv[1:5])
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    channel = _Channel(socket.socket(fileno=control))
+    try:
+        setup = channel.receive()
+    except _Died:
+        return
+    try:
+        model = _load(setup, init_fd)
+    except errors.WebTensorError as e:
+        channel.send(_error(e))
+        return
+    finally:
+        os.close(init_fd)
+    channel.send({"ready": os.getpid()})
+    inputs, outputs = _Arena(inputs_fd, False), _Arena(outputs_fd, True)
+    while True:
+        try:
+            request = channel.receive()
+        except _Died:
+            return
+        channel.send(_serve(model, request, inputs, outputs))
+
+
+def _exit_with_parent() -> None:
+    try:
+        while sys.stdin.buffer.read(1 << 16):
+            pass
+    finally:
+        os._exit(0)
+
+
+def _load(setup: dict, init_fd: int):
+    size = os.fstat(init_fd).st_size
+    init = mmap.mmap(init_fd, size, mmap.MAP_SHARED, mmap.PROT_READ) if size else b""
+    model = load(bytes(init[: setup["artifact"]]), setup["device"], setup["fuel"], process=False)
+    weights = setup.get("weights")
+    if weights is not None and "path" in weights:
+        model.load_weights(weights["path"])
+    elif weights is not None:
+        # The model copies them into memory of its own; the shared file goes.
+        model.load_weights({
+            spec.name: np.ndarray(spec.shape, spec.element_type.dtype, buffer=init, offset=offset)
+            for spec, offset in zip(model.weights.specs, weights["arrays"])
+        })
+    return model
+
+
+def _serve(model: Any, request: dict, inputs: _Arena, outputs: _Arena) -> dict:
+    name = request["call"]
+    leaves: list[np.ndarray] = []
+    try:
+        entry = model[name]
+        inputs.refresh()
+        for (offset, shape), spec in zip(request["inputs"], entry.signature.inputs):
+            leaves.append(inputs.view(offset, tuple(shape), spec.element_type.dtype))
+        results = entry.call_flat(leaves, fuel=request["fuel"])
+    except errors.WebTensorError as e:
+        return _error(e)
+    except Exception as e:  # reported to the parent, which raises it as an ExecutionError
+        return {"error": "ExecutionError", "message": f"{name} failed on {model.device}: {type(e).__name__}: {e}"}
+    finally:
+        del leaves  # views of the shared file: it may be mapped anew for the next call
+    return {"outputs": outputs.write(results)}
+
+
+def _error(e: Exception) -> dict:
+    return {"error": type(e).__name__, "message": str(e)[:ERROR_CHARS]}
