@@ -18,6 +18,7 @@ Memory: a child's resident set (what a spare costs, before weights).
 from __future__ import annotations
 
 import os
+import select
 import statistics
 import sys
 import time
@@ -94,15 +95,17 @@ def per_call(seconds: float) -> list[tuple[str, float, float]]:
 
 
 def _dead_at(pid: int) -> float:
-    """When our child `pid` had ended, every thread of it (waitid's WNOWAIT
-    leaves the reaping to the model), polling every 0.2 ms."""
-    while True:
-        try:
-            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-                return time.monotonic()
-        except ChildProcessError:
-            return time.monotonic()  # reaped already
-        time.sleep(0.0002)
+    """When process `pid` had ended, every thread of it: its pidfd turns
+    readable then (it may not be ours to wait for: the zygote forks it)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return time.monotonic()  # reaped already
+    try:
+        select.select([pidfd], [], [])
+        return time.monotonic()
+    finally:
+        os.close(pidfd)
 
 
 def stop_and_recover(data: bytes, args: tuple, deadline: float, spare: bool, repeats: int) -> dict[str, float]:

@@ -2,14 +2,18 @@
 
 An IREE invocation cannot be interrupted: a thread that runs one runs it to
 its end. A model loaded with `process=True` (or with a deadline: see
-runtime/model.py's load) therefore runs its calls in a child process, as browsers
-run GPU work: past a call's deadline the child is killed (SIGKILL), the
-caller gets `Timeout`, and the work stops with it. A child that dies on its
-own (a crash, the OOM killer) is an `ExecutionError`. Either way a new child
-takes over, so the model is usable again at once.
+runtime/model.py's load) therefore runs its calls in a child process, as
+browsers run GPU work: past a call's deadline the child is killed (SIGKILL),
+the caller gets `Timeout`, and the work stops with it. A child that dies on
+its own (a crash, the OOM killer) is an `ExecutionError`. Either way a new
+child takes over, so the model is usable again at once.
 
-The child is this module (`child_main`), started as `python -c`: it loads
-the same artifact on the same device with the same weights (a weights file
+Children are forked by a zygote (as Chrome's): one Python process per host
+process, started on first use, with the runtime imported and nothing else
+started (one thread, no device), so that a child starts in the time of a
+fork and a model load (about 0.1 s) rather than of an interpreter and its
+imports (seconds on a busy machine). Where it cannot start, a child starts
+as an interpreter of its own. The child (`child_main`) loads the same artifact on the same device with the same weights (a weights file
 is opened again by path; arrays are handed over once, at start) and serves
 each call with the ordinary call path, `EntryPoint.call_flat(leaves,
 fuel=...)`, so inputs, budgets and errors are checked in one place. Errors
@@ -26,15 +30,16 @@ cannot make the parent read past their end. Results are copied out into
 arrays the caller owns.
 
 A child dies with its parent: it reads its stdin, a pipe the parent never
-writes, and exits when that pipe closes. It runs in its own session, so the
+writes, and exits when that pipe closes. The zygote exits when its socket
+closes. It runs in its own session, so the
 terminal's Ctrl-C reaches the parent only.
 
 Children per model: as contexts per model (runtime/contexts.py), one on
 local-task and the GPU drivers, one per core on local-sync; made on demand,
 the first at load (a model that cannot load fails there). `spare=True`
 keeps one more started, so that a killed child is replaced at once instead
-of after a child's start (the bench measures both); it costs one child's
-memory (bench/deadline.py).
+of after a child's start; it costs one child's memory (bench/deadline.py
+measures both).
 
 Linux only (memfd, file seals).
 """
@@ -47,6 +52,7 @@ import json
 import math
 import mmap
 import os
+import select
 import signal
 import socket
 import struct
@@ -117,13 +123,18 @@ class ProcessOptions:
         raise InvalidArgument(f"process must be True, False, None or a ProcessOptions, got {value!r}")
 
 
+def supported() -> bool:
+    """Whether this system can run calls in a child process (Linux: memfd)."""
+    return hasattr(os, "memfd_create") and hasattr(socket, "AF_UNIX")
+
+
 def start(model: Any, process: Any, weights: Any) -> None:
     """Sets a just-made Model up to run its calls in child processes:
     `model.process`, `model._bound` (checked here, in the parent) and
     `model._process`, the runner; the first child starts now."""
     options = ProcessOptions.parse(True if process is None else process)
-    if not sys.platform.startswith("linux"):
-        raise UnsupportedOperation("calls in a child process (process=True) need Linux")
+    if not supported():
+        raise UnsupportedOperation("calls in a child process (process=True) need Linux (memfd)")
     model.process = options
     bound, source = (None, None) if weights is None else _bind(model, weights)
     setup = _Setup(model.artifact.data, model.device, model.fuel, source)
@@ -279,6 +290,9 @@ class ProcessRunner:
         child = self._take(entry, clock)
         healthy = False  # a child that answered as it should serves again
         try:
+            if clock is not None and time.monotonic() >= clock.expires:
+                healthy = True  # nothing was asked of it
+                raise _never_started(entry, clock)
             try:
                 reply = child.call(name, arrays, budget, None if clock is None else clock.expires)
             except _TimedOut:
@@ -313,10 +327,7 @@ class ProcessRunner:
                     break
                 remaining = None if clock is None else clock.expires - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    raise Timeout(
-                        f"{entry.signature.name} did not finish within its deadline of {clock.seconds:g} s on "
-                        f"{entry._model.device}: it waited for the model's earlier calls and never started"
-                    )
+                    raise _never_started(entry, clock)
                 self._cond.wait(remaining)
         try:
             child = _Child.start(self.setup)
@@ -420,11 +431,19 @@ class ProcessRunner:
                 _binding.disable_leak_checker()
             children, self._live, self._idle, self._spare = list(self._live), set(), [], None
             self._cond.notify_all()
-        # Killed now; reaped on a thread, since this may run inside the
-        # garbage collector on any thread, which must not wait.
+        # Killed and let go, not waited for: this may run inside the garbage
+        # collector on any thread, or at exit. The zygote reaps its children
+        # (subprocess its own).
         for child in children:
             child.kill()
-        threading.Thread(target=lambda: [child.reap() for child in children], daemon=True).start()
+            child.release()
+
+
+def _never_started(entry: Any, clock: Deadline) -> Timeout:
+    return Timeout(
+        f"{entry.signature.name} did not finish within its deadline of {clock.seconds:g} s on "
+        f"{entry._model.device}: it waited for the model's earlier calls and never started"
+    )
 
 
 def _reported(reply: dict) -> Exception:
@@ -477,17 +496,8 @@ class _Child:
         stderr = tempfile.TemporaryFile(prefix="webtensor-process-")
         message = _write_setup(init, setup)
         fds = (theirs.fileno(), inputs, outputs, init)
-        boot = f"from {__name__} import child_main; child_main()"
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-c", boot, *map(str, fds)],
-                pass_fds=fds,
-                stdin=subprocess.PIPE,  # never written: it closes when this process ends
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                cwd="/",  # first on the child's sys.path: shadows nothing
-                start_new_session=True,
-            )
+            process = _Zygote.fork(fds, stderr)
         except OSError as e:
             for fd in (inputs, outputs):
                 os.close(fd)
@@ -532,8 +542,14 @@ class _Child:
     def reap(self) -> None:
         """Waits for the process to end, and frees what it held."""
         self.process.wait()
-        if self.process.stdin is not None:
-            self.process.stdin.close()
+        self.release()
+
+    def release(self) -> None:
+        """Frees what the process held here, without waiting for it."""
+        if isinstance(self.process, _Forked):
+            self.process.release()
+        elif self.process.stdin is not None:
+            self.process.stdin.close()  # the lifeline of a child started as an interpreter
         self.channel.close()
         self.inputs.close()
         self.outputs.close()
@@ -558,6 +574,141 @@ class _Child:
         lines = [line.strip() for line in tail.splitlines() if line.strip()]
         said = f" ({lines[-1][:300]})" if lines else ""
         return f"its process {how}{said}"
+
+
+class _Forked:
+    """A child forked by the zygote, handled as a Popen: `pid`, `kill()`,
+    `poll()`, `wait()` (the zygote is its parent, and reaps it when asked).
+    Its pidfd makes the kill race-free; `lifeline` is the write end of the
+    pipe it reads as its stdin."""
+
+    def __init__(self, zygote: "_Zygote", pid: int, pidfd: int, lifeline: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._zygote = zygote
+        self._pidfd = pidfd
+        self._lifeline = lifeline
+        self._lock = threading.Lock()
+
+    def kill(self) -> None:
+        with self._lock:
+            if self._pidfd is not None:
+                try:
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def poll(self) -> int | None:
+        with self._lock:
+            if self.returncode is None and not select.select([self._pidfd], [], [], 0)[0]:
+                return None  # a pidfd turns readable when its process ends
+        return self.wait()
+
+    def wait(self) -> int:
+        with self._lock:
+            pidfd = self._pidfd
+        if self.returncode is None and pidfd is not None:
+            select.select([pidfd], [], [])  # not under the lock: kill() must get through
+        with self._lock:
+            if self.returncode is None:
+                self.returncode = self._zygote.wait(self.pid)
+                self._release()
+            return self.returncode
+
+    def release(self) -> None:
+        """Lets go of the process without waiting (the zygote reaps it)."""
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            os.close(self._lifeline)
+            self._pidfd = None
+            if self.returncode is None:
+                self.returncode = -signal.SIGKILL
+
+
+class _Zygote:
+    """A Python process with the runtime imported and nothing started (no
+    threads, no device), which forks the model's children: a child starts
+    in the time of a fork and a model load, not of an interpreter's start and
+    its imports (as Chrome's zygote). One per process, started on first use;
+    where it cannot start, children start as interpreters of their own."""
+
+    _lock = threading.Lock()
+    _current: "_Zygote | None" = None
+
+    def __init__(self):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = _interpreter(["_zygote_main", str(theirs.fileno())], (theirs.fileno(),), subprocess.DEVNULL)
+        theirs.close()
+        self._sock = ours
+        self.owner = os.getpid()  # a forked copy of this process needs a zygote of its own
+        self._sock.settimeout(START_SECONDS)
+        self._lock = threading.Lock()
+        if self._sock.recv(64) != b"ready":
+            raise OSError("the zygote did not start")
+        self._sock.settimeout(None)
+
+    @classmethod
+    def fork(cls, fds: tuple[int, ...], stderr) -> "_Forked | subprocess.Popen":
+        """A child running child_main on `fds` (socket, inputs, outputs, init)."""
+        with cls._lock:
+            zygote = cls._current
+            if zygote is None or zygote.owner != os.getpid() or zygote.process.poll() is not None:
+                try:
+                    zygote = cls._current = _Zygote()
+                except OSError:
+                    zygote = None
+        if zygote is not None:
+            try:
+                return zygote._fork(fds, stderr)
+            except OSError:
+                pass  # the zygote is gone: a child of our own
+        return _interpreter(["child_main", *map(str, fds)], fds, stderr)
+
+    def _fork(self, fds: tuple[int, ...], stderr) -> _Forked:
+        lifeline, keep = os.pipe()
+        try:
+            with self._lock:
+                socket.send_fds(self._sock, [b"fork"], [*fds, lifeline, stderr.fileno()])
+                reply, pidfds, _, _ = socket.recv_fds(self._sock, 64, 1)
+        except OSError:
+            os.close(keep)
+            raise
+        finally:
+            os.close(lifeline)
+        if not reply or not pidfds:
+            os.close(keep)
+            raise OSError("the zygote did not fork")
+        return _Forked(self, int(reply), pidfds[0], keep)
+
+    def wait(self, pid: int) -> int:
+        """The exit code of the zygote's ended child `pid`, as Popen's
+        returncode; reaps it."""
+        try:
+            with self._lock:
+                self._sock.send(b"wait %d" % pid)
+                return int(self._sock.recv(64))
+        except (OSError, ValueError):
+            return -signal.SIGKILL  # the zygote is gone, and the child with it
+
+
+def _interpreter(main: list[str], fds: tuple[int, ...], stderr) -> subprocess.Popen:
+    """`main(argv)` of this module in a new Python, which imports what this
+    process imported: its sys.path, not its own working directory, first."""
+    path = json.dumps([entry or os.getcwd() for entry in sys.path])
+    boot = f"import json, sys; sys.path[:] = json.loads(sys.argv[1]); from {__name__} import {main[0]}; {main[0]}(sys.argv[2:])"
+    return subprocess.Popen(
+        [sys.executable, "-c", boot, path, *main[1:]],
+        pass_fds=fds,
+        stdin=subprocess.PIPE,  # never written: it closes when this process ends
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        cwd="/",
+        start_new_session=True,
+    )
 
 
 def _memfd(name: str) -> int:
@@ -700,10 +851,84 @@ class _Arena:
 # --- The child -------------------------------------------------------------------
 
 
-def child_main() -> None:
+def _zygote_main(argv: list[str]) -> None:
+    """The zygote: forks a child for each request; reaps the children that
+    end, and says how one ended when asked. Single-threaded, so that a fork
+    copies a consistent process."""
+    sock = socket.socket(fileno=int(argv[0]))
+    sock.settimeout(_ZYGOTE_REAP_SECONDS)
+    sock.send(b"ready")
+    ended: dict[int, int] = {}  # pid -> exit code, until asked (the oldest dropped)
+    while True:
+        _reap_ended(ended)
+        try:
+            request, fds, _, _ = socket.recv_fds(sock, 64, 8)
+        except socket.timeout:
+            continue
+        if not request:
+            return  # the parent has gone
+        if request.startswith(b"wait "):
+            pid = int(request[5:])
+            if pid not in ended:
+                try:
+                    ended[pid] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+                except ChildProcessError:
+                    pass
+            sock.send(b"%d" % ended.pop(pid, -signal.SIGKILL))
+            continue
+        pid = os.fork()
+        if pid == 0:
+            _forked(sock, fds)
+        for fd in fds:
+            os.close(fd)
+        pidfd = os.pidfd_open(pid)
+        socket.send_fds(sock, [b"%d" % pid], [pidfd])
+        os.close(pidfd)
+
+
+_ZYGOTE_REAP_SECONDS = 1.0
+_ZYGOTE_ENDED = 1024
+
+
+def _reap_ended(ended: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        ended[pid] = os.waitstatus_to_exitcode(status)
+        if len(ended) > _ZYGOTE_ENDED:
+            del ended[next(iter(ended))]
+
+
+def _forked(zygote: socket.socket, fds: list[int]) -> None:
+    """The zygote's forked child: its own session, the lifeline as stdin,
+    the child's stderr; then child_main. Never returns."""
+    code = 1
+    try:
+        zygote.close()
+        os.setsid()
+        *channels, lifeline, stderr = fds
+        os.dup2(lifeline, 0)
+        os.dup2(stderr, 2)
+        os.close(lifeline)
+        os.close(stderr)
+        child_main([str(fd) for fd in channels])
+        code = 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def child_main(argv: list[str]) -> None:
     """The child process: load the model, then serve calls until the parent
     closes the socket or goes away."""
-    control, inputs_fd, outputs_fd, init_fd = (int(arg) for arg in sys.argv[1:5])
+    control, inputs_fd, outputs_fd, init_fd = (int(arg) for arg in argv[:4])
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     channel = _Channel(socket.socket(fileno=control))
     try:

@@ -4,6 +4,7 @@ sanity bounds only; bench/deadline.py measures them."""
 
 import asyncio
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 import webtensor
-from webtensor.runtime.call_process import ProcessOptions, _Arena, _memfd, _results
+from webtensor.runtime.call_process import ProcessOptions, _Arena, _memfd, _results, _Zygote
 from webtensor.runtime.limits import MAX_FUEL
 from webtensor.runtime.weights import save_weights
 from webtensor.tests.models import mlp, mlp_params
@@ -80,17 +81,16 @@ def _gone(pid, within=60.0):
 
 
 def _dead(pid, within=60.0):
-    """Whether our child `pid` has ended, reaped or not (waitid's WNOWAIT
-    leaves it to the model to reap), waiting up to `within` s."""
-    end = time.monotonic() + within
-    while time.monotonic() < end:
-        try:
-            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-                return True
-        except ChildProcessError:
-            return True  # reaped already
-        time.sleep(0.01)
-    return False
+    """Whether process `pid` has ended, every thread of it (a pidfd turns
+    readable then), reaped or not, waiting up to `within` s."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True  # reaped already
+    try:
+        return bool(select.select([pidfd], [], [], within)[0])
+    finally:
+        os.close(pidfd)
 
 
 def _cpu_seconds(pid):
@@ -161,6 +161,15 @@ def test_bad_process_values_are_rejected(loop, process):
         webtensor.load(loop, process=process)
 
 
+def test_a_deadline_that_passes_before_the_call_is_sent_kills_nothing(loop, x):
+    model = webtensor.load(loop, process=True)
+    (pid,) = model._process.pids()
+    with pytest.raises(webtensor.Timeout, match="deadline of 1e-09 s on local-task: it waited .* never started"):
+        model(FOREVER, x, fuel=MAX_FUEL, deadline=1e-9)
+    assert model._process.pids() == [pid]
+    np.testing.assert_allclose(model(np.int64(1), x), _squared(x, 1), rtol=1e-6)
+
+
 def test_loop_free_work_is_stopped_by_its_deadline():
     model = webtensor.load(webtensor.compile(CHAIN).artifact.data, process=True)
     (pid,) = model._process.pids()
@@ -204,6 +213,46 @@ def test_a_child_that_died_while_idle_is_replaced_before_the_call(loop, x):
     os.kill(pid, signal.SIGKILL)
     assert _dead(pid)
     np.testing.assert_allclose(model(np.int64(2), x), _squared(x, 2), rtol=1e-6)
+
+
+def test_children_are_forked_by_the_zygote_which_is_started_again_if_it_dies(loop, x):
+    model = webtensor.load(loop, process=True)
+    zygote = _Zygote._current.process
+    (pid,) = model._process.pids()
+    with open(f"/proc/{pid}/stat") as f:
+        assert int(f.read().rsplit(")", 1)[1].split()[1]) == zygote.pid  # its parent
+    assert len(os.listdir(f"/proc/{zygote.pid}/task")) == 1  # nothing but the main thread to fork
+    zygote.kill()
+    zygote.wait()
+    with pytest.raises(webtensor.Timeout):
+        model(FOREVER, x, fuel=MAX_FUEL, deadline=0.3)
+    assert _dead(pid)
+    np.testing.assert_allclose(model(np.int64(2), x, deadline=120), _squared(x, 2), rtol=1e-6)
+    assert _Zygote._current.process.pid != zygote.pid
+
+
+def test_without_a_zygote_children_start_as_interpreters_of_their_own(loop, x, monkeypatch):
+    def cannot_start(self):
+        raise OSError("no zygote here")
+
+    monkeypatch.setattr(_Zygote, "_current", None)
+    monkeypatch.setattr(_Zygote, "__init__", cannot_start)
+    model = webtensor.load(loop, process=True)
+    (pid,) = model._process.pids()
+    with open(f"/proc/{pid}/stat") as f:
+        assert int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid()
+    running = model.call_async(FOREVER, x, fuel=MAX_FUEL)
+    time.sleep(0.3)
+    os.kill(pid, signal.SIGSEGV)
+    with pytest.raises(webtensor.ExecutionError, match="its process was killed by SIGSEGV"):
+        running.result(timeout=120)
+    np.testing.assert_allclose(model(np.int64(2), x, deadline=120), _squared(x, 2), rtol=1e-6)
+    (pid,) = model._process.pids()
+    with pytest.raises(webtensor.Timeout, match="its process was stopped"):
+        model(FOREVER, x, fuel=MAX_FUEL, deadline=0.3)
+    assert _dead(pid)
+    np.testing.assert_allclose(model(np.int64(3), x, deadline=120), _squared(x, 3), rtol=1e-6)
+    model.close()
 
 
 def test_a_spare_child_takes_over_at_once(loop, x):
@@ -348,4 +397,4 @@ def test_the_children_end_with_the_parent(loop, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     (pid,) = map(int, result.stdout.split())
-    assert _gone(pid)
+    assert _dead(pid)
