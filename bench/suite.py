@@ -23,6 +23,13 @@ For every zoo model, in one process and in turns (bench/timing.py):
 The summary's WebTensor figure is the faster of bound and bound-device, the
 two ways a host calls a model with bound weights.
 
+`--suite real` (bench/real_zoo.py, the optional `zoo` extra) times
+third-party architectures: bound and bound-device against xla only, each
+model in a process of its own, so that the compile worker's peak resident
+memory (the only child that process waits for) is the model's own. Its table
+gives the latency ratio, cold compile seconds against XLA's and the worker's
+peak memory against the model's weight bytes.
+
 It prints a Markdown table (median, p10-p90, ratio to XLA and to the best
 peer) and writes results.json, results.md and, with matplotlib, results.png.
 Timing is reported, never asserted: the machines are shared and noisy.
@@ -35,6 +42,7 @@ import dataclasses
 import json
 import math
 import os
+import resource
 import sys
 import tempfile
 from typing import Any, Callable
@@ -42,7 +50,11 @@ from typing import Any, Callable
 import numpy as np
 
 from .timing import Timing, interleaved, timed
-from .zoo import BY_NAME, SUITES, ZooModel
+from . import real_zoo, zoo as synthetic
+from .zoo import ZooModel
+
+SUITES = {**synthetic.SUITES, "real": real_zoo.MODELS}
+BY_NAME = {model.name: model for model in [*synthetic.BY_NAME.values(), *real_zoo.MODELS, real_zoo.SMOKE]}
 
 PEERS = ("xla", "onnxruntime")
 WEBTENSOR = ("bound", "bound-device")
@@ -58,6 +70,9 @@ class ModelResult:
     artifact_bytes: int
     peak_rss_mb: float
     notes: list[str]
+    kind: str = "synthetic"
+    weight_bytes: int = 0
+    worker_peak_rss_mb: float = math.nan
 
     def ratio(self, variant: str, to: str) -> float | None:
         if variant not in self.timings or to not in self.timings:
@@ -126,6 +141,70 @@ def _xla(fn: Callable, args: tuple) -> tuple[Callable[[], Any], float]:
     device_args = jax.device_put(args)
     compiled, seconds = timed(lambda: jax.jit(fn).lower(*device_args).compile())
     return (lambda: jax.block_until_ready(compiled(*device_args))), seconds
+
+
+def _children_peak_rss_mb() -> float:
+    # ru_maxrss, in kB on Linux: the largest of the waited-for children.
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def measure_real(zoo: ZooModel, seconds: float, iree_flags: tuple[str, ...] = ()) -> ModelResult:
+    """A real model, bound (both ways of calling) against jax.jit. Run it in
+    a fresh process (measure_isolated): the worker peak it reports is the
+    largest child this process has waited for."""
+    import webtensor
+
+    fn, params, inputs = zoo.build()
+    compile_seconds: dict[str, float] = {}
+    bound, compile_seconds["webtensor"] = timed(
+        lambda: webtensor.compile(fn, params, *inputs, weights_argnums=0, cache=False, iree_flags=iree_flags)
+    )
+    worker_peak = _children_peak_rss_mb()
+    xla, compile_seconds["xla"] = _xla(fn, (params, *inputs))
+    notes = [f"max relative error against jax.jit: {_relative_error(bound(*inputs), xla()):.1e}"]
+    resident = [bound.to_device(x) for x in _leaves(inputs)]
+    calls = {
+        "bound": lambda: bound(*inputs),
+        "bound-device": lambda: bound.default.call_flat(resident, keep_on_device=True),
+        "xla": xla,
+    }
+    timings = interleaved(calls, warmup=2, rounds=5, calls_per_round=2, min_seconds=seconds)
+    return ModelResult(
+        model=zoo.name,
+        description=zoo.description,
+        timings=timings,
+        compile_seconds=compile_seconds,
+        cache_hit_seconds=math.nan,
+        artifact_bytes=len(bound.artifact.data),
+        peak_rss_mb=_peak_rss_mb(),
+        notes=notes,
+        kind=zoo.kind,
+        weight_bytes=sum(np.asarray(leaf).nbytes for leaf in _leaves(params)),
+        worker_peak_rss_mb=worker_peak,
+    )
+
+
+def _relative_error(ours, theirs) -> float:
+    ours, theirs = _leaves(ours), _leaves(theirs)
+    return max(
+        float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / (np.max(np.abs(np.asarray(b))) or 1.0))
+        for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+def measure_isolated(name: str, seconds: float, iree_flags: tuple[str, ...] = ()) -> ModelResult:
+    """measure_real(BY_NAME[name]) in a new process (spawned: this one may
+    have threads), which ends with it."""
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_measure_real_by_name, name, seconds, iree_flags).result()
+
+
+def _measure_real_by_name(name: str, seconds: float, iree_flags: tuple[str, ...]) -> ModelResult:
+    return measure_real(BY_NAME[name], seconds, iree_flags)
 
 
 def measure(zoo: ZooModel, seconds: float, with_iree: bool) -> ModelResult:
@@ -229,6 +308,40 @@ def summary_table(results: list[ModelResult]) -> str:
     return "\n".join(lines)
 
 
+def real_table(results: list[ModelResult]) -> str:
+    """The real models: latency, cold compile and compile memory against XLA
+    and the weights."""
+    lines = [
+        "| model | WebTensor ms | XLA ms | latency vs XLA | compile s (WebTensor / XLA) | compile vs XLA | weights MB | worker peak MB | peak / weights |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        cs = r.compile_seconds
+        weights_mb = r.weight_bytes / 2**20
+        lines.append(
+            f"| {r.model} | {_ms(r.timings[r.webtensor].median)} | {_ms(r.timings['xla'].median)} | "
+            f"{_ratio(r.ratio(r.webtensor, 'xla'))} | {cs['webtensor']:.1f} / {cs['xla']:.1f} | "
+            f"{_ratio(cs['webtensor'] / cs['xla'])} | {weights_mb:.1f} | {r.worker_peak_rss_mb:.0f} | "
+            f"{_ratio(r.worker_peak_rss_mb / weights_mb)} |"
+        )
+    notes = [f"- {r.model}: {note}" for r in results for note in r.notes]
+    if notes:
+        lines.append("\n" + "\n".join(notes))
+    return "\n".join(lines)
+
+
+def tables(results: list[ModelResult]) -> str:
+    real = [r for r in results if r.kind == "real"]
+    synthetic_results = [r for r in results if r.kind != "real"]
+    parts = []
+    if synthetic_results:
+        parts.append(summary_table(synthetic_results))
+    if real:
+        parts.append(real_table(real))
+    parts.append(latency_table(results))
+    return "\n\n".join(parts)
+
+
 def write_outputs(results: list[ModelResult], directory: str) -> list[str]:
     written = []
     path = os.path.join(directory, "results.json")
@@ -237,7 +350,7 @@ def write_outputs(results: list[ModelResult], directory: str) -> list[str]:
     written.append(path)
     path = os.path.join(directory, "results.md")
     with open(path, "w") as f:
-        f.write(summary_table(results) + "\n\n" + latency_table(results) + "\n")
+        f.write(tables(results) + "\n")
     written.append(path)
     chart = _chart(results, os.path.join(directory, "results.png"))
     if chart:
@@ -272,11 +385,12 @@ def _chart(results: list[ModelResult], path: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="webtensor-bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=list(SUITES), default="zoo", help="zoo (the benchmark models, default), differential (the small differential-test models: the sandbox's cost), or all")
+    parser.add_argument("--suite", choices=list(SUITES), default="zoo", help="zoo (the benchmark models, default), differential (the small differential-test models: the sandbox's cost), all (both), or real (third-party architectures; needs the zoo extra)")
     parser.add_argument("--model", action="append", choices=list(BY_NAME), help="only these models (repeatable; any suite)")
     parser.add_argument("--seconds", type=float, default=3.0, help="minimum timing per model, all variants together (default 3)")
     parser.add_argument("--out", default="bench-results", help="directory for results.json, .md, .png (default bench-results)")
     parser.add_argument("--no-iree", action="store_true", help="leave out plain IREE")
+    parser.add_argument("--iree-flag", action="append", default=[], help="an extra IREE compiler flag for the real models' WebTensor compile (repeatable): for trying flags")
     args = parser.parse_args(argv)
     try:  # before minutes of timing, not after
         os.makedirs(args.out, exist_ok=True)
@@ -287,10 +401,14 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [BY_NAME[name] for name in args.model] if args.model else SUITES[args.suite]
     for zoo in chosen:
         print(f"{zoo.name}: {zoo.description}", file=sys.stderr, flush=True)
-        results.append(measure(zoo, args.seconds, not args.no_iree))
-    print(summary_table(results))
-    print()
-    print(latency_table(results))
+        if zoo.kind == "real":
+            try:
+                results.append(measure_isolated(zoo.name, args.seconds, tuple(args.iree_flag)))
+            except ImportError as e:
+                parser.exit(1, f"webtensor-bench: error: {zoo.name} needs the zoo extra (pip install -e '.[zoo]'): {e}\n")
+        else:
+            results.append(measure(zoo, args.seconds, not args.no_iree))
+    print(tables(results))
     for path in write_outputs(results, args.out):
         print(f"wrote {path}", file=sys.stderr)
     return 0

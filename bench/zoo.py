@@ -32,6 +32,10 @@ class ZooModel:
     name: str
     build: Callable[[], tuple[Callable, Any, tuple]]
     description: str
+    # "synthetic": ours, timed in every variant (bench/suite.py's measure);
+    # "real": a third-party architecture (bench/real_zoo.py), timed bound
+    # against jax.jit only, one model per process (measure_real).
+    kind: str = "synthetic"
 
 
 # --- CNN: three convolutions, pooling, batch norm ----------------------------
