@@ -272,8 +272,9 @@ def test_a_spare_child_takes_over_at_once(loop, x):
     assert len(model._process.pids()) == 2  # a new spare
 
 
-def test_concurrent_callers_share_the_child_and_survive_a_kill(loop, x):
-    model = webtensor.load(loop, process=True)
+@pytest.mark.parametrize("device", ["local-task", "local-sync"])  # one child; one per core
+def test_concurrent_callers_share_the_children_and_survive_a_kill(loop, x, device):
+    model = webtensor.load(loop, device=device, process=True)
     failures = []
 
     def work(seed):
@@ -368,6 +369,15 @@ def test_weights_from_a_file_and_from_memory(weighted, tmp_path):
     # Weights are checked here, before a child sees them.
     with pytest.raises(webtensor.InvalidArgument, match="missing"):
         from_memory.load_weights({})
+
+
+def test_a_package_loaded_with_a_deadline_maps_its_weights_in_the_child(weighted, tmp_path):
+    compiled, params, x = weighted
+    path = tmp_path / "mlp.wtpkg"
+    webtensor.export(mlp, params, x, weights_argnums=0).save(path)
+    model = webtensor.load(path, deadline=60, cache=False)
+    assert model.process == ProcessOptions() and model.weights_source == f"package {path}"
+    np.testing.assert_array_equal(model(x), compiled(x))
 
 
 def test_unbound_weights_are_reported_by_the_child(weighted):
