@@ -88,14 +88,16 @@ class SandboxFuel(ModulePass):
                 continue
             dim_bound = _dim_bound(func, limits)
             body = func.regions[0].blocks[0]
-            upfront = min(cost.block_cost(body, dim_bound, skip=_is_loop), LARGEST_CHARGE)
-            charges: list[int] = []
+            # The program as written is priced, not the budget's own bookkeeping.
+            loop_free = cost.block_cost(body, dim_bound, skip=_is_loop)
+            threader = _Threader(dim_bound)
             if _contains_loop(func):
-                _add_fuel(func, _Threader(dim_bound, charges))
+                _add_fuel(func, threader)
+            upfront = min(loop_free + threader.upfront, LARGEST_CHARGE)
             context = func.context
             i64 = ir.IntegerType.get_signless(64, context)
             func.attributes[COST_ATTR] = ir.IntegerAttr.get(i64, upfront)
-            func.attributes[LOOP_COSTS_ATTR] = shlo.i64_array_attr(charges, context)
+            func.attributes[LOOP_COSTS_ATTR] = shlo.i64_array_attr(threader.charges, context)
 
 
 def _is_loop(op: ir.Operation) -> bool:
@@ -130,10 +132,15 @@ def fuel_type(context: ir.Context) -> ir.RankedTensorType:
 
 
 def _add_fuel(func: ir.Operation, threader: "_Threader") -> None:
+    """Threads a budget through `func`, unless all its loops are paid up
+    front: then it takes none."""
     context = func.context
     block = func.regions[0].blocks[0]
     fuel = block.add_argument(fuel_type(context), func.location)
-    remaining = threader.block(block, fuel)
+    remaining = threader.block(block, fuel, top=True)
+    if remaining == fuel and not list(fuel.uses):
+        block.erase_argument(len(block.arguments) - 1)
+        return
     _append_operand(list(block.operations)[-1], remaining)
     ftype = shlo.function_type(func)
     new_type = ir.FunctionType.get(
@@ -147,9 +154,10 @@ class _Threader:
     """Threads the budget through one function, remembering how much work
     of unguarded counted loops it has allowed, and each loop's charge."""
 
-    def __init__(self, dim_bound, charges: list[int]):
+    def __init__(self, dim_bound):
         self.dim_bound = dim_bound
-        self.charges = charges
+        self.charges: list[int] = []  # per iteration, of the loops that pay as they run
+        self.upfront = 0  # of the counted loops the runtime charges before the call
         self.unguarded = 0
 
     def iteration_charge(self, op: ir.Operation) -> int:
@@ -159,32 +167,37 @@ class _Threader:
         charge = cost.ITERATION_UNITS
         charge += cost.block_cost(cond, self.dim_bound, skip=_is_loop)
         charge += cost.block_cost(body, self.dim_bound, skip=_is_loop)
-        charge = min(charge, LARGEST_CHARGE)
-        self.charges.append(charge)
-        return charge
+        return min(charge, LARGEST_CHARGE)
 
-    def block(self, block: ir.Block, fuel: ir.Value, in_counted: bool = False) -> ir.Value:
+    def block(self, block: ir.Block, fuel: ir.Value, in_counted: bool = False, top: bool = False) -> ir.Value:
         """Threads `fuel` through the loops and branches of `block`; returns
         what is left. `in_counted`: the block runs inside a counted loop,
-        which does not check the budget, so nothing in it may run unguarded."""
+        which does not check the budget, so nothing in it may run unguarded.
+        `top`: the block is the function's body, which always runs."""
         for op in list(block.operations):
             op = op.operation
             if op.name == WHILE:
-                fuel = self.loop(op, fuel, in_counted)
+                fuel = self.loop(op, fuel, in_counted, top)
             elif op.name in BRANCHES and _contains_loop(op):
                 fuel = self.branches(op, fuel, in_counted)
         return fuel
 
-    def loop(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> ir.Value:
+    def loop(self, op: ir.Operation, fuel: ir.Value, in_counted: bool, top: bool = False) -> ir.Value:
         charge = self.iteration_charge(op)
         counted = loops.counted_loop(op)
+        leaf = not _contains_loop_inside(op)
+        if counted is not None and leaf and top:
+            # It always runs, all of it: the runtime charges it up front with
+            # the rest of the function's loop-free work.
+            self.upfront = min(self.upfront + counted.trip_count * charge, LARGEST_CHARGE)
+            return fuel
+        self.charges.append(charge)
         if counted is None:
             bounded = loops.bounded_loop(op)
             if bounded is not None and not _contains_loop_inside(op):
                 return _clamped_loop(op, bounded, fuel, charge)
             return self.checked_loop(op, fuel, charge, in_counted)
         total = min(counted.trip_count * charge, LARGEST_CHARGE)
-        leaf = not _contains_loop_inside(op)
         if leaf and not in_counted and self.unguarded + total <= UNGUARDED_UNITS:
             self.unguarded += total
             with ir.InsertionPoint(op):

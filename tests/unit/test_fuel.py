@@ -157,38 +157,61 @@ def test_functions_without_loops_are_charged_up_front():
         model(np.int32(1), fuel=-5)
 
 
-def test_a_scan_is_charged_its_length():
+def test_a_scan_is_paid_up_front():
+    # A counted loop in the function's body always runs all of it: its
+    # price is part of the up-front cost, and the function takes no budget.
     def cumulative(x):
         return jax.lax.scan(lambda c, v: (c + v, c + v), jnp.float32(0), x)[1]
 
     x = np.random.default_rng(0).standard_normal(50).astype(np.float32)
     model = webtensor.compile(cumulative, x)
-    np.testing.assert_allclose(model(x, fuel=budget(model, 50)), np.cumsum(x), rtol=1e-5, atol=1e-5)
+    signature = model.signature
+    assert not signature.fuel and signature.loop_costs == ()
+    assert signature.cost > 50 * cost.ITERATION_UNITS
+    np.testing.assert_allclose(model(x, fuel=signature.cost), np.cumsum(x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(webtensor.BudgetExceeded, match="nothing ran"):
+        model(x, fuel=signature.cost - 1)
+
+
+def test_a_scan_in_a_branch_is_charged_when_it_runs():
+    def maybe_cumulative(p, x):
+        return jax.lax.cond(p, lambda x: jax.lax.scan(lambda c, v: (c + v, c + v), jnp.float32(0), x)[1], lambda x: x, x)
+
+    x = np.random.default_rng(1).standard_normal(50).astype(np.float32)
+    model = webtensor.compile(maybe_cumulative, np.bool_(True), x)
+    np.testing.assert_allclose(model(np.bool_(True), x, fuel=budget(model, 50)), np.cumsum(x), rtol=1e-5, atol=1e-5)
     with pytest.raises(webtensor.BudgetExceeded):
-        model(x, fuel=budget(model, 50) - 1)
+        model(np.bool_(True), x, fuel=budget(model, 50) - 1)
+    np.testing.assert_array_equal(model(np.bool_(False), x, fuel=budget(model, 0)), x)
 
 
 def test_counted_loops_past_the_allowance_are_guarded():
-    # Twenty scans of 200 steps: those that fit UNGUARDED_UNITS together run
-    # unguarded; every later one runs only if the budget covers it, so a call
-    # with a small budget stops after at most UNGUARDED_UNITS of work.
-    def many_scans(x):
-        for _ in range(20):
-            x = jax.lax.scan(lambda c, _: (c * 1.0000001, None), x, None, length=200)[0]
-        return x
+    # Twenty scans of 200 steps in a branch: those that fit UNGUARDED_UNITS
+    # together run unguarded; every later one runs only if the budget covers
+    # it, so a call with a small budget stops after at most UNGUARDED_UNITS
+    # of work.
+    def many_scans(p, x):
+        def scans(x):
+            for _ in range(20):
+                x = jax.lax.scan(lambda c, _: (c * 1.0000001, None), x, None, length=200)[0]
+            return x
 
-    model = webtensor.compile(many_scans, np.float32(1))
+        return jax.lax.cond(p, scans, lambda x: x, x)
+
+    args = (np.bool_(True), np.float32(1))
+    model = webtensor.compile(many_scans, *args)
     charges = [200 * c for c in model.signature.loop_costs]
+    assert len(charges) == 20
     unguarded = 0
     while unguarded < len(charges) and sum(charges[: unguarded + 1]) <= UNGUARDED_UNITS:
         unguarded += 1
     assert 0 < unguarded < 20
-    sandboxed = webtensor.compile_ir(many_scans, np.float32(1), phase="sandboxed")
+    sandboxed = webtensor.compile_ir(many_scans, *args, phase="sandboxed")
     assert sandboxed.count("stablehlo.while") == 20
-    assert sandboxed.count('"stablehlo.if"') == 20 - unguarded
+    assert sandboxed.count('"stablehlo.if"') == 20 - unguarded  # a guard per guarded loop (the branch is a case)
     with pytest.raises(webtensor.BudgetExceeded):
-        model(np.float32(1), fuel=10)
-    assert model(np.float32(1), fuel=budget(model, *[200] * 20)) > 1
+        model(*args, fuel=10)
+    assert model(*args, fuel=budget(model, *[200] * 20)) > 1
 
 
 def test_the_price_is_in_the_sandboxed_program():

@@ -127,19 +127,21 @@ func.func @no_loop(%p: tensor<i1>, %x: tensor<f32>) -> tensor<f32> {
 
 // -----
 
-// A counted loop (JAX's scan: counter from a constant, `< N`, step one) is
-// charged its trip count times its iteration charge (10 x 560,048) up front
-// and left as it was, so that IREE can still run it as a counted for loop.
+// A counted loop (JAX's scan: counter from a constant, `< N`, step one) with
+// no loop inside, in the function's body, always runs all of it: it is part
+// of the function's up-front price (10 x 560,048 units), which the runtime
+// charges before the call, and is left as it was, so that IREE can still run
+// it as a counted for loop. A function whose loops are all paid up front
+// takes no budget at all.
 
 // CHECK-LABEL: func.func @scan
-// CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>)
-// CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<5600480> : tensor<i64>
-// CHECK:         %[[LEFT:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]] : tensor<i64>
+// CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>) -> tensor<4xf32>
+// CHECK-SAME:    attributes {webtensor.cost = 5600480 : i64, webtensor.loop_costs = array<i64>}
 // CHECK:         %[[W:.*]]:2 = stablehlo.while(%[[I:.*]] = %{{.*}}, %{{.*}} = %[[X]]) : tensor<i32>, tensor<4xf32>
 // CHECK-NEXT:    cond {
 // CHECK-NEXT:      %[[C:.*]] = stablehlo.compare  LT, %[[I]]
 // CHECK-NEXT:      stablehlo.return %[[C]] : tensor<i1>
-// CHECK:         return %[[W]]#1, %[[LEFT]] : tensor<4xf32>, tensor<i64>
+// CHECK:         return %[[W]]#1 : tensor<4xf32>
 func.func @scan(%x: tensor<4xf32>) -> tensor<4xf32> {
   %zero = stablehlo.constant dense<0> : tensor<i32>
   %one = stablehlo.constant dense<1> : tensor<i32>
@@ -154,6 +156,44 @@ func.func @scan(%x: tensor<4xf32>) -> tensor<4xf32> {
       stablehlo.return %i1, %d : tensor<i32>, tensor<4xf32>
     }
   return %r#1 : tensor<4xf32>
+}
+
+// -----
+
+// The same loop in a branch runs only if the branch is taken: the program
+// charges it when it runs, its trip count times its iteration charge at
+// once, and leaves it as it was.
+
+// CHECK-LABEL: func.func @scan_in_branch
+// CHECK-SAME:    (%[[P:.*]]: tensor<i1>, %[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>)
+// CHECK-SAME:    attributes {webtensor.cost = 0 : i64, webtensor.fuel, webtensor.loop_costs = array<i64: 560048>}
+// CHECK:         "stablehlo.if"(%[[P]])
+// CHECK:           %[[TRIP:.*]] = stablehlo.constant dense<5600480> : tensor<i64>
+// CHECK:           %[[LEFT:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]] : tensor<i64>
+// CHECK:           %[[W:.*]]:2 = stablehlo.while
+// CHECK-NEXT:      cond {
+// CHECK-NEXT:        stablehlo.compare  LT
+// CHECK-NEXT:        stablehlo.return
+// CHECK:           stablehlo.return %[[W]]#1, %[[LEFT]]
+func.func @scan_in_branch(%p: tensor<i1>, %x: tensor<4xf32>) -> tensor<4xf32> {
+  %r = "stablehlo.if"(%p) ({
+    %zero = stablehlo.constant dense<0> : tensor<i32>
+    %one = stablehlo.constant dense<1> : tensor<i32>
+    %ten = stablehlo.constant dense<10> : tensor<i32>
+    %w:2 = stablehlo.while(%i = %zero, %v = %x) : tensor<i32>, tensor<4xf32>
+      cond {
+        %c = stablehlo.compare LT, %i, %ten : (tensor<i32>, tensor<i32>) -> tensor<i1>
+        stablehlo.return %c : tensor<i1>
+      } do {
+        %i1 = stablehlo.add %i, %one : tensor<i32>
+        %d = stablehlo.add %v, %v : tensor<4xf32>
+        stablehlo.return %i1, %d : tensor<i32>, tensor<4xf32>
+      }
+    stablehlo.return %w#1 : tensor<4xf32>
+  }, {
+    stablehlo.return %x : tensor<4xf32>
+  }) : (tensor<i1>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
 }
 
 // -----
@@ -204,22 +244,14 @@ func.func @counted_outer(%n: tensor<i32>) -> tensor<i32> {
 // -----
 
 // A trip count beyond i64 (here 2^64 - 1) is charged as i64's largest value,
-// more than any budget, so the loop is skipped and never runs 2^64 times. A
-// skipped loop leaves -1, not fuel - count: loops overdrawing one after
-// another could wrap the budget around to a positive value.
+// more than any budget. In the function's body, that is its up-front price,
+// which no call can pay. In a branch, the loop is guarded: skipped, never
+// run 2^64 times, and a skipped loop leaves -1, not fuel - count: loops
+// overdrawing one after another could wrap the budget around to a positive
+// value.
 
 // CHECK-LABEL: func.func @huge_trip_count
-// CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>)
-// CHECK:         %[[TRIP:.*]] = stablehlo.constant dense<9223372036854775807> : tensor<i64>
-// CHECK:         %[[COVERED:.*]] = stablehlo.compare  GE, %[[FUEL]], %[[TRIP]],  SIGNED
-// CHECK:         %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]]
-// CHECK:         %[[OVERDRAWN:.*]] = stablehlo.constant dense<-1> : tensor<i64>
-// CHECK:         %[[IF:.*]]:3 = "stablehlo.if"(%[[COVERED]]) ({
-// CHECK:           stablehlo.while
-// CHECK:           stablehlo.return %{{.*}}, %{{.*}}, %[[CHARGED]]
-// CHECK:         }, {
-// CHECK:           stablehlo.return %{{.*}}, %[[X]], %[[OVERDRAWN]]
-// CHECK:         return %[[IF]]#1, %[[IF]]#2
+// CHECK-SAME:    attributes {webtensor.cost = 9223372036854775807 : i64, webtensor.loop_costs = array<i64>}
 func.func @huge_trip_count(%x: tensor<4xf32>) -> tensor<4xf32> {
   %zero = stablehlo.constant dense<0> : tensor<ui64>
   %one = stablehlo.constant dense<1> : tensor<ui64>
@@ -234,6 +266,42 @@ func.func @huge_trip_count(%x: tensor<4xf32>) -> tensor<4xf32> {
       stablehlo.return %i1, %d : tensor<ui64>, tensor<4xf32>
     }
   return %r#1 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @huge_trip_count_in_branch
+// CHECK-SAME:    (%[[P:.*]]: tensor<i1>, %[[X:.*]]: tensor<4xf32>, %[[FUEL:.*]]: tensor<i64>)
+// CHECK:         "stablehlo.if"(%[[P]])
+// CHECK:           %[[TRIP:.*]] = stablehlo.constant dense<9223372036854775807> : tensor<i64>
+// CHECK:           %[[COVERED:.*]] = stablehlo.compare  GE, %[[FUEL]], %[[TRIP]],  SIGNED
+// CHECK:           %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[TRIP]]
+// CHECK:           %[[OVERDRAWN:.*]] = stablehlo.constant dense<-1> : tensor<i64>
+// CHECK:           %[[IF:.*]]:3 = "stablehlo.if"(%[[COVERED]]) ({
+// CHECK:             stablehlo.while
+// CHECK:             stablehlo.return %{{.*}}, %{{.*}}, %[[CHARGED]]
+// CHECK:           }, {
+// CHECK:             stablehlo.return %{{.*}}, %[[X]], %[[OVERDRAWN]]
+// CHECK:           stablehlo.return %[[IF]]#1, %[[IF]]#2
+func.func @huge_trip_count_in_branch(%p: tensor<i1>, %x: tensor<4xf32>) -> tensor<4xf32> {
+  %r = "stablehlo.if"(%p) ({
+    %zero = stablehlo.constant dense<0> : tensor<ui64>
+    %one = stablehlo.constant dense<1> : tensor<ui64>
+    %end = stablehlo.constant dense<18446744073709551615> : tensor<ui64>
+    %w:2 = stablehlo.while(%i = %zero, %v = %x) : tensor<ui64>, tensor<4xf32>
+      cond {
+        %c = stablehlo.compare LT, %i, %end : (tensor<ui64>, tensor<ui64>) -> tensor<i1>
+        stablehlo.return %c : tensor<i1>
+      } do {
+        %i1 = stablehlo.add %i, %one : tensor<ui64>
+        %d = stablehlo.add %v, %v : tensor<4xf32>
+        stablehlo.return %i1, %d : tensor<ui64>, tensor<4xf32>
+      }
+    stablehlo.return %w#1 : tensor<4xf32>
+  }, {
+    stablehlo.return %x : tensor<4xf32>
+  }) : (tensor<i1>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
 }
 
 // -----
