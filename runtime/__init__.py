@@ -10,6 +10,7 @@ Two layers: `load` gives a Model called like a function (`model(x)`);
 
 from .artifact import Artifact
 from .cache import ArtifactCache, CacheStats, CacheWarning
+from .call_process import ProcessOptions
 from .errors import (
     BudgetExceeded,
     ExecutionError,
@@ -50,6 +51,7 @@ __all__ = [
     "InvalidEncoding",
     "Model",
     "NotFound",
+    "ProcessOptions",
     "SecurityError",
     "TensorSpec",
     "Timeout",

@@ -28,7 +28,9 @@ invocation keeps running until it finishes or its loops run out of fuel (the
 fuel, not the deadline, bounds the device time), holding its context: where
 the model has one, later calls on it wait for the abandoned one, and their own
 deadlines count that wait. Its results are dropped; nothing it computed ever
-reaches a caller.
+reaches a caller. A model loaded with `process=True`, or with a default
+deadline, runs its calls in a child process instead, which is killed when a
+deadline passes, so that the work stops (runtime/call_process.py).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ class Model:
         power_preference: str = "default",
         deadline: float | None = None,
         weights: Any = None,
+        process: Any = None,
     ):
         self.artifact = artifact
         self.fuel = check_fuel(fuel)
@@ -111,14 +114,22 @@ class Model:
         self.weights: Weights = model_weights(artifact.signatures)
         self._bound: BoundWeights | None = None
         self._contexts: ContextPool | None = None
-        if weights is not None:
+        # Calls in a child process (runtime/call_process.py): its runner, or None.
+        self.process = None
+        self._process = None
+        if _wants_process(process, self.deadline):
+            from . import call_process
+
+            call_process.start(self, process, weights)
+        elif weights is not None:
             self.load_weights(weights)
         elif not self.weights:
             self._contexts = ContextPool(lambda: self._make_context(None), pool_size(devices.driver_name(self.device)))
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        entry_point = EntryPoint if self._process is None else _process_entry_point()
         self._entry_points = {
-            name: EntryPoint(self, signature)
+            name: entry_point(self, signature)
             for name, signature in artifact.signatures.items()
         }
         only = list(self._entry_points.values()) if len(self._entry_points) == 1 else [None]
@@ -191,6 +202,10 @@ class Model:
         weights; later calls see the new ones."""
         if not self.weights:
             raise InvalidArgument("this model has no weights to bind: it was compiled without weights_argnums")
+        if self._process is not None:
+            from . import call_process
+
+            return call_process.load_weights(self, source)
         bound = bind(self.weights, source)
         contexts = ContextPool(lambda: self._make_context(bound), 1)  # packs the weights
         bound.release_pages()
@@ -200,6 +215,12 @@ class Model:
     def weights_source(self) -> str | None:
         """Where the bound weights came from ("arrays", "safetensors PATH", ...), or None."""
         return None if self._bound is None else self._bound.source
+
+    def close(self) -> None:
+        """Ends the model's child processes, if its calls run in them (they
+        also end when the model is garbage-collected, or at exit)."""
+        if self._process is not None:
+            self._process.close()
 
     def _context_pool(self) -> ContextPool:
         contexts = self._contexts
@@ -241,6 +262,20 @@ class Model:
         if self.weights:
             weights = f", {len(self.weights)} weights from {self.weights_source or 'nowhere yet'}"
         return f"<webtensor.Model on {self.device}: {', '.join(self._entry_points)}{weights}>"
+
+
+def _wants_process(process: Any, deadline: float | None) -> bool:
+    """`process=True` (or a ProcessOptions) runs calls in a child process,
+    False never; None does when the model has a default deadline (on Linux)."""
+    if process is None:
+        return deadline is not None and hasattr(os, "memfd_create")  # Linux
+    return process is not False
+
+
+def _process_entry_point() -> type:
+    from .call_process import ProcessEntryPoint
+
+    return ProcessEntryPoint
 
 
 def model_weights(signatures: dict[str, FunctionSignature]) -> Weights:
@@ -509,6 +544,7 @@ def load(
     power_preference: str = "default",
     deadline: float | None = None,
     weights: Any = None,
+    process: Any = None,
 ) -> Model:
     """Loads an artifact from a path or from bytes onto a device.
 
@@ -516,7 +552,10 @@ def load(
     `power_preference` ("default", "low-power" or "high-performance") picks
     one that runs the artifact's target (runtime/devices.py states the rule).
     `fuel` and `deadline` (seconds) are the defaults of each call. `weights`
-    binds a model's weights (see Model.load_weights)."""
+    binds a model's weights (see Model.load_weights). `process=True` (or a
+    `ProcessOptions`) runs the calls in a child process that a deadline
+    kills, so that the work stops (runtime/call_process.py); the default,
+    None, does so when `deadline` is given; False never does."""
     check_fuel(fuel)
     check_deadline(deadline)
     devices.check_power_preference(power_preference)
@@ -529,7 +568,9 @@ def load(
         artifact = Artifact.from_bytes(bytes(source))
     else:
         artifact = Artifact.from_path(source)
-    return Model(artifact, device, fuel, power_preference=power_preference, deadline=deadline, weights=weights)
+    return Model(
+        artifact, device, fuel, power_preference=power_preference, deadline=deadline, weights=weights, process=process
+    )
 
 
 def _count(number: int, noun: str) -> str:
