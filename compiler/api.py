@@ -422,6 +422,7 @@ def load_package(
     power_preference: str = "default",
     deadline: float | None = None,
     weights: Any = None,
+    process: Any = None,
     options: CompileOptions | None = None,
     cache: CacheSetting = True,
     **option_overrides: Any,
@@ -430,8 +431,11 @@ def load_package(
     manifest's hashes, compiles the program here (legalize, verify,
     sandbox, IREE, in the worker; cached by the program and options, never
     the weights) and binds the package's weights by mapping them, unless
-    `weights` gives others."""
+    `weights` gives others. `process` is the runtime's (webtensor.runtime.load):
+    whether calls run in a child process that a deadline kills."""
     options = make_options(options, option_overrides)
     imported, bound = import_model(path, weights=weights)
     artifact = load_or_compile(imported, options, open_cache(cache))
-    return Model(artifact, device, fuel, power_preference=power_preference, deadline=deadline, weights=bound)
+    return Model(
+        artifact, device, fuel, power_preference=power_preference, deadline=deadline, weights=bound, process=process
+    )

@@ -297,7 +297,8 @@ def write(
 
 
 def _contiguous(spec: TensorSpec, value: Any) -> np.ndarray:
-    array = np.ascontiguousarray(value)
+    # np.asarray, not np.ascontiguousarray: the latter makes scalars rank 1.
+    array = np.asarray(value, order="C")
     if array.dtype != spec.element_type.dtype or tuple(array.shape) != tuple(spec.shape):
         raise ValueError(f"weight {spec.name}: {array.dtype}{list(array.shape)} is not {spec.type_string()}")
     return array

@@ -438,7 +438,7 @@ def save_weights(path: str | os.PathLike, arrays: Mapping[str, Any], format: str
         raise InvalidArgument(f"{path}: say format='safetensors' or 'irpa' (or use one of those extensions)")
     named = {}
     for name, value in arrays.items():
-        array = np.ascontiguousarray(value)
+        array = np.asarray(value, order="C")  # not ascontiguousarray, which makes scalars rank 1
         element = dtypes.by_dtype(array.dtype)
         if not isinstance(name, str) or element is None:
             raise InvalidArgument(f"weight {name!r}: need a string name and an array of a supported dtype, got {array.dtype}")

@@ -226,3 +226,27 @@ def test_packages_load_from_a_path_only(path):
 def test_text_that_is_no_path_is_no_package():
     for text in ("func.func @main() {\n return\n}", "a\0b", "\ud800", "/no/such/file.wtpkg"):
         assert not package_format.is_package(text)
+
+
+def test_scalar_weights_keep_their_rank(tmp_path):
+    # np.ascontiguousarray makes a 0-d array rank 1: a scalar weight once
+    # came back as float32[1] and its own package refused it.
+    params = {"scale": np.float32(2.0)}
+    x = np.ones(3, np.float32)
+    path = tmp_path / "scaled.wtpkg"
+    webtensor.export(lambda p, x: x * p["scale"], params, x, weights_argnums=0).save(path)
+    np.testing.assert_array_equal(webtensor.load(path)(x), x * 2)
+    weights = tmp_path / "scale.safetensors"
+    webtensor.save_weights(weights, {"p['scale']": np.float32(3.0)})
+    from webtensor.runtime.weights import file_tensor_specs
+
+    assert file_tensor_specs(str(weights))[0].shape == ()
+
+
+def test_a_package_runs_its_calls_in_a_child_process(path, x):
+    model = webtensor.load(path, process=True)
+    try:
+        assert model._process is not None
+        np.testing.assert_allclose(model(x), webtensor.load(path)(x), rtol=1e-6)
+    finally:
+        model.close()
