@@ -6,11 +6,25 @@ region). The peak of a block is the largest sum of live tensors at any op,
 plus whatever that op's own regions need at their peak. It is an estimate:
 IREE may fuse tensors away or reuse buffers, but it never needs memory for
 two values at once that this count would not also hold.
+
+Some ops need more than their operands and results: IREE 3.13 materialises
+the padded (and base-dilated) input of `convolution` and `reduce_window`,
+copies a convolution's operands and result into its canonical layout, and
+a `dot_general`'s operands and a `scatter`'s updates into theirs (each seen
+in the linalg that its StableHLO input pipeline makes). `scratch_bytes`
+counts those buffers, and the peak holds them while their op runs. Other
+temporaries (a gather's clamped indices, the positions a stable sort adds,
+a scatter's padded operand) are ops of the sandboxed module, counted like
+any other value.
 """
 
 from __future__ import annotations
 
+import math
+
 from iree.compiler import ir
+
+from . import stablehlo as shlo
 
 
 def element_bytes(element: ir.Type) -> int:
@@ -45,7 +59,7 @@ def peak_bytes(block: ir.Block, dim_bound) -> int:
     for index, op in enumerate(ops):
         nested = max((peak_bytes(b, dim_bound) for r in op.regions for b in r.blocks), default=0)
         produced = sum(tensor_bytes(r.type, dim_bound) for r in op.results)
-        peak = max(peak, current + produced + nested)
+        peak = max(peak, current + produced + nested + scratch_bytes(op.operation))
         current += produced
         for result in op.results:
             live[result] = tensor_bytes(result.type, dim_bound)
@@ -76,3 +90,128 @@ def _used_values(op: ir.Operation):
         for region in current.regions:
             for block in region.blocks:
                 stack.extend(inner.operation for inner in block.operations)
+
+
+def scratch_bytes(op: ir.Operation) -> int:
+    """Bytes of the buffers IREE materialises for `op` beyond its operands
+    and results (0 where a shape is dynamic: such ops are not padded)."""
+    measure = _SCRATCH.get(op.name)
+    if measure is None or not all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results)):
+        return 0
+    return measure(op)
+
+
+def padded_input_elements(op: ir.Operation) -> int | None:
+    """Elements of the padded, base-dilated input that IREE makes for a
+    `convolution` or `reduce_window`; None when the op pads nothing."""
+    if op.name not in ("stablehlo.convolution", "stablehlo.reduce_window"):
+        return None
+    if not all(shlo.has_static_shape(v) for v in op.operands):
+        return None
+    dims = shlo.shape(op.operands[0])
+    spatial = _conv_layouts(op)[0][1] if op.name == "stablehlo.convolution" else list(range(len(dims)))
+    dilation_name = "lhs_dilation" if op.name == "stablehlo.convolution" else "base_dilations"
+    dilations = shlo.dense_i64_array(op, dilation_name) or (1,) * len(spatial)
+    padding = _padding_pairs(op, len(spatial))
+    if all(d == 1 for d in dilations) and all(lo == 0 and hi == 0 for lo, hi in padding):
+        return None
+    padded = list(dims)
+    for dim, d, (lo, hi) in zip(spatial, dilations, padding):
+        n = dims[dim]
+        padded[dim] = max(lo + hi + (n - 1) * d + 1, 0) if n else max(lo + hi, 0)
+    return math.prod(padded)
+
+
+def _convolution_scratch(op: ir.Operation) -> int:
+    (input_layout, _), kernel_layout, output_layout = _conv_layouts(op)
+    element = element_bytes(shlo.element_type(op.operands[0]))
+    total = 0
+    padded = padded_input_elements(op)
+    if padded is not None:
+        total += padded * element
+    elif not _canonical(input_layout, "b", "f"):
+        total += _static_bytes(op.operands[0])
+    if not _canonical(kernel_layout, None, "io"):
+        total += _static_bytes(op.operands[1])
+    if not _canonical(output_layout, "b", "f"):
+        total += _static_bytes(op.results[0])
+    return total
+
+
+def _reduce_window_scratch(op: ir.Operation) -> int:
+    padded = padded_input_elements(op)
+    if padded is None:
+        return 0
+    count = len(op.operands) // 2
+    return sum(padded * element_bytes(shlo.element_type(v)) for v in op.operands[:count])
+
+
+def _dot_general_scratch(op: ir.Operation) -> int:
+    """IREE moves batch dims first and contracting dims between the free
+    ones (lhs: batch, free, contracting; rhs: batch, contracting, free),
+    copying an operand that is not laid out so."""
+    numbers = shlo._parse_struct_attr(str(op.attributes["dot_dimension_numbers"]))
+    total = 0
+    for side, operand, contracting_last in (("lhs", op.operands[0], True), ("rhs", op.operands[1], False)):
+        batch = list(numbers.get(f"{side}_batching_dimensions", ()))
+        contracting = list(numbers.get(f"{side}_contracting_dimensions", ()))
+        rank = len(shlo.shape(operand))
+        free = [d for d in range(rank) if d not in batch and d not in contracting]
+        order = batch + (free + contracting if contracting_last else contracting + free)
+        if order != list(range(rank)):
+            total += _static_bytes(operand)
+    return total
+
+
+def _scatter_scratch(op: ir.Operation) -> int:
+    """IREE copies the updates when their window dims do not trail."""
+    numbers = shlo.scatter_dimension_numbers(op)
+    count = (len(op.operands) - 1) // 2
+    updates = op.operands[1 + count :]
+    rank = len(shlo.shape(updates[0]))
+    window = list(numbers.update_window_dims)
+    if window == list(range(rank - len(window), rank)):
+        return 0
+    return sum(_static_bytes(u) for u in updates)
+
+
+_SCRATCH = {
+    "stablehlo.convolution": _convolution_scratch,
+    "stablehlo.reduce_window": _reduce_window_scratch,
+    "stablehlo.dot_general": _dot_general_scratch,
+    "stablehlo.scatter": _scatter_scratch,
+}
+
+
+def _static_bytes(value: ir.Value) -> int:
+    return tensor_bytes(value.type, lambda t, i: 0)
+
+
+def _conv_layouts(op: ir.Operation) -> tuple[tuple[list[str], list[int]], list[str], list[str]]:
+    """`[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]`: each operand's dims by
+    role, and the input's spatial dims in window order."""
+    text = str(op.attributes["dimension_numbers"])
+    body = text[text.index("<") + 1 : text.rindex(">")]
+    lhs, rest = body.split("x", 1)
+    kernel, output = rest.split("->")
+
+    def roles(part: str) -> list[str]:
+        return [r.strip() for r in part.strip().strip("[]").split(",")]
+
+    input_roles = roles(lhs)
+    spatial = sorted((int(r), i) for i, r in enumerate(input_roles) if r.isdigit())
+    return (input_roles, [i for _, i in spatial]), roles(kernel), roles(output)
+
+
+def _canonical(layout: list[str], first: str | None, last: str) -> bool:
+    """Whether spatial dims sit in order between `first` and `last` roles."""
+    head = [first] if first else []
+    spatial = [r for r in layout if r.isdigit()]
+    return layout == head + sorted(spatial, key=int) + list(last)
+
+
+def _padding_pairs(op: ir.Operation, rank: int) -> list[tuple[int, int]]:
+    if "padding" not in op.attributes:
+        return [(0, 0)] * rank
+    flat = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["padding"])]
+    return list(zip(flat[0::2], flat[1::2]))

@@ -88,6 +88,25 @@ _TRIGONOMETRY = ("atan2", "cosine", "sine", "tan", "tanh")
 _BITWISE = ("and", "or", "xor", "not")
 _INT_BITS = ("popcnt", "count_leading_zeros", "shift_left", "shift_right_arithmetic", "shift_right_logical")
 
+# IREE 3.13 lowers an FFT only along one dimension, of a power-of-two length,
+# and only in f32: f64 ones fail inside IREE, as do others.
+FFT_NOTES = "one dimension, of a power-of-two length (IREE 3.13 lowers no other FFT)"
+
+
+def fft_problem(lengths: tuple[int, ...]) -> str | None:
+    """Why an FFT of these lengths is outside the profile, or None."""
+    if len(lengths) != 1 or lengths[0] < 1 or lengths[0] & (lengths[0] - 1):
+        return f"an fft of length {list(lengths)} is not in the profile: it takes {FFT_NOTES}"
+    return None
+
+
+_NO_COMPLEX_F64 = BOOL + INTEGERS + FLOATS + ("complex<f32>",)
+COMPLEX_F64_CONSTANT_NOTES = (
+    "a complex<f64> constant only where it is read by other ops, and with elements that are not all "
+    "equal: IREE 3.13 cannot make a buffer of one"
+)
+
+
 OPS: dict[str, OpRule] = {
     **_rules(ELEMENT_TYPES, "add", "multiply", "maximum", "minimum"),
     **_rules(INTEGERS + FLOATS + COMPLEX, "subtract", "divide", "negate"),
@@ -97,26 +116,36 @@ OPS: dict[str, OpRule] = {
     **_rules(FLOATS + COMPLEX, "real", "imag"),
     **_rules(FLOATS_BELOW_64, "cbrt"),
     **_rules(FLOATS, "ceil", "floor", "round_nearest_afz", "round_nearest_even", "reduce_precision"),
-    **_rules(FLOATS + COMPLEX, "complex"),
+    **_rules(("f32", "f64") + COMPLEX, "complex"),  # StableHLO has no complex<f16>
     **_rules(SIGNED + FLOATS + COMPLEX, "abs", results=SIGNED + FLOATS),  # |complex| is real
     **_rules(SIGNED + FLOATS + COMPLEX, "sign"),
     **_rules(FLOATS, "is_finite", results=BOOL),
     **_rules(BOOL + INTEGERS, *_BITWISE),
     **_rules(INTEGERS, *_INT_BITS),
-    # Ops that move or select data work on every element type.
+    # Ops that move or select data work on every element type, but where IREE
+    # 3.13 must fill a buffer with one complex<f64> value (a 128-bit
+    # pattern, which its stream dialect cannot splat): a pad, a padded
+    # window, a scatter (the sandbox pads its operand), a splat constant;
+    # nor a buffer of complex<f64> constants (verify-profile says which).
     **_rules(
         ELEMENT_TYPES,
-        "compare", "select", "clamp", "convert", "constant", "iota",
-        "broadcast_in_dim", "broadcast", "concatenate", "pad", "reshape", "reverse",
-        "slice", "transpose", "dynamic_slice", "dynamic_update_slice", "gather",
-        "scatter", "get_dimension_size", "reduce", "reduce_window", "select_and_scatter",
-        "sort", "map", "while", "if", "case", "return", "optimization_barrier",
+        "compare", "select", "clamp", "convert", "broadcast_in_dim", "broadcast",
+        "concatenate", "reshape", "reverse", "slice", "transpose", "dynamic_slice",
+        "dynamic_update_slice", "gather", "get_dimension_size", "reduce", "sort", "map",
+        "while", "if", "case", "return", "optimization_barrier",
     ),
+    **_rules(ELEMENT_TYPES, "constant", notes=COMPLEX_F64_CONSTANT_NOTES),
+    **_rules(_NO_COMPLEX_F64, "pad", "reduce_window", "scatter"),
+    # StableHLO has no boolean iota.
+    **_rules(INTEGERS + FLOATS + COMPLEX, "iota"),
+    # IREE 3.13 cannot lower a select_and_scatter on unsigned integers.
+    **_rules(BOOL + SIGNED + FLOATS + COMPLEX, "select_and_scatter"),
     **_rules(REAL, "bitcast_convert", notes="between widths, the last dimension splits or joins elements, little-endian on every target"),
     **_rules(ELEMENT_TYPES, "dot_general", "dot", "convolution"),
-    **_rules(FLOATS + COMPLEX, "fft"),
+    **_rules(("f32", "complex<f32>"), "fft", notes=FFT_NOTES),
     **_rules(FLOATS, "batch_norm_inference", "batch_norm_training"),
-    **_rules(INTEGERS + FLOATS, "rng_bit_generator"),
+    # IREE 3.13 lowers random bits into integers and f32 only.
+    **_rules(INTEGERS + ("f32",), "rng_bit_generator"),
     "func.func": OpRule(ELEMENT_TYPES),
     "func.return": OpRule(ELEMENT_TYPES),
     "builtin.module": OpRule(ELEMENT_TYPES),

@@ -5,8 +5,10 @@ something outside the profile fails loudly. It checks, at each op's location:
 the op is in the profile (or says why it is forbidden); its element types and
 ranks are allowed; loops sit where the iteration budget can reach them; shape
 arithmetic holds with exact integers (MLIR's own checks use 64-bit math that
-can wrap); and the module stays within the limits: elements per tensor,
-constant bytes, op count and estimated peak live memory.
+can wrap); the op is in a form IREE lowers (an FFT's lengths); and the
+module stays within the limits: elements per tensor (a padded convolution or
+window input included), constant bytes, op count and estimated peak live
+memory, with the buffers IREE materialises for an op (dialects/liveness.py).
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ class _Check:
                 self.error(op, f"'{op.name}' is not in the WebTensor profile ({profile.VERSION})")
             return False
         self.types(op, rule)
+        self.form(op)
         self.placement(op)
         self.shape_arithmetic(op)
         self.work(op)
@@ -144,6 +147,17 @@ class _Check:
         amount = estimate(op) if estimate else 0
         if amount > self.limits.max_op_work:
             self.error(op, f"'{op.name}' does {amount} element operations, above the limit of {self.limits.max_op_work}")
+
+    def form(self, op: ir.Operation) -> None:
+        """Forms of an allowed op that IREE cannot lower."""
+        if op.name == "stablehlo.fft":
+            problem = profile.fft_problem(shlo.dense_i64_array(op, "fft_length"))
+            if problem:
+                self.error(op, problem)
+        elif op.name == "stablehlo.constant" and str(shlo.element_type(op.results[0])) == "complex<f64>":
+            problem = _complex_f64_constant_problem(op)
+            if problem:
+                self.error(op, f"{problem}; pass it as an argument, or use complex<f32>")
 
     def types(self, op: ir.Operation, rule: profile.OpRule) -> None:
         if op.name in ("builtin.module", "func.func"):
@@ -341,14 +355,12 @@ _SHAPE_CHECKS = {
 }
 
 
-def _reduce_window_padded(op: ir.Operation, limits: Limits) -> str | None:
+def _padded_input(op: ir.Operation, limits: Limits) -> str | None:
     """IREE materializes the padded, dilated input in full: count it."""
-    dims = _dims(op.operands[0])
-    dilations = shlo.dense_i64_array(op, "base_dilations") or (1,) * len(dims)
-    padding = _padding_pairs(op, len(dims))
-    padded = math.prod(max(lo + hi + (n - 1) * d + 1, 0) for n, d, (lo, hi) in zip(dims, dilations, padding))
-    if padded > limits.max_tensor_elements:
-        return f"the padded input of this reduce_window has {padded} elements, above the limit of {limits.max_tensor_elements}"
+    padded = liveness.padded_input_elements(op)
+    if padded is not None and padded > limits.max_tensor_elements:
+        kind = op.name.removeprefix("stablehlo.")
+        return f"the padded input of this {kind} has {padded} elements, above the limit of {limits.max_tensor_elements}"
     return None
 
 
@@ -372,9 +384,42 @@ def _padding_pairs(op: ir.Operation, rank: int) -> list[tuple[int, int]]:
 
 
 _WINDOW_CHECKS = {
-    "stablehlo.reduce_window": _reduce_window_padded,
+    "stablehlo.convolution": _padded_input,
+    "stablehlo.reduce_window": _padded_input,
     "stablehlo.select_and_scatter": _select_and_scatter_tiles,
 }
+
+
+# Uses that make IREE materialise a constant as a buffer of its own, rather
+# than fold it into the code that reads it.
+_MATERIALISING_USERS = frozenset(("func.return", "stablehlo.optimization_barrier") + profile.CONTROL_FLOW)
+
+
+def _materialises(user: ir.Operation) -> bool:
+    if user.name == "stablehlo.return":  # a branch's or a loop body's result
+        return user.parent.name in profile.CONTROL_FLOW
+    return user.name in _MATERIALISING_USERS
+
+
+def _complex_f64_constant_problem(op: ir.Operation) -> str | None:
+    """IREE 3.13 cannot make a buffer of complex<f64> constants: a splat
+    is a 128-bit fill its stream dialect rejects, and a returned or
+    loop-carried one fails the same way (or, with distinct elements,
+    crashes the compiler with SIGFPE). Read inside a computation, they work."""
+    if any(_materialises(use.owner) for use in op.results[0].uses):
+        return (
+            "a complex<f64> constant that is returned, carried by a loop or a branch, or passed to "
+            "optimization_barrier is not in the profile: IREE 3.13 cannot make a buffer of it"
+        )
+    t = shlo.tensor_type(op.results[0])
+    # The bindings cannot read complex dense data (shlo.attribute), so this
+    # reads the printed op: MLIR prints a splat as one element, `dense<(re,im)>`.
+    if t.has_static_shape and math.prod(t.shape) > 1 and "dense<(" in op.get_asm(large_elements_limit=1):
+        return (
+            "a complex<f64> constant whose elements are all equal is not in the profile: IREE 3.13 "
+            "cannot fill a buffer with a 128-bit value"
+        )
+    return None
 
 
 def _constant_bytes(op: ir.Operation) -> int:

@@ -10,6 +10,22 @@ is passed as an input, the callee gets a fresh copy of it, made by the
 device's queue, so no call can write into it, whatever the artifact does
 with its inputs. (On the CPU a copy by mapping and memcpy was measured too:
 no faster than the queue's, so there is one path for every device.)
+
+A call's results (`results_to_host`) reach the caller without a second copy
+where that is safe: a large result in memory the host can map (a CPU
+device's) is handed over, its array a view of IREE's buffer that keeps the
+buffer alive; memory the host cannot map is downloaded into a fresh staging
+buffer, which is handed over in the same way. IREE 3.13 gives every call
+fresh result buffers (a returned constant, weight or input is a copy), so
+the array is the caller's alone; where two results share bytes (a value
+returned twice) the second is copied. One result can keep its call's other
+results alive (IREE places them in one allocation), so only results that
+hold at least half of the call's result bytes are handed over, and the
+memory held is at most twice what the caller keeps. Others are copied.
+
+Memory. A call's results must fit in the host before the call runs
+(`check_results_fit`: TooLarge otherwise), and running out of memory while
+copying them out is TooLarge too, never numpy's MemoryError.
 """
 
 from __future__ import annotations
@@ -20,6 +36,7 @@ import iree.runtime as ireert
 import numpy as np
 
 from . import dtypes
+from .errors import TooLarge
 
 
 class DeviceTensor:
@@ -60,8 +77,96 @@ def to_host(device: ireert.HalDevice, view: ireert.HalBufferView, dtype: np.dtyp
     shape = tuple(view.shape)
     buffer = view.get_buffer()
     if _mappable(buffer):
-        return np.array(view.map().asarray(shape, dtype), copy=True)
+        return _copy(view.map().asarray(shape, dtype))
     return _download(device, buffer, shape, dtype)
+
+
+# Results smaller than this are copied: the copy costs little, and a small
+# array then never keeps a large allocation alive.
+HAND_OVER_MIN_BYTES = 1 << 20
+
+
+def results_to_host(device: ireert.HalDevice, views: list[ireert.HalBufferView], dtypes_: list[np.dtype]) -> list[np.ndarray]:
+    """Arrays the caller owns for one call's results, handing IREE's buffers
+    over where the module doc says it is safe, copying the others."""
+    sizes = [math.prod(view.shape) * np.dtype(dtype).itemsize for view, dtype in zip(views, dtypes_)]
+    total = sum(sizes)
+    arrays: list[np.ndarray] = []
+    handed: list[tuple[int, int]] = []  # address ranges handed over
+    for view, dtype, size in zip(views, dtypes_, sizes):
+        shape = tuple(view.shape)
+        buffer = view.get_buffer()
+        if not _mappable(buffer):
+            arrays.append(_download(device, buffer, shape, dtype))
+            continue
+        mapped = view.map().asarray(shape, dtype)
+        start = mapped.__array_interface__["data"][0]
+        shared = any(start < end and begin < start + size for begin, end in handed)
+        if size >= HAND_OVER_MIN_BYTES and 2 * size >= total and not shared:
+            handed.append((start, start + size))
+            arrays.append(mapped)
+        else:
+            arrays.append(_copy(mapped))
+    return arrays
+
+
+def _copy(array: np.ndarray) -> np.ndarray:
+    try:
+        return np.array(array, copy=True)
+    except MemoryError:
+        raise TooLarge(
+            f"the host ran out of memory copying a result of {array.nbytes} bytes; "
+            "lower the limits (max_live_bytes, max_tensor_elements) or free memory"
+        ) from None
+
+
+def check_results_fit(outputs, input_shapes, max_tensor_bytes: int, function: str) -> None:
+    """TooLarge, before anything runs, when the results of a call with these
+    inputs cannot fit in the host: one above `max_tensor_bytes` (the host's
+    physical memory), or all of them together, with the copies that
+    `results_to_host` may make, above the memory the host has free now.
+    Dynamic dims count at their bound, or at the largest input dim (every
+    dynamic dim inside a module equals an input dim)."""
+    largest_input_dim = max((d for shape in input_shapes for d in shape), default=0)
+    sizes = []
+    for spec in outputs:
+        bounds = spec.bounds or (None,) * len(spec.shape)
+        dims = [d if d is not None else (b if b is not None else largest_input_dim) for d, b in zip(spec.shape, bounds)]
+        nbytes = math.prod(dims) * spec.element_type.dtype.itemsize
+        if nbytes > max_tensor_bytes:
+            raise TooLarge(
+                f"{function}: result {spec.name} would take {nbytes} bytes, above the largest tensor this "
+                f"host holds ({max_tensor_bytes} bytes; see model.limits); nothing ran"
+            )
+        sizes.append(nbytes)
+    total = sum(sizes)
+    if total < _CHECK_FREE_MEMORY_BYTES:
+        return
+    # At most one result is surely handed over (a value returned twice is
+    # copied the second time); count every other one as copied.
+    handed = next((size for size in sizes if size >= HAND_OVER_MIN_BYTES and 2 * size >= total), 0)
+    needed = 2 * total - handed
+    free = available_memory_bytes()
+    if free is not None and needed > free:
+        raise TooLarge(
+            f"{function}: its results need {needed} bytes of host memory and {free} are free; nothing ran"
+        )
+
+
+# Calls whose results are smaller than this skip the free-memory check.
+_CHECK_FREE_MEMORY_BYTES = 64 << 20
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the host can give without swapping (Linux's MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo", "rb") as meminfo:
+            for line in meminfo:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _mappable(buffer: ireert.HalBuffer) -> bool:
@@ -73,12 +178,19 @@ _MAPPING_SCOPED = int(ireert.BufferUsage.MAPPING_SCOPED)
 
 
 def _download(device, source, shape, dtype) -> np.ndarray:
+    """The buffer's contents in a fresh staging buffer that the returned
+    array owns (no second copy: nothing else can reach the staging buffer)."""
     allocator = device.allocator
-    staging = allocator.allocate_buffer(
-        memory_type=int(ireert.MemoryType.HOST_LOCAL | ireert.MemoryType.DEVICE_VISIBLE),
-        allowed_usage=int(ireert.BufferUsage.TRANSFER_TARGET | ireert.BufferUsage.MAPPING_SCOPED),
-        allocation_size=source.byte_length(),
-    )
+    try:
+        staging = allocator.allocate_buffer(
+            memory_type=int(ireert.MemoryType.HOST_LOCAL | ireert.MemoryType.DEVICE_VISIBLE),
+            allowed_usage=int(ireert.BufferUsage.TRANSFER_TARGET | ireert.BufferUsage.MAPPING_SCOPED),
+            allocation_size=source.byte_length(),
+        )
+    except RuntimeError as e:
+        if "RESOURCE_EXHAUSTED" not in str(e):
+            raise
+        raise TooLarge(f"the host ran out of memory for a result of {source.byte_length()} bytes") from None
     semaphore = device.create_semaphore(0)
     device.queue_copy(
         source,
@@ -87,7 +199,7 @@ def _download(device, source, shape, dtype) -> np.ndarray:
         signal_semaphores=ireert.HalFence.create_at(semaphore, 1),
     )
     ireert.HalFence.create_at(semaphore, 1).wait()
-    return np.array(staging.map().asarray(shape, dtype), copy=True)
+    return staging.map().asarray(shape, dtype)
 
 
 def upload(device: ireert.HalDevice, array: np.ndarray, element_type: ireert.HalElementType) -> ireert.HalBufferView:

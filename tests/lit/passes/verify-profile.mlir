@@ -1,6 +1,8 @@
 // RUN: webtensor-opt %s -p webtensor-verify-profile --split-input-file --verify-diagnostics | filecheck %s
 // RUN: webtensor-opt %s -p "webtensor-verify-profile{max_rank=2 max_constant_bytes=64 max_live_bytes=4000 max_ops=12}" --split-input-file --verify-diagnostics | filecheck %s --check-prefix=LIMITS
 // RUN: webtensor-opt %s -p "webtensor-verify-profile{dynamic_dim_bound=16}" --split-input-file --verify-diagnostics | filecheck %s --check-prefix=BOUND
+// RUN: webtensor-opt %s -p "webtensor-verify-profile{max_tensor_elements=1048576 max_live_bytes=1048576}" --split-input-file --verify-diagnostics | filecheck %s --check-prefix=MEMORY
+// RUN: webtensor-opt %s -p "webtensor-verify-profile{max_live_bytes=1048576}" --split-input-file --verify-diagnostics | filecheck %s --check-prefix=LIVE
 
 // A module inside the profile passes unchanged.
 
@@ -198,4 +200,157 @@ func.func @many_ops(%x: tensor<f32>) -> tensor<f32> {
   %8 = stablehlo.add %7, %x : tensor<f32>
   %9 = stablehlo.add %8, %x : tensor<f32>
   return %9 : tensor<f32>
+}
+
+// -----
+
+// The profile lists what IREE 3.13 lowers: an FFT in f32, along one
+// dimension, of a power-of-two length.
+
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: 'stablehlo.fft' does not take complex<f64>; it takes f32, complex<f32>
+func.func @fft_f64(%x: tensor<8xcomplex<f64>>) -> tensor<8xcomplex<f64>> {
+  %0 = stablehlo.fft %x, type = FFT, length = [8] : (tensor<8xcomplex<f64>>) -> tensor<8xcomplex<f64>>
+  return %0 : tensor<8xcomplex<f64>>
+}
+
+// -----
+
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: an fft of length [7] is not in the profile: it takes one dimension, of a power-of-two length (IREE 3.13 lowers no other FFT)
+func.func @irfft_odd(%x: tensor<4xcomplex<f32>>) -> tensor<7xf32> {
+  %0 = stablehlo.fft %x, type = IRFFT, length = [7] : (tensor<4xcomplex<f32>>) -> tensor<7xf32>
+  return %0 : tensor<7xf32>
+}
+
+// -----
+
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: an fft of length [8, 8] is not in the profile: it takes one dimension, of a power-of-two length (IREE 3.13 lowers no other FFT)
+func.func @fft_2d(%x: tensor<8x8xcomplex<f32>>) -> tensor<8x8xcomplex<f32>> {
+  %0 = stablehlo.fft %x, type = FFT, length = [8, 8] : (tensor<8x8xcomplex<f32>>) -> tensor<8x8xcomplex<f32>>
+  return %0 : tensor<8x8xcomplex<f32>>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rfft_8
+// CHECK:         stablehlo.fft
+func.func @rfft_8(%x: tensor<8xf32>) -> tensor<5xcomplex<f32>> {
+  %0 = stablehlo.fft %x, type = RFFT, length = [8] : (tensor<8xf32>) -> tensor<5xcomplex<f32>>
+  return %0 : tensor<5xcomplex<f32>>
+}
+
+// -----
+
+// IREE 3.13 cannot make a buffer of complex<f64> constants (a 128-bit
+// fill): a returned one, a splat, a pad; read inside a computation they work.
+
+// CHECK: verify-profile.mlir:[[# @LINE + 3]]:8: error: a complex<f64> constant that is returned, carried by a loop or a branch, or passed to optimization_barrier is not in the profile: IREE 3.13 cannot make a buffer of it; pass it as an argument, or use complex<f32>
+// CHECK: verify-profile.mlir:[[# @LINE + 3]]:8: error: a complex<f64> constant whose elements are all equal is not in the profile: IREE 3.13 cannot fill a buffer with a 128-bit value; pass it as an argument, or use complex<f32>
+func.func @complex_f64_constants(%x: tensor<2xcomplex<f64>>) -> (tensor<2xcomplex<f64>>, tensor<2xcomplex<f64>>, tensor<2xcomplex<f64>>) {
+  %0 = stablehlo.constant dense<[(1.0, 2.0), (3.0, 4.0)]> : tensor<2xcomplex<f64>>
+  %1 = stablehlo.constant dense<(1.0, 2.0)> : tensor<2xcomplex<f64>>
+  %2 = stablehlo.constant dense<[(1.0, 2.0), (3.0, 4.0)]> : tensor<2xcomplex<f64>>
+  %3 = stablehlo.add %x, %1 : tensor<2xcomplex<f64>>
+  %4 = stablehlo.add %x, %2 : tensor<2xcomplex<f64>>
+  return %0, %3, %4 : tensor<2xcomplex<f64>>, tensor<2xcomplex<f64>>, tensor<2xcomplex<f64>>
+}
+
+// -----
+
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: 'stablehlo.pad' does not take complex<f64>; it takes i1, i8, i16, i32, i64, ui8, ui16, ui32, ui64, f16, bf16, f32, f64, complex<f32>
+func.func @pad_complex_f64(%x: tensor<2xcomplex<f64>>, %p: tensor<complex<f64>>) -> tensor<4xcomplex<f64>> {
+  %0 = stablehlo.pad %x, %p, low = [1], high = [1], interior = [0] : (tensor<2xcomplex<f64>>, tensor<complex<f64>>) -> tensor<4xcomplex<f64>>
+  return %0 : tensor<4xcomplex<f64>>
+}
+
+// -----
+
+// Buffers IREE materialises count too. A 1x1 convolution padded by 32767
+// with stride 32768 has a 1x1 result, but IREE pads its input to 32768x32768
+// (4 GiB) first: its elements and bytes count.
+
+// MEMORY: verify-profile.mlir:[[# @LINE + 3]]:8: error: the padded input of this convolution has 1073741824 elements, above the limit of 1048576
+// LIVE: verify-profile.mlir:[[# @LINE + 1]]:1: error: @conv_padded needs an estimated 4294967308 bytes of live tensors, above the limit of 1048576
+func.func @conv_padded(%x: tensor<1x1x1x1xf32>, %w: tensor<1x1x1x1xf32>) -> tensor<1x1x1x1xf32> {
+  %0 = stablehlo.convolution(%x, %w) dim_numbers = [b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f], window = {stride = [32768, 32768], pad = [[32767, 0], [32767, 0]]} {batch_group_count = 1 : i64, feature_group_count = 1 : i64} : (tensor<1x1x1x1xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x1x1xf32>
+  return %0 : tensor<1x1x1x1xf32>
+}
+
+// -----
+
+// The padded input of a reduce_window counts against max_live_bytes too:
+// 8 elements padded to 2^29 (2 GiB).
+
+// LIVE: verify-profile.mlir:[[# @LINE + 1]]:1: error: @window_padded needs an estimated 2147483728 bytes of live tensors, above the limit of 1048576
+func.func @window_padded(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %init = stablehlo.constant dense<0.0> : tensor<f32>
+  %0 = "stablehlo.reduce_window"(%x, %init) ({
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+    %s = stablehlo.add %a, %b : tensor<f32>
+    stablehlo.return %s : tensor<f32>
+  }) {window_dimensions = array<i64: 1>, window_strides = array<i64: 67108864>, padding = dense<[[536870904, 0]]> : tensor<1x2xi64>} : (tensor<8xf32>, tensor<f32>) -> tensor<8xf32>
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+// A convolution in IREE's own layout, unpadded, needs nothing beyond its
+// operands and result (512 KiB and 4 bytes); in another layout IREE copies
+// its input, kernel and result into that one (1 MiB and 8 bytes).
+
+// LIVE-LABEL: func.func @conv_nhwc
+func.func @conv_nhwc(%x: tensor<1x256x256x1xf32>, %w: tensor<1x1x1x1xf32>) -> tensor<1x256x256x1xf32> {
+  %0 = stablehlo.convolution(%x, %w) dim_numbers = [b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f], window = {} {batch_group_count = 1 : i64, feature_group_count = 1 : i64} : (tensor<1x256x256x1xf32>, tensor<1x1x1x1xf32>) -> tensor<1x256x256x1xf32>
+  return %0 : tensor<1x256x256x1xf32>
+}
+
+// -----
+
+// LIVE: verify-profile.mlir:[[# @LINE + 1]]:1: error: @conv_nchw needs an estimated 1048584 bytes of live tensors, above the limit of 1048576
+func.func @conv_nchw(%x: tensor<1x1x256x256xf32>, %w: tensor<1x1x1x1xf32>) -> tensor<1x1x256x256xf32> {
+  %0 = stablehlo.convolution(%x, %w) dim_numbers = [b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1], window = {} {batch_group_count = 1 : i64, feature_group_count = 1 : i64} : (tensor<1x1x256x256xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x256x256xf32>
+  return %0 : tensor<1x1x256x256xf32>
+}
+
+// -----
+
+// IREE transposes a dot_general's operand that is not laid out batch, free,
+// contracting (lhs) or batch, contracting, free (rhs): that copy counts.
+
+// LIMITS-LABEL: func.func @dot_in_order
+func.func @dot_in_order(%x: tensor<16x16xf32>, %y: tensor<16x16xf32>) -> tensor<16x16xf32> {
+  %0 = stablehlo.dot_general %x, %y, contracting_dims = [1] x [0] : (tensor<16x16xf32>, tensor<16x16xf32>) -> tensor<16x16xf32>
+  return %0 : tensor<16x16xf32>
+}
+
+// -----
+
+// LIMITS: verify-profile.mlir:[[# @LINE + 1]]:1: error: @dot_transposed needs an estimated 4096 bytes of live tensors, above the limit of 4000
+func.func @dot_transposed(%x: tensor<16x16xf32>, %y: tensor<16x16xf32>) -> tensor<16x16xf32> {
+  %0 = stablehlo.dot_general %x, %y, contracting_dims = [1] x [1] : (tensor<16x16xf32>, tensor<16x16xf32>) -> tensor<16x16xf32>
+  return %0 : tensor<16x16xf32>
+}
+
+// -----
+
+// IREE copies a scatter's updates whose window dims do not trail (3112
+// bytes without the copy).
+
+// LIMITS: verify-profile.mlir:[[# @LINE + 1]]:1: error: @scatter_window_first needs an estimated 4136 bytes of live tensors, above the limit of 4000
+func.func @scatter_window_first(%x: tensor<8x32xf32>, %i: tensor<8x1xi32>, %u: tensor<32x8xf32>) -> tensor<8x32xf32> {
+  %0 = "stablehlo.scatter"(%x, %i, %u) ({
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+    stablehlo.return %b : tensor<f32>
+  }) {scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [0], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, indices_are_sorted = false, unique_indices = false} : (tensor<8x32xf32>, tensor<8x1xi32>, tensor<32x8xf32>) -> tensor<8x32xf32>
+  return %0 : tensor<8x32xf32>
+}
+
+// -----
+
+// LIMITS-LABEL: func.func @scatter_window_last
+func.func @scatter_window_last(%x: tensor<8x32xf32>, %i: tensor<8x1xi32>, %u: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %0 = "stablehlo.scatter"(%x, %i, %u) ({
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+    stablehlo.return %b : tensor<f32>
+  }) {scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [1], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, indices_are_sorted = false, unique_indices = false} : (tensor<8x32xf32>, tensor<8x1xi32>, tensor<8x32xf32>) -> tensor<8x32xf32>
+  return %0 : tensor<8x32xf32>
 }
