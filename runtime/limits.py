@@ -32,8 +32,9 @@ _UNKNOWN_MEMORY_BYTES = 1 << 40
 class DeviceLimits:
     """Attributes:
       device: the device these limits are for.
-      max_tensor_bytes: the largest input the runtime copies to the device
-        (larger ones are TooLarge before anything is copied). IREE does not
+      max_tensor_bytes: the largest input the runtime copies to the device,
+        and the largest result a call may return (larger ones are TooLarge
+        before anything is copied or run). IREE does not
         report a device's own memory, so this is the host's physical memory;
         a GPU may hold less.
       default_fuel: work units a call may spend unless it says otherwise.

@@ -1,9 +1,10 @@
 """A loaded model: call its entry points with numpy arrays, get numpy arrays back.
 
-Inputs are always copied into buffers the model owns, and results are always
-copied into arrays the caller owns: a model can never write into a caller's
-memory, and a caller can never observe device memory after the call. With
-`keep_on_device=True`, results stay on the device as DeviceTensors
+Inputs are always copied into buffers the model owns, and results are arrays
+the caller owns (large ones are IREE's own result buffers, handed over
+without a copy; see runtime/tensor.py): a model can never write into a
+caller's memory, and a caller can never observe memory the model still
+uses. With `keep_on_device=True`, results stay on the device as DeviceTensors
 (runtime/tensor.py), which later calls take as inputs without a host round
 trip; a DeviceTensor input is copied on the device first, so it too stays
 unchanged.
@@ -65,7 +66,7 @@ from .errors import (
 from .limits import DEFAULT_FUEL, MAX_FUEL, DeviceLimits, check_fuel, device_limits
 from .package import is_package
 from .signature import FunctionSignature, TensorSpec, describe_value
-from .tensor import DeviceTensor, copy_on_device, to_host, upload
+from .tensor import DeviceTensor, check_results_fit, copy_on_device, results_to_host, to_host, upload
 from .tree import flatten, unflatten
 from .weights import BoundWeights, Weights, bind
 
@@ -399,6 +400,7 @@ class EntryPoint:
         staged = [self._stage(leaf, slot) for leaf, slot in zip(leaves, self._slots)]
         if self._dims_constrained:
             self.signature.check_dims([value.shape for value in staged])
+        self._check_results_fit(staged)
         if len(self._passed) != len(staged):
             staged = [staged[i] for i in self._passed]
         # A bad budget is an error even for a model without loops, which
@@ -439,6 +441,12 @@ class EntryPoint:
                 f"argument {spec.name}: {nbytes} bytes is above the largest tensor "
                 f"{self._model.device} takes ({limit} bytes; see model.limits)"
             )
+
+    def _check_results_fit(self, staged: list[Any]) -> None:
+        """TooLarge, before anything runs, when the results cannot fit in the host."""
+        check_results_fit(
+            self.signature.outputs, [value.shape for value in staged], self._model._limits.max_tensor_bytes, self.signature.name
+        )
 
     def _check_device_tensor(self, tensor: DeviceTensor, slot: _Slot) -> DeviceTensor:
         model = self._model
@@ -504,6 +512,8 @@ class EntryPoint:
                 return None  # the caller gave up while this call waited its turn
             context.invoke(self._function, arg_list, result_list)
         except (RuntimeError, ValueError) as e:
+            if "RESOURCE_EXHAUSTED" in str(e):
+                raise TooLarge(f"{self.signature.name} ran out of memory on {model.device}: {e}") from None
             raise ExecutionError(f"{self.signature.name} failed on {model.device}: {e}") from None
         finally:
             contexts.give(context)
@@ -515,7 +525,7 @@ class EntryPoint:
             )
         if keep_on_device:
             return [DeviceTensor(view, dtype, model.device, device) for view, dtype in zip(results, self._output_dtypes)]
-        return [to_host(device, view, dtype) for view, dtype in zip(results, self._output_dtypes)]
+        return results_to_host(device, results, self._output_dtypes)
 
     def __repr__(self) -> str:
         return f"<webtensor entry point {self.signature}>"
