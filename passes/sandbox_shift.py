@@ -22,7 +22,11 @@ The rewrite never hands the shift an out-of-range amount:
     shift_right_logical(x, a)    -> the same
     shift_right_arithmetic(x, a) -> shift_right_arithmetic(x, select(too_far, w - 1, a))
 
-A shift right by w - 1 is exactly the sign fill. A signed amount is read as
+A shift right by w - 1 is exactly the sign fill. A 64-bit shift_left or
+shift_right_logical by 0 gives x by a select of its own: IREE's SPIR-V code
+generation emulates 64-bit integers with two 32-bit words, and its shift by
+0 also shifts a word by 32, which SPIR-V leaves undefined (on vulkan-spirv,
+1 << 0 came back as 2^32 + 1). A signed amount is read as
 unsigned with two signed comparisons, not with compare_type UNSIGNED (which
 the spec does not allow on iN, and IREE 3.13 ignores there) nor with a
 bitcast_convert to uiN (IREE 3.13 cannot compile dynamically shaped uiN).
@@ -67,6 +71,9 @@ def _sandbox(op: ir.Operation) -> None:
             zero = shlo.filled_like(0, amount, loc=loc)
             safe_amount = shlo.select(too_far, zero, amount, loc=loc)
             shifted = shlo.binary(op.name.removeprefix("stablehlo."), x, safe_amount, loc=loc)
+            if width == 64:
+                by_zero = shlo.compare("EQ", amount, zero, loc=loc)
+                shifted = shlo.select(by_zero, x, shifted, loc=loc)
             defined = shlo.select(too_far, zero, shifted, loc=loc)
     shlo.replace_op(op, [defined])
 

@@ -18,6 +18,36 @@ import pytest
 
 LIT_ROOT = Path(__file__).parent / "lit"
 
+# Set by .ci/run: a machine without a vulkan device fails the Vulkan tests
+# instead of skipping them, so that CI cannot pass without running them.
+REQUIRE_VULKAN = "WEBTENSOR_REQUIRE_VULKAN"
+NO_VULKAN = (
+    "no vulkan device on this machine: Mesa's software driver gives one "
+    "(apt-get install mesa-vulkan-drivers; .ci/run installs it where it runs as root with apt-get)"
+)
+
+
+def device_or_skip(driver: str) -> None:
+    """Skips the calling test unless this machine has a `driver` device
+    (vulkan, cuda); with WEBTENSOR_REQUIRE_VULKAN=1, a missing vulkan device
+    fails it instead."""
+    import webtensor
+
+    if any(info.driver == driver for info in webtensor.devices()):
+        return
+    if driver != "vulkan":
+        pytest.skip(f"no {driver} device on this machine")
+    if os.environ.get(REQUIRE_VULKAN) == "1":
+        pytest.fail(f"{NO_VULKAN}; {REQUIRE_VULKAN}=1 requires one", pytrace=False)
+    pytest.skip(NO_VULKAN)
+
+
+@pytest.fixture(scope="session")
+def need_device():
+    """`need_device("vulkan")`: skip (or, for vulkan in CI, fail) the test
+    unless this machine has such a device."""
+    return device_or_skip
+
 
 def pytest_configure(config):
     # The compile cache of the whole run, lit's tools included, is a

@@ -58,6 +58,18 @@ def test_every_listed_device_loads_what_it_accepts(cpu_artifact):
             assert model(np.ones(4, np.float32), np.ones(4, np.float32)).tolist() == [2.0] * 4
 
 
+def test_the_vulkan_device_is_listed_and_runs_its_artifacts(need_device):
+    need_device("vulkan")
+    info = next(d for d in webtensor.devices() if d.driver == "vulkan")
+    assert info.targets == ("vulkan-spirv",)
+    assert info.description.startswith("GPU (Vulkan): ")  # and the driver's own name
+    data = compile_artifact(import_source(ADD, ()), CompileOptions(target="vulkan-spirv"))
+    model = webtensor.load(data, device=info.name)
+    assert model.device == info.name
+    assert model(np.ones(4, np.float32), np.full(4, 2, np.float32)).tolist() == [3.0] * 4
+    assert webtensor.device_limits(info.name).device == info.name
+
+
 def test_the_probe_runs_once(monkeypatch):
     first = webtensor.devices()
 

@@ -224,9 +224,8 @@ func.func @main(%n: tensor<i32>, %x: tensor<4xf32>) -> tensor<4xf32> {
 
 
 @pytest.mark.parametrize("target, device", [("cuda", "cuda"), ("vulkan-spirv", "vulkan")])
-def test_device_tensors_on_a_gpu(target, device, rng):
-    if not any(d.driver == device for d in webtensor.devices()):
-        pytest.skip(f"no {device} device on this machine")
+def test_device_tensors_on_a_gpu(target, device, rng, need_device):
+    need_device(device)
     model = webtensor.compile(AFFINE, target=target)
     assert model.device == device
     x, y = rng.standard_normal((2, 4)).astype(np.float32)
