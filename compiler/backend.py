@@ -20,10 +20,18 @@ from .session import CompilerSession
 # register-tile layout (1.2x-3.6x on matmul models); with weights bound into
 # the artifact, the packing of weights is folded at compile time. Aggressive
 # fusion puts more producers into each dispatch (up to 1.3x on the GPT,
-# never slower on the zoo). Either has failed some compiles in IREE's
-# history, hence the retry without them.
+# never slower on the zoo). im2col turns every convolution into an im2col
+# and a matmul, which data tiling then packs: IREE's direct convolutions
+# leave a strided 1x1 convolution (ResNet's downsampling shortcuts) as a
+# generic reduction that ran 76% of ResNet-50's time (4.1x XLA; 1.2x with
+# im2col; bench/profile_dispatches.py). Any of them has failed some
+# compiles in IREE's history, hence the retry without them.
 TUNING_FLAGS = {
-    Target.LLVM_CPU: ("--iree-opt-data-tiling", "--iree-dispatch-creation-enable-aggressive-fusion=true"),
+    Target.LLVM_CPU: (
+        "--iree-opt-data-tiling",
+        "--iree-dispatch-creation-enable-aggressive-fusion=true",
+        "--iree-global-opt-use-im2col-for-convs",
+    ),
 }
 
 
