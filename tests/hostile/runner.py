@@ -3,6 +3,7 @@
     python -m webtensor.tests.hostile.runner                  # every case
     python -m webtensor.tests.hostile.runner --family scatter --jobs 2
     python -m webtensor.tests.hostile.runner --case 'loops/*' --show
+    python -m webtensor.tests.hostile.runner --target vulkan-spirv --family gather
 
 A batch of cases of one family runs in one child (`--child`, reading the
 pickled cases on stdin), which compiles in-process (isolate=False, unless a
@@ -21,6 +22,11 @@ pass. `crash` (the child died), `hang` (it ran past the case's timeout),
 `unexpected` (a clean error, or a clean success, other than the one
 defined): these fail. Tests/hostile/Output/summary.json gets the counts, and
 Output/failures/ the module of every failing case.
+
+`--target` compiles every case for another target (vulkan-spirv, cuda) and
+runs it on that target's device; its summary goes to Output/TARGET/. Where
+this machine has no such device, or with `--compile-only`, a case that
+must compile only compiles: `compiled` passes, and nothing runs.
 """
 
 from __future__ import annotations
@@ -47,13 +53,14 @@ import numpy as np
 from .cases import BUDGET, FLOATS, REJECTED, VALUE, Case, all_cases, call_budget
 
 OUTPUT = Path(__file__).resolve().parent / "Output"
-PASSING = ("defined", "budget", "rejected")
+PASSING = ("defined", "budget", "rejected", "compiled")
 FAILING = ("crash", "hang", "wrong", "unexpected")
 OUTCOMES = PASSING + FAILING
 SUMMARY_NAMES = {
     "defined": "defined_values",
     "budget": "budget_errors",
     "rejected": "clean_rejections",
+    "compiled": "compiled_only",
     "crash": "crashes",
     "hang": "hangs",
     "wrong": "wrong_values",
@@ -63,6 +70,19 @@ BATCH_SIZE = 16
 STARTUP_SECONDS = 60.0  # a child's imports, before its first case starts, on a loaded machine
 POLL_SECONDS = 0.05
 CHILD_ADDRESS_SPACE = 32 << 30  # hostile modules run in the child; it must not take the machine with it
+
+# IREE's default Vulkan target is a 2022 Android baseline with 32-bit types
+# only: it emulates 8- and 16-bit ones in 32-bit words and misreads the last
+# elements of such tensors (README, "On Vulkan and CUDA"). Like desktop GPUs,
+# lavapipe has 8- and 16-bit storage, f16, f64 and i64; the cases use them all.
+VULKAN_FEATURES = (
+    "spirv:v1.3,cap:Shader,cap:Int8,cap:Int16,cap:Int64,cap:Float16,cap:Float64,"
+    "cap:StorageBuffer8BitAccess,cap:StorageBuffer16BitAccess,ext:SPV_KHR_8bit_storage,ext:SPV_KHR_16bit_storage"
+)
+TARGET_FLAGS = {"vulkan-spirv": (f"--iree-vulkan-target-features={VULKAN_FEATURES}",)}
+# Case timeouts are set for local-task. A loop iteration costs lavapipe 1 to
+# 6 ms (the host waits for the device at every condition), 0.07 ms there.
+TIMEOUT_SCALE = {"vulkan-spirv": 3.0}
 
 
 @dataclasses.dataclass
@@ -86,8 +106,9 @@ class Record:
 # --- The child ------------------------------------------------------------------------
 
 
-def child_main(results_path: str) -> int:
-    """Runs the pickled cases from stdin, appending events to `results_path`."""
+def child_main(results_path: str, compile_only: bool = False) -> int:
+    """Runs the pickled cases from stdin, appending events to `results_path`
+    (or, `compile_only`, compiles them)."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -102,24 +123,26 @@ def child_main(results_path: str) -> int:
     for case in cases:
         emit({"start": case.name})
         start = time.monotonic()
-        outcome, detail = run_case(case, models)
+        outcome, detail = run_case(case, models, compile_only)
         emit({"case": case.name, "outcome": outcome, "detail": detail, "seconds": round(time.monotonic() - start, 3)})
     os.close(out)
     return 0
 
 
-def run_case(case: Case, models: dict) -> tuple[str, str]:
+def run_case(case: Case, models: dict, compile_only: bool = False) -> tuple[str, str]:
     """(outcome, detail) of one case, in this process."""
     import webtensor
 
     try:
-        model = _compiled(case, models)
+        model = _compiled(case, models, compile_only)
     except webtensor.CompileError as e:
         return _judge_rejection(case, e)
     except Exception as e:  # noqa: BLE001 - anything but a CompileError is the finding
         return "unexpected", f"compiling raised {_describe(e)}"
     if case.expect == REJECTED:
         return "unexpected", f"compiled, but must be rejected with a CompileError containing {case.message!r}"
+    if compile_only:
+        return "compiled", ""
     try:
         entry = model[case.function]
         outputs = entry(*case.inputs, fuel=call_budget(case.fuel, entry.signature))
@@ -136,22 +159,35 @@ def run_case(case: Case, models: dict) -> tuple[str, str]:
     return ("wrong", problem) if problem else ("defined", "")
 
 
-def _compiled(case: Case, models: dict):
-    """The case's model, compiled once per child for cases sharing a module.
-    A CompileError is remembered and raised again."""
+def _compiled(case: Case, models: dict, compile_only: bool = False):
+    """The case's model (its artifact, `compile_only`), compiled once per
+    child for cases sharing a module. A CompileError is remembered and
+    raised again."""
     import webtensor
 
     key = case.compile_key()
     if key not in models:
-        options = {"isolate": False, **case.options, **_fresh_cache()}
+        options = {"isolate": False, **case.options}
         try:
-            models[key] = _shipped(case, options) if case.via_package else webtensor.compile(case.source, **options)
+            if compile_only:
+                models[key] = _artifact(case, options)
+            elif case.via_package:
+                models[key] = _shipped(case, {**options, **_fresh_cache()})
+            else:
+                models[key] = webtensor.compile(case.source, **options, **_fresh_cache())
         except webtensor.CompileError as e:
             models[key] = e
     found = models[key]
     if isinstance(found, Exception):
         raise found
     return found
+
+
+def _artifact(case: Case, options: dict) -> bytes:
+    """The case's artifact, compiled for a target this machine may not run."""
+    from webtensor.compiler.api import compile_artifact, import_source, make_options
+
+    return compile_artifact(import_source(case.source), make_options(None, options))
 
 
 def _shipped(case: Case, options: dict):
@@ -243,14 +279,39 @@ def make_batches(cases: list[Case], size: int = BATCH_SIZE) -> list[list[Case]]:
     return batches
 
 
-def run(cases: list[Case], jobs: int | None = None, log=None) -> list[Record]:
+def on_target(cases: list[Case], target: str, iree_flags: tuple[str, ...] | None = None) -> list[Case]:
+    """The cases, compiled for `target` (llvm-cpu, vulkan-spirv, cuda) with
+    `iree_flags` added (default: TARGET_FLAGS[target]) and the target's
+    TIMEOUT_SCALE."""
+    if target == "llvm-cpu" and not iree_flags:
+        return list(cases)
+    flags = TARGET_FLAGS.get(target, ()) if iree_flags is None else tuple(iree_flags)
+    scale = TIMEOUT_SCALE.get(target, 1.0)
+    return [
+        dataclasses.replace(
+            case,
+            options={**case.options, "target": target, "iree_flags": (*case.options.get("iree_flags", ()), *flags)},
+            timeout=case.timeout * scale,
+        )
+        for case in cases
+    ]
+
+
+def has_device(target: str) -> bool:
+    """Whether this machine has a device that runs `target`'s artifacts."""
+    import webtensor
+
+    return any(target in info.targets for info in webtensor.devices())
+
+
+def run(cases: list[Case], jobs: int | None = None, log=None, compile_only: bool = False) -> list[Record]:
     """Every case's Record, in the order of `cases`; `log` hears of each
-    failure as it happens."""
+    failure as it happens. `compile_only`: compile, run nothing."""
     jobs = jobs or os.cpu_count() or 1
     environment = dict(os.environ)
     by_name: dict[str, Record] = {}
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(_run_batch, batch, environment) for batch in make_batches(cases)]
+        futures = [pool.submit(_run_batch, batch, environment, compile_only) for batch in make_batches(cases)]
         for future in concurrent.futures.as_completed(futures):
             for record in future.result():
                 by_name[record.name] = record
@@ -259,12 +320,12 @@ def run(cases: list[Case], jobs: int | None = None, log=None) -> list[Record]:
     return [by_name[case.name] for case in cases]
 
 
-def _run_batch(batch: list[Case], environment: dict) -> list[Record]:
-    records, died = _run_child(batch, environment)
+def _run_batch(batch: list[Case], environment: dict, compile_only: bool = False) -> list[Record]:
+    records, died = _run_child(batch, environment, compile_only)
     if not died or len(batch) == 1:
         return records
     # Pin the crash or hang on a case: each case again, alone.
-    alone = [_run_child([case], environment)[0][0] for case in batch]
+    alone = [_run_child([case], environment, compile_only)[0][0] for case in batch]
     culprit = next((r for r in records if r.outcome in ("crash", "hang") and not r.detail.startswith("not run")), None)
     if culprit is None or any(r.name == culprit.name and not r.passed for r in alone):
         return alone
@@ -274,14 +335,14 @@ def _run_batch(batch: list[Case], environment: dict) -> list[Record]:
     return [culprit if r.name == culprit.name else r for r in alone]
 
 
-def _run_child(batch: list[Case], environment: dict) -> tuple[list[Record], bool]:
+def _run_child(batch: list[Case], environment: dict, compile_only: bool = False) -> tuple[list[Record], bool]:
     """Runs `batch` in one child. Returns its records and whether the child
     died or hung; the cases it did not reach are then recorded as not run."""
     with tempfile.TemporaryDirectory(prefix="webtensor-hostile-") as workdir:
         results = Path(workdir) / "results.jsonl"
         results.touch()
         process = subprocess.Popen(
-            [sys.executable, "-m", "webtensor.tests.hostile.runner", "--child", str(results)],
+            [sys.executable, "-m", "webtensor.tests.hostile.runner", "--child", str(results), *(["--compile-only"] if compile_only else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -462,12 +523,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="child processes at once (default: the CPU count)")
     parser.add_argument("--list", action="store_true", help="list the cases and their expected outcomes, run nothing")
     parser.add_argument("--show", action="store_true", help="print the selected cases' modules, run nothing")
-    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where summary.json goes (default: {OUTPUT})")
+    parser.add_argument("--target", default="llvm-cpu", choices=("llvm-cpu", "vulkan-spirv", "cuda"), help="compile the cases for this target (default: llvm-cpu)")
+    parser.add_argument("--target-default-features", action="store_true", help="compile for IREE's default features of --target, not those of TARGET_FLAGS")
+    parser.add_argument("--compile-only", action="store_true", help="compile the cases, run nothing (the default where no device runs --target)")
+    parser.add_argument("--output", type=Path, default=None, help=f"where summary.json goes (default: {OUTPUT}, or {OUTPUT}/TARGET for another target)")
     parser.add_argument("--child", metavar="RESULTS", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        return child_main(args.child)
-    cases = select(all_cases(args.family), args.case)
+        return child_main(args.child, args.compile_only)
+    cases = on_target(select(all_cases(args.family), args.case), args.target, () if args.target_default_features else None)
     if not cases:
         parser.error("no case matches")
     if args.list or args.show:
@@ -477,11 +541,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.show:
                 print(case.source if isinstance(case.source, str) else f"<{len(case.source)} bytes>: {case.source[:80]!r}")
         return 0
+    output = args.output or (OUTPUT if args.target == "llvm-cpu" else OUTPUT / args.target)
+    compile_only = args.compile_only or not has_device(args.target)
+    if compile_only and not args.compile_only:
+        print(f"no device here runs {args.target}: compiling only", flush=True)
     start = time.monotonic()
-    records = run(cases, args.jobs, log=lambda m: print(m, flush=True))
-    summary = write_summary(records, cases, time.monotonic() - start, args.output)
+    records = run(cases, args.jobs, log=lambda m: print(m, flush=True), compile_only=compile_only)
+    summary = write_summary(records, cases, time.monotonic() - start, output)
     print(table(summary))
-    print(f"{summary['cases']} cases in {summary['wall_seconds']} s; summary in {args.output / 'summary.json'}")
+    print(f"{summary['cases']} cases in {summary['wall_seconds']} s; summary in {output / 'summary.json'}")
     return 0 if not summary["failures"] else 1
 
 
