@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ...runtime.errors import WebTensorError
 from ...runtime.signature import TensorSpec
 from ...runtime.tree import TreeSpec
 
@@ -151,3 +152,20 @@ class ImportedModule:
     hints: dict[str, EntryPointHint] = dataclasses.field(default_factory=dict)
     portable: bool = False
     named_weights: tuple[TensorSpec, ...] = ()
+
+
+class MissingExtra(WebTensorError, ImportError):
+    """A frontend's optional packages (an extra of webtensor's) are not installed."""
+
+
+def require_extra(module: str, extra: str, what: str) -> None:
+    """Raises MissingExtra, one line naming what to install, unless `module` imports."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        raise MissingExtra(
+            f"compiling {what} needs the '{extra}' extra ({e.name or module} is not installed): "
+            f"pip install 'webtensor[{extra}]'"
+        ) from None
