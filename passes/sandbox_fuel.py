@@ -5,9 +5,9 @@ a nanosecond of CPU time each, by a deliberately pessimistic static cost
 model). This pass prices the program and makes its loops pay:
 
 - Every public function gets `webtensor.cost`, the units of everything it
-  runs outside loops (a branch at its dearest). The runtime charges that up
-  front, before anything runs: loop-free work that does not fit the budget
-  never starts.
+  runs outside loops (a branch at its dearest), of the counted loops in its
+  body, and its loops' reserve (below). The runtime charges that up front,
+  before anything runs: work that does not fit the budget never starts.
 - Every loop gets a per-iteration charge: a fixed ITERATION_UNITS, plus its
   condition, plus its body without the loops nested in it (which charge
   themselves). The charges, in program order, are the function's
@@ -19,12 +19,16 @@ one more result, what is left at the end. The budget is threaded through the
 program as a loop-carried value: nested loops spend from the same budget, and
 `if`/`case` branches pass it through.
 
-An iteration runs only if the budget covers its charge, so a call never does
-more work than its budget pays for. A loop that stops short for want of fuel
-leaves -1; from then on every loop stops at its first check, so the call ends
-promptly. A negative budget after the call means it ran out: the runtime
-raises `BudgetExceeded` and returns no outputs. A loop that finishes
-naturally having spent exactly the budget leaves 0 and is fine.
+A loop whose condition is data checks the budget before every iteration,
+runs one while the budget is not negative, and spends the iteration's
+charge. Its last iteration may take the budget below zero, by at most its
+charge (and the charges of loops nested in it): the function's up-front cost
+includes the largest such overdraft (its reserve), so a call that can pay
+its cost never does more work than its budget. Once the budget is negative,
+every loop stops at its first check, so the call ends promptly. A negative
+budget after the call means it ran out: the runtime raises
+`BudgetExceeded` and returns no outputs. A loop that finishes naturally
+having spent exactly the budget leaves 0 and is fine.
 
 A counted loop, the form JAX emits for `scan` and for `fori_loop` with
 constant bounds (a counter that starts at a constant, steps by one and is
@@ -35,11 +39,15 @@ iteration, which a budget check in the condition prevents (a 50-step scan
 ran 4 to 6 times slower with one). A counted loop is charged its trip count
 times its iteration charge, up front:
 
-- A counted loop with no loop inside, while the function's counted loops
-  together cost at most UNGUARDED_UNITS, just runs and is charged. Once the
-  budget is gone, these loops can still run, but all of them together do at
-  most UNGUARDED_UNITS of work. (Wrapping them in a check, too, cost a
-  50-step scan a third of its speed.)
+- In the function's body, a counted loop with no loop inside always runs
+  all of it: it is part of the up-front cost, and needs nothing in the
+  program. A function whose loops are all of this kind takes no budget.
+- Elsewhere (in a branch, in another loop's body), a counted loop with no
+  loop inside, while such loops together cost at most UNGUARDED_UNITS, just
+  runs and is charged. Once the budget is gone, these loops can still run,
+  but all of them together do at most UNGUARDED_UNITS of work, which the
+  up-front cost reserves. (Wrapping them in a check, too, cost a 50-step
+  scan a third of its speed.)
 - Any other counted loop runs only if the budget covers all its
   iterations (`if (fuel >= charge)`); loops nested in it check the budget
   themselves.
@@ -93,7 +101,11 @@ class SandboxFuel(ModulePass):
             threader = _Threader(dim_bound)
             if _contains_loop(func):
                 _add_fuel(func, threader)
-            upfront = min(loop_free + threader.upfront, LARGEST_CHARGE)
+            # Up front: the loop-free work, the counted loops that always run,
+            # and what the loops may overdraw (a checked loop's last iteration,
+            # the unguarded counted loops), so that a call that can pay its
+            # cost never does more work than its budget.
+            upfront = min(loop_free + threader.upfront + threader.reserve + threader.unguarded, LARGEST_CHARGE)
             context = func.context
             i64 = ir.IntegerType.get_signless(64, context)
             func.attributes[COST_ATTR] = ir.IntegerAttr.get(i64, upfront)
@@ -137,7 +149,7 @@ def _add_fuel(func: ir.Operation, threader: "_Threader") -> None:
     context = func.context
     block = func.regions[0].blocks[0]
     fuel = block.add_argument(fuel_type(context), func.location)
-    remaining = threader.block(block, fuel, top=True)
+    remaining, threader.reserve = threader.block(block, fuel, top=True)
     if remaining == fuel and not list(fuel.uses):
         block.erase_argument(len(block.arguments) - 1)
         return
@@ -152,13 +164,22 @@ def _add_fuel(func: ir.Operation, threader: "_Threader") -> None:
 
 class _Threader:
     """Threads the budget through one function, remembering how much work
-    of unguarded counted loops it has allowed, and each loop's charge."""
+    of unguarded counted loops it has allowed, each loop's charge, and what
+    the function's loops may overdraw.
+
+    Its methods return the fuel left and the reserve: how far below zero
+    the budget can go in what they threaded. A checked loop runs an
+    iteration while the budget is not negative, so its last one may
+    overdraw by its charge, and loops nested in that iteration by theirs;
+    once the budget is negative no loop starts another iteration, so the
+    largest such sum along a nest is all a call can overdraw."""
 
     def __init__(self, dim_bound):
         self.dim_bound = dim_bound
         self.charges: list[int] = []  # per iteration, of the loops that pay as they run
         self.upfront = 0  # of the counted loops the runtime charges before the call
         self.unguarded = 0
+        self.reserve = 0
 
     def iteration_charge(self, op: ir.Operation) -> int:
         """One iteration: the fixed cost, the condition and the body, not
@@ -169,20 +190,24 @@ class _Threader:
         charge += cost.block_cost(body, self.dim_bound, skip=_is_loop)
         return min(charge, LARGEST_CHARGE)
 
-    def block(self, block: ir.Block, fuel: ir.Value, in_counted: bool = False, top: bool = False) -> ir.Value:
-        """Threads `fuel` through the loops and branches of `block`; returns
-        what is left. `in_counted`: the block runs inside a counted loop,
-        which does not check the budget, so nothing in it may run unguarded.
-        `top`: the block is the function's body, which always runs."""
+    def block(self, block: ir.Block, fuel: ir.Value, in_counted: bool = False, top: bool = False) -> tuple[ir.Value, int]:
+        """Threads `fuel` through the loops and branches of `block`. `in_counted`:
+        the block runs inside a counted loop, which does not check the budget,
+        so nothing in it may run unguarded. `top`: the block is the function's
+        body, which always runs."""
+        reserve = 0
         for op in list(block.operations):
             op = op.operation
             if op.name == WHILE:
-                fuel = self.loop(op, fuel, in_counted, top)
+                fuel, needs = self.loop(op, fuel, in_counted, top)
             elif op.name in BRANCHES and _contains_loop(op):
-                fuel = self.branches(op, fuel, in_counted)
-        return fuel
+                fuel, needs = self.branches(op, fuel, in_counted)
+            else:
+                continue
+            reserve = max(reserve, needs)
+        return fuel, reserve
 
-    def loop(self, op: ir.Operation, fuel: ir.Value, in_counted: bool, top: bool = False) -> ir.Value:
+    def loop(self, op: ir.Operation, fuel: ir.Value, in_counted: bool, top: bool = False) -> tuple[ir.Value, int]:
         charge = self.iteration_charge(op)
         counted = loops.counted_loop(op)
         leaf = not _contains_loop_inside(op)
@@ -190,42 +215,35 @@ class _Threader:
             # It always runs, all of it: the runtime charges it up front with
             # the rest of the function's loop-free work.
             self.upfront = min(self.upfront + counted.trip_count * charge, LARGEST_CHARGE)
-            return fuel
+            return fuel, 0
         self.charges.append(charge)
         if counted is None:
             bounded = loops.bounded_loop(op)
-            if bounded is not None and not _contains_loop_inside(op):
-                return _clamped_loop(op, bounded, fuel, charge)
+            if bounded is not None and leaf:
+                return _clamped_loop(op, bounded, fuel, charge), 0
             return self.checked_loop(op, fuel, charge, in_counted)
         total = min(counted.trip_count * charge, LARGEST_CHARGE)
         if leaf and not in_counted and self.unguarded + total <= UNGUARDED_UNITS:
             self.unguarded += total
             with ir.InsertionPoint(op):
-                return shlo.binary("subtract", fuel, shlo.splat(total, fuel.type, loc=op.location), loc=op.location)
+                return shlo.binary("subtract", fuel, shlo.splat(total, fuel.type, loc=op.location), loc=op.location), 0
         return self.guarded_loop(op, fuel, total)
 
-    def checked_loop(self, op: ir.Operation, fuel: ir.Value, charge: int, in_counted: bool) -> ir.Value:
-        """A loop that runs an iteration only while the budget covers its
-        charge, and spends it. If it stops while its own condition still
-        holds, it ran out: it leaves -1."""
+    def checked_loop(self, op: ir.Operation, fuel: ir.Value, charge: int, in_counted: bool) -> tuple[ir.Value, int]:
+        """A loop that checks the budget before every iteration, runs one
+        while it is not negative, and spends the iteration's charge."""
         loc = op.location
         new, cond_fuel, body_fuel = _carrying_fuel(op, fuel)
-        cond = new.regions[0].blocks[0]
-        # Whether the loop wanted another iteration: its own condition on
-        # the values it ended with (cloned before the budget check joins it).
-        with ir.InsertionPoint.after(new):
-            wanted = shlo.inline_block(cond, list(new.results))[0]
-            left = shlo.select(wanted, shlo.splat(-1, fuel.type, loc=loc), new.results[-1], loc=loc)
-        _guard_condition(cond, cond_fuel, charge, loc)
+        _guard_condition(new.regions[0].blocks[0], cond_fuel, loc)
         body = new.regions[1].blocks[0]
-        spent = self.block(body, body_fuel, in_counted)
+        left, nested = self.block(body, body_fuel, in_counted)
         terminator = list(body.operations)[-1]
         with ir.InsertionPoint(terminator):
-            spent = shlo.binary("subtract", spent, shlo.splat(charge, fuel.type, loc=loc), loc=loc)
+            spent = shlo.binary("subtract", left, shlo.splat(charge, fuel.type, loc=loc), loc=loc)
         _append_operand(terminator, spent)
-        return left
+        return new.results[-1], min(charge + nested, LARGEST_CHARGE)
 
-    def guarded_loop(self, op: ir.Operation, fuel: ir.Value, total: int) -> ir.Value:
+    def guarded_loop(self, op: ir.Operation, fuel: ir.Value, total: int) -> tuple[ir.Value, int]:
         """`if (fuel >= total) {loop} else {skip}`, with `fuel - total` left,
         or -1 when skipped: charging the total then could wrap around a
         budget that several huge loops overdraw.
@@ -239,10 +257,12 @@ class _Threader:
             charged = shlo.binary("subtract", fuel, needed, loc=loc)
             overdrawn = shlo.splat(-1, fuel.type, loc=loc)
         carries = _contains_loop_inside(op)
+        nested = 0
         if carries:
             loop, _, body_fuel = _carrying_fuel(op, charged)
             body = loop.regions[1].blocks[0]
-            _append_operand(list(body.operations)[-1], self.block(body, body_fuel, in_counted=True))
+            left, nested = self.block(body, body_fuel, in_counted=True)
+            _append_operand(list(body.operations)[-1], left)
             skipped = list(loop.operands)[:-1] + [overdrawn]  # the initial values
         else:
             loop, skipped = op, list(op.operands) + [overdrawn]
@@ -258,9 +278,9 @@ class _Threader:
         with ir.InsertionPoint(guard.regions[1].blocks.append()):
             # Not enough fuel: the call fails, so the skipped results do not matter.
             shlo.create("stablehlo.return", [], skipped, loc=loc)
-        return guard.results[-1]
+        return guard.results[-1], nested
 
-    def branches(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> ir.Value:
+    def branches(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> tuple[ir.Value, int]:
         """An if or case whose branches contain loops returns what they leave."""
         loc = op.location
         with ir.InsertionPoint(op):
@@ -271,13 +291,15 @@ class _Threader:
                 loc=loc,
                 regions=len(op.regions),
             )
+        reserve = 0
         for old_region, new_region in zip(op.regions, new.regions):
             block = old_region.blocks[0]
             block.append_to(new_region)
-            left = self.block(block, fuel, in_counted)  # branches read the fuel from above
+            left, needs = self.block(block, fuel, in_counted)  # branches read the fuel from above
+            reserve = max(reserve, needs)
             _append_operand(list(block.operations)[-1], left)
         shlo.replace_op(op, list(new.results)[:-1])
-        return new.results[-1]
+        return new.results[-1], reserve
 
 
 def _clamped_loop(op: ir.Operation, bounded: loops.BoundedLoop, fuel: ir.Value, charge: int) -> ir.Value:
@@ -349,12 +371,18 @@ def _contains_loop_inside(op: ir.Operation) -> bool:
     return len(shlo.walk(op, WHILE)) > 1
 
 
-def _guard_condition(cond_block: ir.Block, fuel: ir.Value, charge: int, loc: ir.Location) -> None:
-    """The loop continues only while its condition holds and fuel >= charge."""
+def _guard_condition(cond_block: ir.Block, fuel: ir.Value, loc: ir.Location) -> None:
+    """The loop continues only while its condition holds and fuel >= 0.
+
+    (Checking fuel >= charge instead would stop a loop before it overdraws,
+    but then a loop that stops short must be told from one that is done, by
+    its condition on its final values; IREE 3.13 fails to compile some loops
+    whose i1 results are used after them, or that carry another copy of
+    them. The overdraft is reserved up front instead.)"""
     terminator = list(cond_block.operations)[-1]
     condition = terminator.operands[0]
     with ir.InsertionPoint(terminator):
-        has_fuel = shlo.compare("GE", fuel, shlo.splat(charge, fuel.type, loc=loc), loc=loc)
+        has_fuel = shlo.compare("GE", fuel, shlo.splat(0, fuel.type, loc=loc), loc=loc)
         guarded = shlo.binary("and", condition, has_fuel, loc=loc)
     terminator.operands[0] = guarded
 
