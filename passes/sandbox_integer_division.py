@@ -20,7 +20,14 @@ backend does with them:
     lhs % rhs  ->  select(rhs == 0, lhs, lhs % safe)
 
 INT_MIN / 1 is INT_MIN and INT_MIN % 1 is 0, so the overflow case needs no
-select of its own. Float and complex division (IEEE-defined) and quantized
+select of its own.
+
+A signed remainder is computed from the quotient, `lhs - (lhs / safe) * safe`
+(wrapping), not with the backend's remainder: MLIR's SPIR-V lowering of a
+signed remainder (Vulkan leaves OpSRem undefined for negative operands)
+works on absolute values, and |INT_MIN| overflows, so on vulkan-spirv
+INT_MIN % 3 gave 2 instead of -2. LLVM folds the expression back into one
+`srem` on the CPU. Float and complex division (IEEE-defined) and quantized
 types are left alone. Booleans never get here: StableHLO's verifier rejects
 `divide` and `remainder` on i1 when the module is parsed.
 """
@@ -60,10 +67,19 @@ def _sandbox(op: ir.Operation) -> None:
         # Dividing by 1 instead already gives INT_MIN / -1 and INT_MIN % -1
         # their defined values; only x / 0 and x % 0 need replacing.
         safe_rhs = shlo.select(unsafe, shlo.filled_like(1, rhs, loc=loc), rhs, loc=loc)
-        result = shlo.binary(op.name.removeprefix("stablehlo."), lhs, safe_rhs, loc=loc)
+        result = _divide_or_remainder(op.name, lhs, safe_rhs, loc)
         by_zero_result = shlo.filled_like(-1, rhs, loc=loc) if op.name == DIVIDE else lhs
         defined = shlo.select(by_zero, by_zero_result, result, loc=loc)
     shlo.replace_op(op, [defined])
+
+
+def _divide_or_remainder(name: str, lhs: ir.Value, rhs: ir.Value, loc: ir.Location) -> ir.Value:
+    """lhs / rhs or lhs % rhs, for a divisor that is neither 0 nor (with
+    INT_MIN) -1; a signed remainder through the quotient (see above)."""
+    if name == DIVIDE or shlo.is_unsigned(shlo.element_type(lhs)):
+        return shlo.binary(name.removeprefix("stablehlo."), lhs, rhs, loc=loc)
+    quotient = shlo.binary("divide", lhs, rhs, loc=loc)
+    return shlo.binary("subtract", lhs, shlo.binary("multiply", quotient, rhs, loc=loc), loc=loc)
 
 
 def _overflows(lhs: ir.Value, rhs: ir.Value, loc: ir.Location) -> ir.Value:

@@ -40,6 +40,25 @@ func.func @unsigned_shift_right_logical(%x: tensor<ui8>, %n: tensor<ui8>) -> ten
 
 // -----
 
+// A 64-bit shift by 0 is x, by a select of its own: IREE's SPIR-V emulation
+// of 64-bit shifts gets it wrong.
+
+// CHECK-LABEL: func.func @shift_left_64_bits
+// CHECK-SAME:    (%[[X:.*]]: tensor<2xui64>, %[[N:.*]]: tensor<2xui64>)
+// CHECK:         %[[ZERO:.*]] = stablehlo.constant dense<0> : tensor<2xui64>
+// CHECK-NEXT:    %[[SAFE:.*]] = stablehlo.select %[[TOO_FAR:.*]], %[[ZERO]], %[[N]]
+// CHECK-NEXT:    %[[SHIFTED:.*]] = stablehlo.shift_left %[[X]], %[[SAFE]]
+// CHECK-NEXT:    %[[BY_ZERO:.*]] = stablehlo.compare EQ, %[[N]], %[[ZERO]], UNSIGNED
+// CHECK-NEXT:    %[[SHIFTED_OR_X:.*]] = stablehlo.select %[[BY_ZERO]], %[[X]], %[[SHIFTED]]
+// CHECK-NEXT:    %[[R:.*]] = stablehlo.select %[[TOO_FAR]], %[[ZERO]], %[[SHIFTED_OR_X]]
+// CHECK-NEXT:    return %[[R]]
+func.func @shift_left_64_bits(%x: tensor<2xui64>, %n: tensor<2xui64>) -> tensor<2xui64> {
+  %0 = stablehlo.shift_left %x, %n : tensor<2xui64>
+  return %0 : tensor<2xui64>
+}
+
+// -----
+
 // An arithmetic shift too far shifts by width - 1 instead: the sign fill.
 
 // CHECK-LABEL: func.func @shift_right_arithmetic
