@@ -75,8 +75,9 @@ WHILE = "stablehlo.while"
 # About a tenth of a second of work (cost.py's units).
 UNGUARDED_UNITS = 1_000_000_000
 # The most anything is charged: i64's largest value, beyond any budget the
-# runtime accepts (2^62), so that a charge never wraps.
+# runtime accepts (MAX_BUDGET), so that a charge never wraps.
 LARGEST_CHARGE = (1 << 63) - 1
+MAX_BUDGET = 1 << 62  # runtime/limits.py's MAX_FUEL
 BRANCHES = ("stablehlo.if", "stablehlo.case")
 
 
@@ -304,33 +305,34 @@ class _Threader:
 
 def _clamped_loop(op: ir.Operation, bounded: loops.BoundedLoop, fuel: ir.Value, charge: int) -> ir.Value:
     """A loop whose trip count is known when it starts, with no loop inside:
-    charged its count times its iteration charge up front, and its limit
-    lowered so that it runs at most as many iterations as the budget pays for:
+    charged its count times its iteration charge up front, and run only if
+    the budget covers that:
 
         count = max(limit, start) - start                (in i64)
-        affordable = max(fuel, 0) / charge
-        limit' = start + min(count, affordable)
-        fuel' = count <= affordable ? fuel - count * charge : -1
+        covered = count <= MAX_COUNT and count * charge <= fuel
+        limit' = covered ? limit : start
+        fuel' = covered ? fuel - count * charge : -1
 
-    Short of fuel, the loop stops early and the call fails, so what it
-    computed is never seen. Unlike a check in the condition, this keeps the
-    loop as it was; unlike `if (fuel >= total)`, it needs no host round trip
-    before the loop. (`count * charge` cannot wrap where it is used: it is at
-    most `fuel` there.)"""
+    Short of fuel, the loop runs no iteration and the call fails. Unlike a
+    check in the condition, this keeps the loop as it was; unlike
+    `if (fuel >= total)`, it needs no host round trip before the loop.
+    MAX_COUNT (the most iterations any budget pays for) keeps the product
+    from wrapping where it is used, and needs no 64-bit division, which
+    IREE's 64-bit emulation on Vulkan lacks."""
     loc = op.location
     i64 = shlo.element_type(fuel)
     limit_type = bounded.end.type
+    most = MAX_BUDGET // charge
     with ir.InsertionPoint(op):
         start = shlo.splat(bounded.start, fuel.type, loc=loc)
-        zero = shlo.splat(0, fuel.type, loc=loc)
         price = shlo.splat(charge, fuel.type, loc=loc)
         end = shlo.convert(bounded.end, i64, loc=loc)
         count = shlo.binary("subtract", shlo.binary("maximum", end, start, loc=loc), start, loc=loc)
-        affordable = shlo.binary("divide", shlo.binary("maximum", fuel, zero, loc=loc), price, loc=loc)
-        allowed = shlo.binary("minimum", count, affordable, loc=loc)
-        limit = shlo.convert(shlo.binary("add", start, allowed, loc=loc), shlo.element_type(limit_type), loc=loc)
-        covered = shlo.compare("LE", count, affordable, loc=loc)
         spent = shlo.binary("multiply", count, price, loc=loc)
+        within = shlo.compare("LE", count, shlo.splat(most, fuel.type, loc=loc), loc=loc)
+        affordable = shlo.compare("LE", spent, fuel, loc=loc)
+        covered = shlo.binary("and", within, affordable, loc=loc)
+        limit = shlo.select(covered, bounded.end, shlo.splat(bounded.start, limit_type, loc=loc), loc=loc)
         left = shlo.select(
             covered, shlo.binary("subtract", fuel, spent, loc=loc), shlo.splat(-1, fuel.type, loc=loc), loc=loc
         )

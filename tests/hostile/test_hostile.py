@@ -95,15 +95,6 @@ VULKAN_DIFFERENCES = (
     *(Difference(f"gather/{name}", "unexpected", "failed to legalize unresolved target materialization from ('i64')", NO_I64_INDEX)
       for name in ("windows-i64", "windows-ui64", "vector-first-i64", "vector-first-ui64")),
     Difference("scatter/constant-indices-add", "unexpected", "failed to legalize unresolved target materialization from ('i64')", NO_I64_INDEX),
-    # To be fixed in webtensor-sandbox-fuel: every loop whose trip count is
-    # not known up front fails to compile for vulkan-spirv.
-    *(Difference(f"loops/{name}", "unexpected", "'arith.divui' that was explicitly marked illegal",
-                 "the budget divides an i64 (the iterations it pays for: budget / cost per iteration), "
-                 "and IREE's SPIR-V emulation of 64-bit integers has no division")
-      for name in ("trip-count-int-max", "trip-count-100-exact-budget", "trip-count-100-one-unit-short",
-                   "trip-count-0-no-iterations", "trip-count-negative", "nested-2^20-by-2^20", "nested-exact-budget",
-                   "nested-one-short", "bounded-10-exact-budget", "bounded-10-one-unit-short",
-                   "bounded-negative-no-iterations", "bounded-2^31-1", "8-deep-nest", "work-512-matmul-per-iteration")),
 )
 # Cases that do not run on vulkan, and why.
 SLOW_ITERATIONS = (

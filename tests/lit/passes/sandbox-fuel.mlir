@@ -303,9 +303,11 @@ func.func @huge_trip_count_in_branch(%p: tensor<i1>, %x: tensor<4xf32>) -> tenso
 // -----
 
 // fori_loop with a bound known only at run time, carried unchanged: charged
-// its count times its iteration charge (560,024) up front, and its limit
-// lowered to the iterations the budget pays for. The loop itself is left as
-// it was: no check in its condition.
+// its count times its iteration charge (560,024) up front, and run only if
+// the budget covers that (else its limit becomes its start: no iteration).
+// No 64-bit division: the count is first checked against the most
+// iterations any budget pays for (2^62 / 560,024), so the product cannot
+// wrap. The loop itself is left as it was: no check in its condition.
 
 // CHECK-LABEL: func.func @bounded
 // CHECK-SAME:    (%[[X:.*]]: tensor<f32>, %[[N:.*]]: tensor<i32>, %[[FUEL:.*]]: tensor<i64>) -> (tensor<f32>, tensor<i32>, tensor<i64>)
@@ -314,13 +316,13 @@ func.func @huge_trip_count_in_branch(%p: tensor<i1>, %x: tensor<4xf32>) -> tenso
 // CHECK:         %[[END:.*]] = stablehlo.convert %[[N]] : (tensor<i32>) -> tensor<i64>
 // CHECK-NEXT:    %[[HI:.*]] = stablehlo.maximum %[[END]], %[[START]]
 // CHECK-NEXT:    %[[COUNT:.*]] = stablehlo.subtract %[[HI]], %[[START]]
-// CHECK-NEXT:    %[[HAS:.*]] = stablehlo.maximum %[[FUEL]], %{{.*}}
-// CHECK-NEXT:    %[[AFFORDABLE:.*]] = stablehlo.divide %[[HAS]], %[[PRICE]]
-// CHECK-NEXT:    %[[ALLOWED:.*]] = stablehlo.minimum %[[COUNT]], %[[AFFORDABLE]]
-// CHECK-NEXT:    %[[LIMIT64:.*]] = stablehlo.add %[[START]], %[[ALLOWED]]
-// CHECK-NEXT:    %[[LIMIT:.*]] = stablehlo.convert %[[LIMIT64]] : (tensor<i64>) -> tensor<i32>
-// CHECK-NEXT:    %[[COVERED:.*]] = stablehlo.compare LE, %[[COUNT]], %[[AFFORDABLE]]
 // CHECK-NEXT:    %[[SPENT:.*]] = stablehlo.multiply %[[COUNT]], %[[PRICE]]
+// CHECK-NEXT:    %[[MOST:.*]] = stablehlo.constant dense<8234800684305> : tensor<i64>
+// CHECK-NEXT:    %[[WITHIN:.*]] = stablehlo.compare LE, %[[COUNT]], %[[MOST]]
+// CHECK-NEXT:    %[[PAID:.*]] = stablehlo.compare LE, %[[SPENT]], %[[FUEL]]
+// CHECK-NEXT:    %[[COVERED:.*]] = stablehlo.and %[[WITHIN]], %[[PAID]]
+// CHECK-NEXT:    %[[START32:.*]] = stablehlo.constant dense<0> : tensor<i32>
+// CHECK-NEXT:    %[[LIMIT:.*]] = stablehlo.select %[[COVERED]], %[[N]], %[[START32]]
 // CHECK-NEXT:    %[[CHARGED:.*]] = stablehlo.subtract %[[FUEL]], %[[SPENT]]
 // CHECK-NEXT:    %[[OVERDRAWN:.*]] = stablehlo.constant dense<-1> : tensor<i64>
 // CHECK-NEXT:    %[[LEFT:.*]] = stablehlo.select %[[COVERED]], %[[CHARGED]], %[[OVERDRAWN]]
@@ -349,7 +351,7 @@ func.func @bounded(%x: tensor<f32>, %n: tensor<i32>) -> (tensor<f32>, tensor<i32
 // A limit from outside the loop: the compare reads the lowered limit.
 
 // CHECK-LABEL: func.func @bounded_from_outside
-// CHECK:         %[[LIMIT:.*]] = stablehlo.convert %{{.*}} : (tensor<i64>) -> tensor<i32>
+// CHECK:         %[[LIMIT:.*]] = stablehlo.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<i1>, tensor<i32>
 // CHECK:         stablehlo.while
 // CHECK:           stablehlo.compare LT, %{{.*}}, %[[LIMIT]], SIGNED
 // CHECK-NEXT:      stablehlo.return
