@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+from typing import Sequence
 
 import iree.compiler.api as iree_api
 from iree.compiler import ir
@@ -11,6 +12,7 @@ from iree.compiler.api import ctypes_dl
 
 import dataclasses
 
+from ..dialects import stablehlo as shlo
 from .diagnostics import CompileError, Diagnostic, SourceLocation
 from .options import CompileOptions, Target
 from .session import CompilerSession
@@ -20,24 +22,41 @@ from .session import CompilerSession
 # register-tile layout (1.2x-3.6x on matmul models); with weights bound into
 # the artifact, the packing of weights is folded at compile time. Aggressive
 # fusion puts more producers into each dispatch (up to 1.3x on the GPT,
-# never slower on the zoo). im2col turns every convolution into an im2col
-# and a matmul, which data tiling then packs: IREE's direct convolutions
-# leave a strided 1x1 convolution (ResNet's downsampling shortcuts) as a
-# generic reduction that ran 76% of ResNet-50's time (4.1x XLA; 1.2x with
-# im2col; bench/profile_dispatches.py). Any of them has failed some
-# compiles in IREE's history, hence the retry without them.
+# never slower on the zoo). Either has failed some compiles in IREE's
+# history, hence the retry without them.
 TUNING_FLAGS = {
-    Target.LLVM_CPU: (
-        "--iree-opt-data-tiling",
-        "--iree-dispatch-creation-enable-aggressive-fusion=true",
-        "--iree-global-opt-use-im2col-for-convs",
-    ),
+    Target.LLVM_CPU: ("--iree-opt-data-tiling", "--iree-dispatch-creation-enable-aggressive-fusion=true"),
 }
 
+# Tuning flags for some op mixes only. im2col turns every convolution into
+# an im2col and a data-tiled matmul. IREE's direct path leaves a strided 1x1
+# convolution (ResNet's downsampling shortcuts) as a generic reduction: three
+# of them ran 76% of ResNet-50's time, 4.1x jax.jit; with im2col 1.2x, and
+# its compile 68 s -> 42 s (bench/profile_dispatches.py). On stride-1 3x3
+# convolutions im2col is slower (the zoo's CNN at batch 16: 0.6x -> 1.1x
+# jax.jit), so it is chosen only for a module with a strided convolution.
+IM2COL = "--iree-global-opt-use-im2col-for-convs"
 
-def target_flags(options: CompileOptions) -> list[str]:
-    """IREE compiler flags for `options`. The module reaches IREE as linalg,
-    already through the StableHLO input pipeline, hence input type none."""
+
+def op_mix_flags(module: ir.Module, options: CompileOptions) -> tuple[str, ...]:
+    """The tuning flags that `module`'s ops call for, beyond TUNING_FLAGS."""
+    if not options.tuning or options.target != Target.LLVM_CPU:
+        return ()
+    if any(_is_strided_convolution(op) for op in shlo.walk(module.operation)):
+        return (IM2COL,)
+    return ()
+
+
+def _is_strided_convolution(op: ir.Operation) -> bool:
+    if not op.name.startswith("linalg.conv_") or "strides" not in op.attributes:
+        return False
+    return any(stride > 1 for stride in ir.DenseIntElementsAttr(op.attributes["strides"]))
+
+
+def target_flags(options: CompileOptions, extra: Sequence[str] = ()) -> list[str]:
+    """IREE compiler flags for `options`, with `extra` (op_mix_flags) before
+    the user's own. The module reaches IREE as linalg, already through the
+    StableHLO input pipeline, hence input type none."""
     if options.target == Target.LLVM_CPU:
         flags = [
             "--iree-hal-target-device=local",
@@ -56,28 +75,37 @@ def target_flags(options: CompileOptions) -> list[str]:
     flags.append("--iree-input-demote-f64-to-f32=false")
     if options.tuning:
         flags.extend(TUNING_FLAGS.get(options.target, ()))
+    flags.extend(extra)
     flags.extend(options.iree_flags)
     return flags
 
 
 def compile_module(session: CompilerSession, module: ir.Module, options: CompileOptions, source_name: str) -> bytes:
     """The VM flatbuffer for `module`, compiled in `session` (made with
-    target_flags(options)). A compile that fails with the tuning flags is
+    target_flags(options)), or in a session of its own where its ops call for
+    more flags (op_mix_flags). A compile that fails with the tuning flags is
     retried once without them, in a fresh session: a slower artifact is
     better than no artifact."""
     if not (options.tuning and TUNING_FLAGS.get(options.target)):
         return compile_to_vmfb(session, module, source_name)
+    extra = op_mix_flags(module, options)
     # IREE takes the module over when it imports it; keep a copy to retry with.
     saved = module.operation.get_asm(binary=True)
     try:
-        return compile_to_vmfb(session, module, source_name)
+        if not extra:
+            return compile_to_vmfb(session, module, source_name)
+        return _compile_in_fresh_session(target_flags(options, extra), saved, source_name)
     except CompileError:
         untuned = dataclasses.replace(options, tuning=False)
-        retry = CompilerSession(target_flags(untuned))
-        try:
-            return compile_to_vmfb(retry, retry.parse_trusted(saved, source_name), source_name)
-        finally:
-            retry.close()
+        return _compile_in_fresh_session(target_flags(untuned), saved, source_name)
+
+
+def _compile_in_fresh_session(flags: list[str], saved: bytes, source_name: str) -> bytes:
+    session = CompilerSession(flags)
+    try:
+        return compile_to_vmfb(session, session.parse_trusted(saved, source_name), source_name)
+    finally:
+        session.close()
 
 
 def compile_to_vmfb(session: CompilerSession, module: ir.Module, source_name: str) -> bytes:
