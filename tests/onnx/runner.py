@@ -100,8 +100,8 @@ def run_test(folder: str | os.PathLike, isolate: bool = True) -> dict:
     if not meta["tensors"]:
         return {"outcome": "unsupported", "cause": "inputs or outputs that are not tensors", "detail": ""}
     data = np.load(folder / "data.npz")
-    inputs = [data[f"in{i}"] for i in range(meta["inputs"])]
-    expected = [data[f"out{i}"] for i in range(meta["outputs"])]
+    inputs = [_bfloat16(data[f"in{i}"]) for i in range(meta["inputs"])]
+    expected = [_bfloat16(data[f"out{i}"]) for i in range(meta["outputs"])]
     try:
         model = webtensor.compile(str(folder / "model.onnx"), cache=False, isolate=isolate)
     except WorkerFailure as e:
@@ -116,6 +116,15 @@ def run_test(folder: str | os.PathLike, isolate: bool = True) -> dict:
         return {"outcome": "ours", "cause": f"run error: {type(e).__name__}: {_cause(str(e))}", "detail": _first_line(str(e))}
     outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
     return _judge(outputs, expected, meta["rtol"], meta["atol"])
+
+
+def _bfloat16(array: np.ndarray) -> np.ndarray:
+    """onnx's test data holds bfloat16 as 2-byte void; numpy's bfloat16 is ml_dtypes'."""
+    if array.dtype.kind != "V" or array.dtype.itemsize != 2:
+        return array
+    import ml_dtypes
+
+    return array.view(ml_dtypes.bfloat16)
 
 
 def _compile_failure(error) -> dict:
