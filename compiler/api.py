@@ -34,6 +34,7 @@ from . import gate, progress, reproducers, worker
 from .cache import CacheSetting, cache_key, describe, open_cache
 from .diagnostics import CompileError
 from .frontends import ImportedModule, jax_function, stablehlo_file
+from .frontends import onnx_file, torch_module  # issue 14: the PyTorch and ONNX doors
 from .gate import InputLimits
 from .options import CompileOptions, Phase
 from .pipeline import Compilation
@@ -64,7 +65,22 @@ def import_model(
     StableHLO's weights are its arguments named as the tensors of
     `weights` (a file or a mapping of name to array). `hoist_constants=False`
     keeps closed-over arrays in the program as constants. `static_argnums`
-    and `static_argnames` are jax.jit's: fixed at export, not model inputs."""
+    and `static_argnames` are jax.jit's: fixed at export, not model inputs.
+    A PyTorch module's weights are its parameters and buffers."""
+    # --- PyTorch and ONNX frontends (issue 14) ---
+    if torch_module.is_torch_module(source):
+        if weights_argnums not in ((), None) or static_argnums not in ((), None) or static_argnames not in ((), None):
+            raise InvalidArgumentType("weights_argnums and static_argnums are for JAX functions; a PyTorch module's weights are its parameters and buffers")
+        with progress.phase("export"):
+            imported, values = torch_module.import_module(source, example_args)
+        return imported, weights if weights is not None else (values or None)
+    if onnx_file.is_onnx(source):
+        if example_args or weights_argnums not in ((), None) or static_argnums not in ((), None) or static_argnames not in ((), None):
+            raise InvalidArgumentType("an ONNX file carries its types and weights: give no example arguments")
+        with progress.phase("export"):
+            imported, values = onnx_file.import_file(source)
+        return imported, weights if weights is not None else (values or None)
+    # --- end PyTorch and ONNX ---
     if callable(source):
         with progress.phase("export"):
             imported, values = jax_function.export_function(
@@ -360,7 +376,11 @@ def export(
     imported, values = import_model(
         source, example_args, weights_argnums, weights, hoist_constants, static_argnums, static_argnames
     )
-    if callable(source):
+    if torch_module.is_torch_module(source) or onnx_file.is_onnx(source):  # issue 14
+        hints = imported.hints
+        program = package_frontend.portable(imported.payload, imported.source_name)
+        frontend = torch_module.frontend_name() if torch_module.is_torch_module(source) else onnx_file.frontend_name()
+    elif callable(source):
         import jax
 
         hints, program, frontend = imported.hints, imported.payload, f"jax {jax.__version__}"

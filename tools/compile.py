@@ -4,6 +4,7 @@
     webtensor-compile model.py:predict --input=1x784xf32 -o model.vmfb
     webtensor-compile model.mlir --compile-to=sandboxed
     webtensor-compile --portable model.py:predict --weights-argnums=0 -o model.wtpkg
+    webtensor-compile --portable model.onnx -o model.wtpkg    # initializers are the weights
 
 An artifact is looked up in the compile cache first and stored there after a
 compile (--no-cache turns that off); IR phases always run.
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "input",
         nargs="?",
-        help="a .mlir (text), .mlirbc (bytecode or StableHLO portable artifact) file, "
+        help="a .mlir (text), .mlirbc (bytecode or StableHLO portable artifact) or .onnx file, "
         "'-' for stdin, or path/to/file.py:function",
     )
     parser.add_argument("-o", "--output", help="where to write the result ('-' for stdout)")
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(op_support_limits(limits), indent=2))
             return 0
         if not args.input:
-            raise UsageError("no input (a .mlir or .mlirbc file, '-', or file.py:function)")
+            raise UsageError("no input (a .mlir, .mlirbc or .onnx file, '-', or file.py:function)")
         phase = Phase.parse(args.compile_to)
         options = CompileOptions(
             target=args.target,
