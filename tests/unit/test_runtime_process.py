@@ -185,6 +185,8 @@ def test_errors_from_the_child_keep_their_type(loop, x):
     model = webtensor.load(loop, process=True)
     (pid,) = model._process.pids()
     with pytest.raises(webtensor.BudgetExceeded, match="returned nothing; pass a larger fuel="):
+        model(np.int64(1000), x, fuel=model.signature.cost)  # its up-front price, but no iteration more
+    with pytest.raises(webtensor.BudgetExceeded, match="before any loop runs, above its budget of 5; nothing ran"):
         model(np.int64(1000), x, fuel=5)
     with pytest.raises(webtensor.InvalidArgument, match=r"argument arg1: expected float32\[4\], got float32\[5\]"):
         model(np.int64(1), np.zeros(5, np.float32))

@@ -7,7 +7,7 @@
 // RUN: webtensor-inspect %t.vmfb | filecheck %s --check-prefix=PRICE
 // RUN: webtensor-run %t.vmfb --input=i64=10 --fuel=5400240 | filecheck %s --check-prefix=ENOUGH
 // RUN: not webtensor-run %t.vmfb --input=i64=10 --fuel=5400239 2>&1 | filecheck %s --check-prefix=BUDGET
-// RUN: not webtensor-run %t.vmfb --input=i64=1000000000 --deadline=0.2 --fuel=1000000000000 2>&1 | filecheck %s --check-prefix=DEADLINE
+// RUN: not webtensor-run %t.vmfb --input=i64=1000000000 --deadline=0.2 --fuel=1000000000000000 2>&1 | filecheck %s --check-prefix=DEADLINE
 // RUN: webtensor-run %t.vmfb --input=i64=3 --power-preference=low-power | filecheck %s --check-prefix=ENOUGH3
 // RUN: webtensor-run --list-devices | filecheck %s --check-prefix=DEVICES
 // RUN: not webtensor-run 2>&1 | filecheck %s --check-prefix=NO-ARTIFACT
