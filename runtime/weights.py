@@ -7,7 +7,9 @@ a dtype each. Its code reads every weight as an IREE parameter
 bytes. At load the runtime binds a value to every name, from one source:
 
 - arrays: a mapping of name to array, or the pytree the weights were
-  compiled from (`model.load_weights(params)`);
+  compiled from (`model.load_weights(params)`); the arrays may be numpy's
+  or any library's tensors in CPU memory (`module.state_dict()`, jax
+  arrays), read through DLPack or `__array__` (`host_array`);
 - a safetensors file (what Hugging Face ships);
 - an IREE parameter archive (`.irpa`);
 - a WebTensor package (`.wtpkg`, runtime/package.py), whose weights section
@@ -179,11 +181,63 @@ def _private_copy(value: Any, spec: TensorSpec) -> np.ndarray:
     and IREE reads some weights in place."""
     from .signature import describe_value
 
-    if not hasattr(value, "dtype"):
-        raise InvalidArgument(f"weight {spec.name}: expected an array, got a {type(value).__name__}")
+    value = host_array(value, f"weight {spec.name}")
     shape, dtype_name = describe_value(value)
     _check_type(spec, shape, dtype_name, "given")
     return np.array(value, dtype=spec.element_type.dtype, order="C", copy=True)
+
+
+# DLPack's device types whose memory the CPU reads (CPU, CUDA host, ROCm
+# host, CUDA managed), and the names of others for the error.
+_HOST_DEVICES = {1, 3, 11, 13}
+_DEVICE_NAMES = {2: "CUDA", 4: "OpenCL", 7: "Vulkan", 8: "Metal", 10: "ROCm", 14: "oneAPI", 15: "WebGPU"}
+
+
+def host_array(value: Any, what: str) -> np.ndarray:
+    """`value` as a numpy array, without a copy where it can be: a numpy
+    array, or a tensor of another library in CPU memory (a torch tensor,
+    a jax array: anything with DLPack or `__array__`), read without
+    importing that library. A tensor that requires grad or lives on a GPU
+    is refused, naming `what`, rather than copied or detached behind the
+    caller's back."""
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, np.generic):
+        return np.asarray(value)
+    if not any(hasattr(value, name) for name in ("__dlpack__", "__array__", "dtype")):
+        raise InvalidArgument(f"{what}: expected an array, got a {type(value).__name__}")
+    if getattr(value, "requires_grad", False) is True:
+        raise InvalidArgument(f"{what}: the tensor requires grad; pass module.state_dict() or tensor.detach()")
+    device = _dlpack_device(value)
+    if device is not None and device not in _HOST_DEVICES:
+        where = _DEVICE_NAMES.get(device, f"DLPack device type {device}")
+        raise InvalidArgument(f"{what}: the tensor is in {where} memory; copy it to the CPU first (torch: .cpu(), jax: jax.device_get)")
+    errors = []
+    for convert in (np.from_dlpack, np.asarray, _bfloat16_through_float32):
+        try:
+            array = convert(value)
+        except (BufferError, RuntimeError, TypeError, ValueError, AttributeError) as e:
+            errors.append(e)
+            continue
+        if isinstance(array, np.ndarray) and array.dtype != object:
+            return array
+    raise InvalidArgument(f"{what}: cannot read a {type(value).__name__} as an array: {_first_line(errors[0]) if errors else 'not numeric'}")
+
+
+def _dlpack_device(value: Any) -> int | None:
+    try:
+        return int(value.__dlpack_device__()[0])
+    except Exception:  # noqa: BLE001 - no DLPack, or a broken one: the converters say why
+        return None
+
+
+def _bfloat16_through_float32(value: Any) -> np.ndarray:
+    """torch's bfloat16 tensors cross neither DLPack into numpy nor
+    `__array__`; float32 holds every bfloat16 exactly, so the round trip
+    through it loses nothing."""
+    if str(getattr(value, "dtype", "")) != "torch.bfloat16":
+        raise TypeError("not a torch bfloat16 tensor")
+    return np.asarray(value.float()).astype(dtypes.BY_NAME["bfloat16"].dtype)
 
 
 def _bytes_view(array: np.ndarray) -> np.ndarray:

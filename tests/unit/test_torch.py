@@ -164,9 +164,68 @@ def test_load_weights_takes_a_state_dict():
     x = torch.randn(4, 32)
     model = webtensor.compile(module, x)
     other = MLP().eval()
-    model.load_weights({k: v.numpy() for k, v in other.state_dict().items()})
+    model.load_weights(other.state_dict())  # torch tensors as they are
     with torch.no_grad():
-        np.testing.assert_allclose(model(x.numpy()), other(x).numpy(), atol=ATOL, rtol=RTOL)
+        np.testing.assert_allclose(model(x), other(x).numpy(), atol=ATOL, rtol=RTOL)
+    # The model keeps its own copy: changing the module afterwards changes nothing.
+    want = model(x)
+    with torch.no_grad():
+        other.net[0].weight.add_(1.0)
+    np.testing.assert_array_equal(model(x), want)
+
+
+def test_weights_that_require_grad_are_refused_naming_the_weight():
+    module = MLP().eval()
+    model = webtensor.compile(module, torch.randn(4, 32))
+    with pytest.raises(webtensor.InvalidArgument) as caught:
+        model.load_weights(dict(module.named_parameters()))
+    assert str(caught.value) == "weight net.0.weight: the tensor requires grad; pass module.state_dict() or tensor.detach()"
+    with pytest.raises(webtensor.InvalidArgument, match=r"^argument x: the tensor requires grad"):
+        model(torch.randn(4, 32, requires_grad=True))
+
+
+class _OnGpu:
+    """A tensor that says, through DLPack, that it lives in CUDA memory (this
+    CPU build of torch cannot make one)."""
+
+    def __init__(self, tensor):
+        self.tensor, self.dtype, self.shape = tensor, tensor.dtype, tensor.shape
+
+    def __dlpack__(self, **kwargs):
+        raise AssertionError("a GPU tensor must be refused before it is read")
+
+    def __dlpack_device__(self):
+        return (2, 0)
+
+
+def test_weights_on_a_gpu_are_refused_naming_the_weight():
+    module = MLP().eval()
+    model = webtensor.compile(module, torch.randn(4, 32))
+    state = {name: _OnGpu(t) if name == "net.2.bias" else t for name, t in module.state_dict().items()}
+    with pytest.raises(webtensor.InvalidArgument) as caught:
+        model.load_weights(state)
+    assert str(caught.value) == (
+        "weight net.2.bias: the tensor is in CUDA memory; copy it to the CPU first (torch: .cpu(), jax: jax.device_get)"
+    )
+
+
+def test_tensor_likes_convert_without_loss():
+    from webtensor.runtime.weights import host_array
+
+    # Strided (a transpose), bfloat16 (which crosses neither DLPack nor
+    # __array__ from torch), a 0-d bool, and a jax array.
+    t = torch.randn(3, 5).t()
+    np.testing.assert_array_equal(host_array(t, "t"), t.numpy())
+    b = torch.randn(7).to(torch.bfloat16)
+    got = host_array(b, "b")
+    assert got.dtype.name == "bfloat16"
+    np.testing.assert_array_equal(got.astype(np.float32), b.float().numpy())
+    assert host_array(torch.tensor(True), "flag").dtype == np.bool_
+    jnp = pytest.importorskip("jax.numpy")
+    j = jnp.arange(6, dtype=jnp.bfloat16).reshape(2, 3)
+    assert host_array(j, "j").dtype.name == "bfloat16"
+    with pytest.raises(webtensor.InvalidArgument, match=r"^w: expected an array, got a list$"):
+        host_array([1.0, 2.0], "w")
 
 
 def test_structured_outputs_keep_their_structure():
