@@ -72,22 +72,49 @@ def generate(directory: str | os.PathLike, only: set[str] | None = None) -> list
         folder = Path(directory) / case.name
         folder.mkdir(parents=True, exist_ok=True)
         onnx.save(case.model, folder / "model.onnx")
-        inputs, outputs = case.data_sets[0]
-        meta = {"rtol": case.rtol, "atol": case.atol, "op": _op(case.model), "tensors": _all_tensors(inputs, outputs)}
-        if meta["tensors"]:
-            np.savez(folder / "data.npz", **{f"in{i}": v for i, v in enumerate(inputs)}, **{f"out{i}": v for i, v in enumerate(outputs)})
-        (folder / "meta.json").write_text(json.dumps({**meta, "inputs": len(inputs), "outputs": len(outputs)}))
+        inputs, outputs = ([_as_array(v) for v in values] for values in case.data_sets[0])
+        meta = {"rtol": case.rtol, "atol": case.atol, "op": _op(case.model), "inputs": len(inputs), "outputs": len(outputs)}
+        meta["unsupported"] = _unsupported(inputs + outputs)
+        if not meta["unsupported"]:
+            arrays = {f"in{i}": v for i, v in enumerate(inputs)} | {f"out{i}": v for i, v in enumerate(outputs)}
+            # npz keeps ml_dtypes' types (bfloat16, float8s) only as void bytes: their names go in the meta.
+            meta["dtypes"] = {k: str(v.dtype) for k, v in arrays.items()}
+            np.savez(folder / "data.npz", **arrays)
+        (folder / "meta.json").write_text(json.dumps(meta))
         names.append(case.name)
     return names
+
+
+def _as_array(value):
+    """A test value as an array, or None if it is not a tensor: onnx's
+    generators give tensors as arrays, numpy scalars (0-d tensors) and
+    TensorProtos (types numpy lacks: float8, int4), and give sequences,
+    optionals and maps as lists, None and dicts."""
+    import onnx
+    from onnx import numpy_helper
+
+    if isinstance(value, np.ndarray):
+        return value if value.dtype != object else None
+    if isinstance(value, np.generic):
+        return np.asarray(value)
+    if isinstance(value, onnx.TensorProto):
+        return _as_array(numpy_helper.to_array(value))
+    return None
+
+
+def _unsupported(values) -> str:
+    """Why a model cannot take or give these values, or ""."""
+    from webtensor.runtime import dtypes
+
+    if any(v is None for v in values):
+        return "inputs or outputs that are not tensors"
+    odd = sorted({str(v.dtype) for v in values if dtypes.by_dtype(v.dtype) is None})
+    return f"element type {', '.join(odd)}, which a model cannot take or return" if odd else ""
 
 
 def _op(model) -> str:
     types = [n.op_type for n in model.graph.node]
     return types[0] if len(types) == 1 else "(several nodes)"
-
-
-def _all_tensors(inputs, outputs) -> bool:
-    return all(isinstance(v, np.ndarray) and v.dtype != object for v in list(inputs) + list(outputs))
 
 
 def run_test(folder: str | os.PathLike, isolate: bool = True) -> dict:
@@ -97,11 +124,11 @@ def run_test(folder: str | os.PathLike, isolate: bool = True) -> dict:
 
     folder = Path(folder)
     meta = json.loads((folder / "meta.json").read_text())
-    if not meta["tensors"]:
-        return {"outcome": "unsupported", "cause": "inputs or outputs that are not tensors", "detail": ""}
+    if meta["unsupported"]:
+        return {"outcome": "unsupported", "cause": meta["unsupported"], "detail": ""}
     data = np.load(folder / "data.npz")
-    inputs = [_bfloat16(data[f"in{i}"]) for i in range(meta["inputs"])]
-    expected = [_bfloat16(data[f"out{i}"]) for i in range(meta["outputs"])]
+    inputs = [_typed(data, f"in{i}", meta) for i in range(meta["inputs"])]
+    expected = [_typed(data, f"out{i}", meta) for i in range(meta["outputs"])]
     try:
         model = webtensor.compile(str(folder / "model.onnx"), cache=False, isolate=isolate)
     except WorkerFailure as e:
@@ -118,13 +145,15 @@ def run_test(folder: str | os.PathLike, isolate: bool = True) -> dict:
     return _judge(outputs, expected, meta["rtol"], meta["atol"])
 
 
-def _bfloat16(array: np.ndarray) -> np.ndarray:
-    """onnx's test data holds bfloat16 as 2-byte void; numpy's bfloat16 is ml_dtypes'."""
-    if array.dtype.kind != "V" or array.dtype.itemsize != 2:
+def _typed(data, key: str, meta: dict) -> np.ndarray:
+    """An array from the npz with its dtype back (ml_dtypes' bfloat16 comes back as void)."""
+    array = data[key]
+    name = meta["dtypes"][key]
+    if str(array.dtype) == name:
         return array
     import ml_dtypes
 
-    return array.view(ml_dtypes.bfloat16)
+    return array.view(getattr(ml_dtypes, name))
 
 
 def _compile_failure(error) -> dict:
@@ -307,11 +336,17 @@ def table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _load(jsonl: str) -> list[dict]:
+    with open(jsonl) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m webtensor.tests.onnx.runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated test names (default: every node test)")
     parser.add_argument("--dir", help="where to write the tests (default: a temporary folder)")
     parser.add_argument("--jsonl", help="append each record here as it comes")
+    parser.add_argument("--resume", action="store_true", help="skip the tests that already have a record in --jsonl (a stopped run goes on)")
     parser.add_argument("--json", help="write the summary and every record here at the end")
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per test before its child is killed")
     parser.add_argument("--report", metavar="JSONL", help="print the table of the records in JSONL and exit")
@@ -320,17 +355,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         return child_main(args.child[0], args.child[1:], not args.no_isolate)
+    if args.resume and not args.jsonl:
+        parser.error("--resume needs --jsonl")
     if args.report:
-        with open(args.report) as f:
-            records = [json.loads(line) for line in f if line.strip()]
-        print(table(records))
+        print(table(_load(args.report)))
         return 0
     directory = args.dir or tempfile.mkdtemp(prefix="webtensor-onnx-nodes-")
     only = set(args.only.split(",")) if args.only else None
     names = generate(directory, only)
     if only and len(names) != len(only):
         parser.error(f"no node test named {', '.join(sorted(only - set(names)))}")
-    records = run(directory, names, args.jsonl, args.timeout, not args.no_isolate)
+    done = _load(args.jsonl) if args.resume and args.jsonl and os.path.exists(args.jsonl) else []
+    finished = {r["test"] for r in done}
+    records = done + run(directory, [n for n in names if n not in finished], args.jsonl, args.timeout, not args.no_isolate)
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary(records), "records": records}, indent=1))
     print(table(records))
