@@ -14,7 +14,7 @@ import dataclasses
 
 from ..dialects import stablehlo as shlo
 from .diagnostics import CompileError, Diagnostic, SourceLocation
-from .options import CompileOptions, Target
+from .options import TRIPLE_FLAG, WASM32_TRIPLE, CompileOptions, Target
 from .session import CompilerSession
 
 # Speed flags IREE 3.13 leaves off by default, measured on the benchmark zoo
@@ -26,6 +26,7 @@ from .session import CompilerSession
 # history, hence the retry without them.
 TUNING_FLAGS = {
     Target.LLVM_CPU: ("--iree-opt-data-tiling", "--iree-dispatch-creation-enable-aggressive-fusion=true"),
+    Target.WASM32: ("--iree-opt-data-tiling", "--iree-dispatch-creation-enable-aggressive-fusion=true"),
 }
 
 # Tuning flags for some op mixes only. im2col turns every convolution into
@@ -63,6 +64,21 @@ def target_flags(options: CompileOptions, extra: Sequence[str] = ()) -> list[str
             "--iree-hal-local-target-device-backends=llvm-cpu",
             f"--iree-llvmcpu-target-cpu={options.target_cpu}",
         ]
+    elif options.target == Target.WASM32:
+        # llvm-cpu with a wasm32 triple writes each executable as a wasm side
+        # module ("system-wasm-wasm_32"), which the web runtime links into its
+        # own memory and function table. Every buffer of a call sits in that
+        # one memory, so the sandbox phase is what keeps tensors apart.
+        cpu = "generic" if options.target_cpu == "host" else options.target_cpu
+        flags = [
+            "--iree-hal-target-device=local",
+            "--iree-hal-local-target-device-backends=llvm-cpu",
+            TRIPLE_FLAG + WASM32_TRIPLE,
+            f"--iree-llvmcpu-target-cpu={cpu}",
+            "--iree-llvmcpu-target-cpu-features=+simd128",
+            # In-process, IREE does not find the wheel's linker by itself.
+            f"--iree-llvmcpu-wasm-linker-path={_wasm_linker()}",
+        ]
     elif options.target == Target.VULKAN_SPIRV:
         flags = ["--iree-hal-target-device=vulkan"]
         if options.vulkan_target:
@@ -78,6 +94,12 @@ def target_flags(options: CompileOptions, extra: Sequence[str] = ()) -> list[str
     flags.extend(extra)
     flags.extend(options.iree_flags)
     return flags
+
+
+def _wasm_linker() -> str:
+    from iree.compiler.tools.binaries import find_tool
+
+    return find_tool("iree-lld")
 
 
 def compile_module(session: CompilerSession, module: ir.Module, options: CompileOptions, source_name: str) -> bytes:

@@ -41,6 +41,9 @@ class Target(_ParsableEnum):
     LLVM_CPU = "llvm-cpu"
     VULKAN_SPIRV = "vulkan-spirv"
     CUDA = "cuda"
+    # WebAssembly with SIMD, for the web runtime (web/): llvm-cpu code as
+    # wasm32 side modules that the runtime links into its own memory.
+    WASM32 = "wasm32"
 
 
 class Phase(_ParsableEnum):
@@ -80,6 +83,7 @@ CUDA_ARCHS = ("sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_89")
 # CPU names every llvm-cpu compile accepts besides LLVM's own list.
 PORTABLE_CPUS = ("host", "generic")
 TRIPLE_FLAG = "--iree-llvmcpu-target-triple="
+WASM32_TRIPLE = "wasm32-unknown-unknown"
 
 
 @functools.cache
@@ -137,6 +141,8 @@ class CompileOptions:
       target_cpu: for llvm-cpu, the CPU to tune for: "host" (this machine,
         fastest; the artifact may not run on an older CPU), "generic" (runs
         on any x86-64/aarch64), or an LLVM CPU name such as "x86-64-v3".
+        For wasm32, "host" and "generic" both mean LLVM's generic wasm CPU
+        (the code runs in whatever browser loads it); SIMD128 is always on.
       cuda_arch: for cuda, the SM architecture (see CUDA_ARCHS).
       vulkan_target: for vulkan-spirv, an IREE Vulkan target name such as
         "ampere" or "rdna3"; None keeps IREE's portable baseline.
@@ -180,3 +186,5 @@ class CompileOptions:
             raise InvalidArgument(f"invalid target CPU '{self.target_cpu}'")
         if self.target == Target.LLVM_CPU:
             check_target_cpu(self.target_cpu, self.iree_flags)
+        elif self.target == Target.WASM32:
+            check_target_cpu(self.target_cpu, (TRIPLE_FLAG + WASM32_TRIPLE,))

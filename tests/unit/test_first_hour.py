@@ -141,7 +141,7 @@ def model():
 
 
 def test_a_bad_option_value_is_an_invalid_argument_and_a_value_error():
-    with pytest.raises(webtensor.InvalidArgument, match="unknown target 'cpu'; valid values: llvm-cpu, vulkan-spirv, cuda") as caught:
+    with pytest.raises(webtensor.InvalidArgument, match="unknown target 'cpu'; valid values: llvm-cpu, vulkan-spirv, cuda, wasm32") as caught:
         webtensor.compile(lambda x: x, np.ones(3, np.float32), target="cpu")
     assert isinstance(caught.value, ValueError)
 

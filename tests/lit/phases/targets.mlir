@@ -11,7 +11,7 @@
 
 // CPU: 4xf32=[2 4 6 8]
 // WRONG-DEVICE: webtensor-run: error: this artifact was compiled for target 'cuda' and cannot run on device 'local-task' (which runs 'llvm-cpu' artifacts)
-// BAD-TARGET: webtensor-compile: error: unknown target 'metal'; valid values: llvm-cpu, vulkan-spirv, cuda
+// BAD-TARGET: webtensor-compile: error: unknown target 'metal'; valid values: llvm-cpu, vulkan-spirv, cuda, wasm32
 // BAD-ARCH: webtensor-compile: error: unknown CUDA architecture 'sm_90'; valid values: sm_60, sm_70, sm_75, sm_80, sm_86, sm_89
 func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {
   %0 = stablehlo.add %a, %a : tensor<4xf32>
