@@ -81,7 +81,10 @@ def _rules(types: tuple[str, ...], *names: str, **kwargs) -> dict[str, OpRule]:
 
 
 # IREE 3.13 on the CPU links no f64 trigonometry, cube root or remainder, and
-# no complex<f64> transcendental functions at all.
+# no complex<f64> transcendental functions at all. webtensor-expand-f64-math
+# computes f64 sine, cosine, tan, tanh, atan2 and cbrt (and expm1 and log1p,
+# which IREE gets 1e-8 wrong) with f64 arithmetic IREE lowers; f64 remainder
+# and the complex<f64> functions stay out.
 FLOATS_BELOW_64 = ("f16", "bf16", "f32")
 _FLOAT_MATH = ("exponential", "exponential_minus_one", "log", "log_plus_one", "logistic", "rsqrt", "sqrt", "power")
 _TRIGONOMETRY = ("atan2", "cosine", "sine", "tan", "tanh")
@@ -112,9 +115,9 @@ OPS: dict[str, OpRule] = {
     **_rules(INTEGERS + FLOATS + COMPLEX, "subtract", "divide", "negate"),
     **_rules(INTEGERS + FLOATS_BELOW_64, "remainder"),
     **_rules(FLOATS + ("complex<f32>",), *_FLOAT_MATH),
-    **_rules(FLOATS_BELOW_64 + ("complex<f32>",), *_TRIGONOMETRY),
+    **_rules(FLOATS + ("complex<f32>",), *_TRIGONOMETRY),
     **_rules(FLOATS + COMPLEX, "real", "imag"),
-    **_rules(FLOATS_BELOW_64, "cbrt"),
+    **_rules(FLOATS, "cbrt"),
     **_rules(FLOATS, "ceil", "floor", "round_nearest_afz", "round_nearest_even", "reduce_precision"),
     **_rules(("f32", "f64") + COMPLEX, "complex"),  # StableHLO has no complex<f16>
     **_rules(SIGNED + FLOATS + COMPLEX, "abs", results=SIGNED + FLOATS),  # |complex| is real
@@ -138,8 +141,9 @@ OPS: dict[str, OpRule] = {
     **_rules(_NO_COMPLEX_F64, "pad", "reduce_window", "scatter"),
     # StableHLO has no boolean iota.
     **_rules(INTEGERS + FLOATS + COMPLEX, "iota"),
-    # IREE 3.13 cannot lower a select_and_scatter on unsigned integers.
-    **_rules(BOOL + SIGNED + FLOATS + COMPLEX, "select_and_scatter"),
+    # On unsigned integers, webtensor-sandbox-select-and-scatter decomposes it
+    # (IREE 3.13 cannot lower it).
+    **_rules(BOOL + INTEGERS + FLOATS + COMPLEX, "select_and_scatter"),
     **_rules(REAL, "bitcast_convert", notes="between widths, the last dimension splits or joins elements, little-endian on every target"),
     **_rules(ELEMENT_TYPES, "dot_general", "dot", "convolution"),
     **_rules(("f32", "complex<f32>"), "fft", notes=FFT_NOTES),

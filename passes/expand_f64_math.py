@@ -1,0 +1,399 @@
+"""webtensor-expand-f64-math: f64 transcendental functions as f64 arithmetic.
+
+IREE 3.13 links no f64 `sin`, `cos`, `tanh`, `atan2` or `fmod` into a CPU
+executable and cannot lower an f64 `cbrt` at all, so a module that uses one
+fails to compile. Plain IREE hides this by demoting every f64 to f32;
+WebTensor never demotes silently. This pass rewrites those ops on f64 into
+ops IREE lowers (add, multiply, divide, floor, compare, select,
+bitcast_convert, exponential_minus_one), computed in f64 throughout:
+
+  sine, cosine, tan  Cody-Waite reduction by pi/2 (four parts of 26 bits, so
+                     each k * part is exact), then Taylor kernels on
+                     |r| <= pi/4 with the reduction's rounding error carried
+                     as a tail. Within about 1 ULP of the true value for
+                     |x| < 2^27 * pi/2 (about 2.1e8); beyond that the
+                     products k * part are no longer exact and the error
+                     grows with |x| (results stay in [-1, 1] for sine and
+                     cosine). inf and NaN give NaN.
+  atan2              atan of min(|x|,|y|)/max(|x|,|y|) in [0, 1] through a
+                     table of atan(j/8) in two parts and a Taylor kernel on
+                     |u| <= 1/16, then the octant and quadrant in
+                     double-double; every IEEE special case (signed zeros,
+                     infinities, NaN) as C's atan2.
+  cbrt               the exponent split off by bits, Newton steps on a
+                     mantissa in [1, 8), the exponent put back exactly.
+  tanh               -expm1(-2|x|) / (2 + expm1(-2|x|)) with x's sign.
+
+Ops of other element types are left alone. The pass runs at the end of
+legalization, before the sandbox prices ops, so the work budget pays for the
+expanded arithmetic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from fractions import Fraction
+from typing import Callable
+
+from iree.compiler import ir
+
+from ..dialects import stablehlo as shlo
+from .base import ModulePass, Report
+
+# pi/2 in four parts: the first three have 26 significant bits, so k * part
+# is exact for |k| < 2^27; the sum matches pi/2 to about 2^-134.
+PIO2_PARTS = tuple(
+    float.fromhex(h)
+    for h in ("0x1.921fb58000000p+0", "-0x1.dde9740000000p-27", "0x1.1a62630000000p-54", "0x1.8a2e03707344ap-81")
+)
+TWO_OVER_PI = float.fromhex("0x1.45f306dc9c883p-1")
+# pi/2 and pi as double-doubles (hi, lo).
+PIO2 = (float.fromhex("0x1.921fb54442d18p+0"), float.fromhex("0x1.1a62633145c07p-54"))
+PI = (float.fromhex("0x1.921fb54442d18p+1"), float.fromhex("0x1.1a62633145c07p-53"))
+# atan(j/8), j = 0..8, as double-doubles; checked against mpmath by
+# tests/unit/test_f64_math.py.
+ATAN_TABLE = tuple(
+    (float.fromhex(hi), float.fromhex(lo))
+    for hi, lo in (
+        ("0x0.0p+0", "0x0.0p+0"),
+        ("0x1.fd5ba9aac2f6ep-4", "-0x1.cd37686760c17p-59"),
+        ("0x1.f5b75f92c80ddp-3", "0x1.8ab6e3cf7afbdp-57"),
+        ("0x1.6f61941e4def1p-2", "-0x1.c63aae6f6e918p-56"),
+        ("0x1.dac670561bb4fp-2", "0x1.a2b7f222f65e2p-56"),
+        ("0x1.1e00babdefeb4p-1", "-0x1.928df287a668fp-58"),
+        ("0x1.4978fa3269ee1p-1", "0x1.2419a87f2a458p-56"),
+        ("0x1.700a7c5784634p-1", "-0x1.8c34d25aadef6p-56"),
+        ("0x1.921fb54442d18p-1", "0x1.1a62633145c07p-55"),
+    )
+)
+# Taylor coefficients, correctly rounded: on |r| <= pi/4 the first term left
+# out is below 2^-60 of the result; atan's on |u| <= 1/16 below 2^-64.
+SIN_COEFFICIENTS = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(1, 10))  # r^3 .. r^19
+COS_COEFFICIENTS = tuple((-1) ** k / math.factorial(2 * k) for k in range(2, 11))  # r^4 .. r^20
+ATAN_COEFFICIENTS = tuple((-1) ** k / (2 * k + 1) for k in range(1, 8))  # u^3 .. u^15
+EXPM1_COEFFICIENTS = tuple(1 / math.factorial(n) for n in range(2, 16))  # r^2 .. r^15, |r| <= ln2/2
+def _tanh_series(terms: int) -> tuple[float, ...]:
+    """tanh's Taylor coefficients of x^3, x^5, ...: tanh' = 1 - tanh^2 gives
+    (n + 1) a[n + 1] = -sum(a[i] a[n - i]) with a[1] = 1."""
+    a = [Fraction(0), Fraction(1)]
+    for n in range(1, 2 * terms + 1):
+        a.append(-sum((a[i] * a[n - i] for i in range(n + 1)), Fraction(0)) / (n + 1))
+    return tuple(float(a[k]) for k in range(3, 2 * terms + 2, 2))
+
+
+TANH_COEFFICIENTS = _tanh_series(19)  # x^3 .. x^39, |x| < 0.55: the rest is below 2^-56
+ATANH_COEFFICIENTS = tuple(1 / (2 * k + 1) for k in range(1, 12))  # s^3 .. s^23, |s| <= 1/6
+# ln 2 = LN2[0] + LN2[1] to about 2^-92; LN2[0] has 36 significant bits.
+LN2 = (float.fromhex("0x1.62e42fefa0000p-1"), float.fromhex("0x1.cf79abc9e3b3ap-40"))
+# Below this, sin(x) rounds to x and tan(x) to x (x^2/3 < 2^-54).
+TINY = 2.0**-27
+SIGN_BIT = -(1 << 63)
+MANTISSA_BITS = (1 << 52) - 1
+ONE_BITS = 1023 << 52
+SMALLEST_NORMAL = 2.0**-1022
+
+F64_OPS = (
+    "stablehlo.sine", "stablehlo.cosine", "stablehlo.tan", "stablehlo.atan2", "stablehlo.cbrt", "stablehlo.tanh",
+    "stablehlo.exponential_minus_one", "stablehlo.log_plus_one",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ExpandF64Math(ModulePass):
+    name = "webtensor-expand-f64-math"
+    summary = "Compute f64 sine, cosine, tan, tanh, atan2 and cbrt with arithmetic IREE lowers"
+
+    def run(self, module: ir.Operation, report: Report) -> None:
+        for op in shlo.walk(module):
+            if op.name in F64_OPS and str(shlo.element_type(op.result)) == "f64":
+                _expand(op)
+
+
+def _expand(op: ir.Operation) -> None:
+    b = _Builder(op.operands[0], op.location)
+    with ir.InsertionPoint(op):
+        result = _EXPANSIONS[op.name](b, *op.operands)
+    shlo.replace_op(op, [result])
+
+
+class _Builder:
+    """Elementwise f64 arithmetic on values of one shape, at one location."""
+
+    def __init__(self, like: ir.Value, loc: ir.Location):
+        self.like = like
+        self.loc = loc
+        self.i64 = ir.IntegerType.get_signless(64, loc.context)
+
+    def c(self, value: float) -> ir.Value:
+        return shlo.filled_like(value, self.like, loc=self.loc)
+
+    def ci(self, value: int) -> ir.Value:
+        return shlo.filled_like(value, self.like, loc=self.loc, element=self.i64)
+
+    def op(self, name: str, *operands: ir.Value) -> ir.Value:
+        if len(operands) == 1:
+            return shlo.unary(name, operands[0], loc=self.loc)
+        return shlo.binary(name, operands[0], operands[1], loc=self.loc)
+
+    def add(self, a, b):
+        return self.op("add", a, b)
+
+    def sub(self, a, b):
+        return self.op("subtract", a, b)
+
+    def mul(self, a, b):
+        return self.op("multiply", a, b)
+
+    def div(self, a, b):
+        return self.op("divide", a, b)
+
+    def cmp(self, direction: str, a, b):
+        return shlo.compare(direction, a, b, loc=self.loc)
+
+    def select(self, pred, a, b):
+        return shlo.select(pred, a, b, loc=self.loc)
+
+    def either(self, p, q):
+        return self.op("or", p, q)
+
+    def bits(self, x):
+        return shlo.unary("bitcast_convert", x, loc=self.loc, result_type=shlo.with_element_type(x, self.i64))
+
+    def from_bits(self, i):
+        f64 = ir.F64Type.get(self.loc.context)
+        return shlo.unary("bitcast_convert", i, loc=self.loc, result_type=shlo.with_element_type(i, f64))
+
+    def is_nan(self, x):
+        return self.cmp("NE", x, x)
+
+    def sign_negative(self, x):
+        """The sign bit of x: true for -0.0 and negative NaNs too."""
+        return self.cmp("LT", self.bits(x), self.ci(0))
+
+    def copysign(self, magnitude, sign):
+        keep = self.op("and", self.bits(magnitude), self.ci(~SIGN_BIT))
+        return self.from_bits(self.op("or", keep, self.op("and", self.bits(sign), self.ci(SIGN_BIT))))
+
+    def polynomial(self, z, coefficients) -> ir.Value:
+        """c0 + c1 z + c2 z^2 + ..., by Horner's rule."""
+        acc = self.c(coefficients[-1])
+        for coefficient in reversed(coefficients[:-1]):
+            acc = self.add(self.mul(acc, z), self.c(coefficient))
+        return acc
+
+    def table(self, index, values) -> ir.Value:
+        """values[index] for an integral f64 index in range, by selects."""
+        acc = self.c(values[0])
+        for j, value in enumerate(values[1:], start=1):
+            acc = self.select(self.cmp("GE", index, self.c(j)), self.c(value), acc)
+        return acc
+
+
+# --- sine, cosine, tan ---------------------------------------------------------
+
+
+def _reduce(b: _Builder, x: ir.Value) -> tuple[ir.Value, ir.Value, ir.Value]:
+    """k, hi, lo with x = k * pi/2 + (hi + lo), |hi + lo| <= about pi/4."""
+    k = b.op("round_nearest_even", b.mul(x, b.c(TWO_OVER_PI)))
+    c1, c2, c3, c4 = (b.c(p) for p in PIO2_PARTS)
+    # x - k*c1 is exact (Sterbenz); the next subtraction's rounding error is
+    # recovered (Fast2Sum) and the smaller parts go into the tail.
+    r1 = b.sub(x, b.mul(k, c1))
+    kc2 = b.mul(k, c2)
+    r2 = b.sub(r1, kc2)
+    tail = b.sub(b.sub(r1, r2), kc2)
+    tail = b.sub(b.sub(tail, b.mul(k, c3)), b.mul(k, c4))
+    hi = b.add(r2, tail)
+    lo = b.sub(tail, b.sub(hi, r2))
+    return k, hi, lo
+
+
+def _sin_kernel(b: _Builder, hi, lo) -> ir.Value:
+    """sin(hi + lo) for |hi| <= pi/4, lo a tail below ulp(hi)."""
+    z = b.mul(hi, hi)
+    p = b.mul(b.mul(z, hi), b.polynomial(z, SIN_COEFFICIENTS))
+    # sin(hi + lo) = sin(hi) + lo*cos(hi); cos(hi) ~ 1 - z/2 is plenty for a tail.
+    correction = b.mul(lo, b.sub(b.c(1.0), b.mul(z, b.c(0.5))))
+    return b.add(hi, b.add(p, correction))
+
+
+def _cos_kernel(b: _Builder, hi, lo) -> ir.Value:
+    """cos(hi + lo) for |hi| <= pi/4."""
+    z = b.mul(hi, hi)
+    p = b.mul(b.mul(z, z), b.polynomial(z, COS_COEFFICIENTS))
+    half_z = b.mul(z, b.c(0.5))
+    # cos(hi + lo) = cos(hi) - lo*sin(hi); 1 - half_z last, since it rounds most.
+    return b.sub(b.c(1.0), b.sub(half_z, b.sub(p, b.mul(lo, hi))))
+
+
+def _sin_or_cos(b: _Builder, x: ir.Value, shift: int) -> ir.Value:
+    """sin(x) (shift 0) or cos(x) = sin(x + pi/2) (shift 1)."""
+    k, hi, lo = _reduce(b, x)
+    s = _sin_kernel(b, hi, lo)
+    c = _cos_kernel(b, hi, lo)
+    quadrant = b.add(k, b.c(shift))
+    quadrant = b.sub(quadrant, b.mul(b.op("floor", b.mul(quadrant, b.c(0.25))), b.c(4.0)))
+    # quadrant 0: s, 1: c, 2: -s, 3: -c
+    use_cos = b.either(b.cmp("EQ", quadrant, b.c(1.0)), b.cmp("EQ", quadrant, b.c(3.0)))
+    value = b.select(use_cos, c, s)
+    negate = b.cmp("GE", quadrant, b.c(2.0))
+    return b.select(negate, b.op("negate", value), value)
+
+
+def _sine(b: _Builder, x: ir.Value) -> ir.Value:
+    result = _sin_or_cos(b, x, 0)
+    # sin(x) rounds to x for tiny x, and -0.0 must stay -0.0.
+    return b.select(b.cmp("LT", b.op("abs", x), b.c(TINY)), x, result)
+
+
+def _cosine(b: _Builder, x: ir.Value) -> ir.Value:
+    return _sin_or_cos(b, x, 1)
+
+
+def _tan(b: _Builder, x: ir.Value) -> ir.Value:
+    k, hi, lo = _reduce(b, x)
+    s = _sin_kernel(b, hi, lo)
+    c = _cos_kernel(b, hi, lo)
+    odd = b.cmp("NE", b.op("floor", b.mul(k, b.c(0.5))), b.mul(k, b.c(0.5)))
+    result = b.select(odd, b.op("negate", b.div(c, s)), b.div(s, c))
+    return b.select(b.cmp("LT", b.op("abs", x), b.c(TINY)), x, result)
+
+
+# --- atan2 -----------------------------------------------------------------------
+
+
+def _atan_unit(b: _Builder, a: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """atan(a) for a in [0, 1] as an unnormalized double-double (hi, lo)."""
+    j = b.op("round_nearest_even", b.mul(a, b.c(8.0)))
+    c = b.mul(j, b.c(0.125))
+    # a - c is exact (Sterbenz, or c = 0); |u| <= 1/16.
+    u = b.div(b.sub(a, c), b.add(b.c(1.0), b.mul(a, c)))
+    z = b.mul(u, u)
+    atan_u = b.add(u, b.mul(b.mul(z, u), b.polynomial(z, ATAN_COEFFICIENTS)))
+    hi = b.table(j, [hi for hi, _ in ATAN_TABLE])
+    lo = b.add(b.table(j, [lo for _, lo in ATAN_TABLE]), atan_u)
+    return hi, lo
+
+
+def _minus(b: _Builder, constant: tuple[float, float], hi, lo) -> tuple[ir.Value, ir.Value]:
+    """constant - (hi + lo) as a double-double, for |constant| >= |hi|."""
+    c_hi, c_lo = b.c(constant[0]), b.c(constant[1])
+    s = b.sub(c_hi, hi)
+    err = b.sub(b.sub(c_hi, s), hi)  # Fast2Sum: exact
+    return s, b.add(err, b.sub(c_lo, lo))
+
+
+def _atan2(b: _Builder, y: ir.Value, x: ir.Value) -> ir.Value:
+    ax, ay = b.op("abs", x), b.op("abs", y)
+    big, small = b.op("maximum", ax, ay), b.op("minimum", ax, ay)
+    ratio = b.div(small, big)
+    # 0/0 and inf/inf: both zero gives 0 (then 0 or pi by x's sign), both
+    # infinite gives 1 (pi/4 or 3pi/4).
+    equal = b.cmp("EQ", ax, ay)
+    ratio = b.select(equal, b.select(b.cmp("EQ", ax, b.c(0.0)), b.c(0.0), b.c(1.0)), ratio)
+    hi, lo = _atan_unit(b, ratio)
+    steep = b.cmp("GT", ay, ax)
+    s_hi, s_lo = _minus(b, PIO2, hi, lo)
+    hi, lo = b.select(steep, s_hi, hi), b.select(steep, s_lo, lo)
+    behind = b.sign_negative(x)
+    s_hi, s_lo = _minus(b, PI, hi, lo)
+    hi, lo = b.select(behind, s_hi, hi), b.select(behind, s_lo, lo)
+    result = b.copysign(b.add(hi, lo), y)
+    return b.select(b.either(b.is_nan(x), b.is_nan(y)), b.add(x, y), result)
+
+
+# --- cbrt, tanh ------------------------------------------------------------------
+
+
+def _cbrt(b: _Builder, x: ir.Value) -> ir.Value:
+    # In bits throughout, since IREE's CPU code flushes subnormal operands of
+    # float arithmetic to zero. A subnormal is its mantissa M times 2^-1074,
+    # and M converts to a normal f64 exactly; 2^-1074 = (2^-358)^3.
+    magnitude_bits = b.op("and", b.bits(x), b.ci(~SIGN_BIT))
+    exponent_field = b.op("shift_right_logical", magnitude_bits, b.ci(52))
+    subnormal = b.cmp("EQ", exponent_field, b.ci(0))
+    as_float = shlo.convert(magnitude_bits, ir.F64Type.get(b.loc.context), loc=b.loc)
+    ax = b.select(subnormal, as_float, b.from_bits(magnitude_bits))
+    bits = b.bits(ax)
+    exponent = b.sub(b.op("shift_right_logical", bits, b.ci(52)), b.ci(1023))
+    # floor(exponent / 3), from a positive dividend; exponent >= -1023.
+    third = b.sub(b.div(b.add(exponent, b.ci(3 * 400)), b.ci(3)), b.ci(400))
+    rest = b.sub(exponent, b.mul(third, b.ci(3)))
+    third = b.add(third, b.select(subnormal, b.ci(-358), b.ci(0)))
+    mantissa = b.from_bits(b.op("or", b.op("and", bits, b.ci(MANTISSA_BITS)), b.ci(ONE_BITS)))
+    m = b.mul(mantissa, b.from_bits(b.op("shift_left", b.add(rest, b.ci(1023)), b.ci(52))))
+    # m in [1, 8), its root in [1, 2): a straight-line start (within 12%),
+    # then Newton steps, each squaring the relative error; the last one
+    # leaves the rounding of y^3 (about 1/3 ULP) and of the sum.
+    y = b.add(b.c(1.0), b.mul(b.sub(m, b.c(1.0)), b.c(1.0 / 7.0)))
+    three = b.c(3.0)
+    for _ in range(6):
+        y2 = b.mul(y, y)
+        y = b.sub(y, b.div(b.sub(b.mul(y2, y), m), b.mul(three, y2)))
+    # The root's exponent, from -358 - 341 up to 341, is a normal f64's.
+    root = b.mul(y, b.from_bits(b.op("shift_left", b.add(third, b.ci(1023)), b.ci(52))))
+    zero = b.cmp("EQ", magnitude_bits, b.ci(0))
+    inf_or_nan = b.cmp("EQ", exponent_field, b.ci(2047))
+    return b.select(b.either(zero, inf_or_nan), x, b.copysign(root, x))
+
+
+def _expm1(b: _Builder, x: ir.Value) -> ir.Value:
+    """e^x - 1 without cancellation (IREE's own f64 expm1 is about 1e-8
+    off): x = k ln2 + r with |r| <= ln2/2, a Taylor kernel for expm1(r),
+    then 2^k (expm1(r) + 1) - 1 arranged so that nothing large cancels."""
+    k = b.op("round_nearest_even", b.mul(x, b.c(1 / math.log(2))))
+    k = b.op("maximum", b.op("minimum", k, b.c(64.0)), b.c(-64.0))
+    # ln2 in two parts, the first short enough that k*part is exact.
+    r = b.sub(b.sub(x, b.mul(k, b.c(LN2[0]))), b.mul(k, b.c(LN2[1])))
+    small = b.mul(b.mul(r, r), b.polynomial(r, EXPM1_COEFFICIENTS))
+    e = b.add(r, small)  # expm1(r)
+    two_k = b.from_bits(b.op("shift_left", b.add(shlo.convert(k, b.i64, loc=b.loc), b.ci(1023)), b.ci(52)))
+    # 2^k e + (2^k - 1): 2^k - 1 is exact for |k| <= 52, and for k = 0 this
+    # is e itself.
+    reduced = b.add(b.mul(two_k, e), b.sub(two_k, b.c(1.0)))
+    result = b.select(b.cmp("GT", x, b.c(40.0)), b.op("exponential", x), reduced)
+    result = b.select(b.cmp("LT", x, b.c(-40.0)), b.c(-1.0), result)
+    tiny = b.cmp("LT", b.op("abs", x), b.c(TINY * TINY))
+    return b.select(b.either(tiny, b.is_nan(x)), x, result)
+
+
+def _tanh(b: _Builder, x: ir.Value) -> ir.Value:
+    # Below 0.55, tanh's Taylor series (radius pi/2); beyond, 1 - 2 / (e^2|x| + 1)
+    # rounds well, since the result is over 1/2 (e^2|x| may overflow to inf:
+    # then the result is 1).
+    ax = b.op("abs", x)
+    z = b.mul(ax, ax)
+    near = b.add(ax, b.mul(b.mul(z, ax), b.polynomial(z, TANH_COEFFICIENTS)))
+    far = b.sub(b.c(1.0), b.div(b.c(2.0), b.add(b.op("exponential", b.mul(ax, b.c(2.0))), b.c(1.0))))
+    magnitude = b.select(b.cmp("LT", ax, b.c(0.55)), near, far)
+    result = b.copysign(magnitude, x)
+    return b.select(b.cmp("LT", b.op("abs", x), b.c(TINY)), x, result)
+
+
+def _log1p(b: _Builder, x: ir.Value) -> ir.Value:
+    """log(1 + x) (IREE's own f64 log1p is about 1e-8 off): near 0 as
+    2 atanh(s), s = x / (2 + x), a series in s^2 with |s| <= 1/6; elsewhere
+    log(u) for u = 1 + x rounded, corrected by the rounding error of u."""
+    s = b.div(x, b.add(b.c(2.0), x))
+    z = b.mul(s, s)
+    near = b.mul(b.c(2.0), b.add(s, b.mul(b.mul(z, s), b.polynomial(z, ATANH_COEFFICIENTS))))
+    u = b.add(b.c(1.0), x)
+    # 1 + x = u - ((u - 1) - x); log(1 + x) ~ log(u) - ((u - 1) - x) / u.
+    far = b.sub(b.op("log", u), b.div(b.sub(b.sub(u, b.c(1.0)), x), u))
+    far = b.select(b.cmp("GT", x, b.c(2.0**53)), b.op("log", x), far)
+    result = b.select(b.either(b.cmp("LT", x, b.c(-0.25)), b.cmp("GT", x, b.c(0.4))), far, near)
+    tiny = b.cmp("LT", b.op("abs", x), b.c(TINY * TINY))
+    return b.select(b.either(tiny, b.is_nan(x)), x, result)
+
+
+_EXPANSIONS: dict[str, Callable[..., ir.Value]] = {
+    "stablehlo.sine": _sine,
+    "stablehlo.cosine": _cosine,
+    "stablehlo.tan": _tan,
+    "stablehlo.atan2": _atan2,
+    "stablehlo.cbrt": _cbrt,
+    "stablehlo.tanh": _tanh,
+    "stablehlo.exponential_minus_one": _expm1,
+    "stablehlo.log_plus_one": _log1p,
+}

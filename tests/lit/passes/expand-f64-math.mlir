@@ -1,0 +1,121 @@
+// RUN: webtensor-opt %s -p webtensor-expand-f64-math --split-input-file | filecheck %s
+
+// f64 sine: Cody-Waite reduction by pi/2 in four parts, both Taylor kernels,
+// then the quadrant picks one and its sign; tiny x passes through, so -0.0
+// stays -0.0.
+
+// CHECK-LABEL: func.func @sine
+// CHECK-SAME:    (%[[X:.*]]: tensor<4xf64>)
+// CHECK-NOT:     stablehlo.sine
+// CHECK:         %[[TWO_OVER_PI:.*]] = stablehlo.constant dense<0.63661977236758138>
+// CHECK:         %[[SCALED:.*]] = stablehlo.multiply %[[X]], %[[TWO_OVER_PI]]
+// CHECK:         %[[K:.*]] = stablehlo.round_nearest_even %[[SCALED]]
+// CHECK:         %[[C1:.*]] = stablehlo.constant dense<1.5707963407039642>
+// CHECK:         %[[C2:.*]] = stablehlo.constant dense<-1.3909067675399456E-8>
+// CHECK:         %[[C3:.*]] = stablehlo.constant dense<6.1232339320535943E-17>
+// CHECK:         %[[C4:.*]] = stablehlo.constant dense<6.3683171635109499E-25>
+// CHECK:         %[[KC1:.*]] = stablehlo.multiply %[[K]], %[[C1]]
+// CHECK:         stablehlo.subtract %[[X]], %[[KC1]]
+// CHECK:         stablehlo.floor
+// CHECK:         %[[VALUE:.*]] = stablehlo.select
+// CHECK:         %[[NEGATED:.*]] = stablehlo.negate %[[VALUE]]
+// CHECK:         %[[SIN:.*]] = stablehlo.select %{{.*}}, %[[NEGATED]], %[[VALUE]]
+// CHECK:         %[[ABS:.*]] = stablehlo.abs %[[X]]
+// CHECK:         %[[TINY:.*]] = stablehlo.constant dense<7.4505805969238281E-9>
+// CHECK:         %[[IS_TINY:.*]] = stablehlo.compare LT, %[[ABS]], %[[TINY]], FLOAT
+// CHECK:         %[[R:.*]] = stablehlo.select %[[IS_TINY]], %[[X]], %[[SIN]]
+// CHECK:         return %[[R]]
+func.func @sine(%x: tensor<4xf64>) -> tensor<4xf64> {
+  %0 = stablehlo.sine %x : tensor<4xf64>
+  return %0 : tensor<4xf64>
+}
+
+// -----
+
+// Every other function is expanded too, and none of the ops IREE cannot
+// compile in f64 is left.
+
+// CHECK-LABEL: func.func @the_rest
+// CHECK-NOT:     stablehlo.cosine
+// CHECK-NOT:     stablehlo.tan
+// CHECK-NOT:     stablehlo.atan2
+// CHECK-NOT:     stablehlo.cbrt
+// CHECK-NOT:     stablehlo.exponential_minus_one
+// CHECK-NOT:     stablehlo.log_plus_one
+// CHECK:         return
+func.func @the_rest(%x: tensor<3xf64>, %y: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>) {
+  %0 = stablehlo.cosine %x : tensor<3xf64>
+  %1 = stablehlo.tan %x : tensor<3xf64>
+  %2 = stablehlo.tanh %x : tensor<3xf64>
+  %3 = stablehlo.atan2 %y, %x : tensor<3xf64>
+  %4 = stablehlo.cbrt %x : tensor<3xf64>
+  %5 = stablehlo.exponential_minus_one %x : tensor<3xf64>
+  %6 = stablehlo.log_plus_one %x : tensor<3xf64>
+  return %0, %1, %2, %3, %4, %5, %6 : tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>
+}
+
+// -----
+
+// atan2 ends with C's NaN rule: a NaN operand gives a NaN, whatever the
+// octant arithmetic made of it.
+
+// CHECK-LABEL: func.func @atan2
+// CHECK-SAME:    (%[[Y:.*]]: tensor<2xf64>, %[[X:.*]]: tensor<2xf64>)
+// CHECK:         %[[X_NAN:.*]] = stablehlo.compare NE, %[[X]], %[[X]], FLOAT
+// CHECK:         %[[Y_NAN:.*]] = stablehlo.compare NE, %[[Y]], %[[Y]], FLOAT
+// CHECK:         %[[ANY_NAN:.*]] = stablehlo.or %[[X_NAN]], %[[Y_NAN]]
+// CHECK:         %[[SUM:.*]] = stablehlo.add %[[X]], %[[Y]]
+// CHECK:         %[[R:.*]] = stablehlo.select %[[ANY_NAN]], %[[SUM]], %{{.*}}
+// CHECK:         return %[[R]]
+func.func @atan2(%y: tensor<2xf64>, %x: tensor<2xf64>) -> tensor<2xf64> {
+  %0 = stablehlo.atan2 %y, %x : tensor<2xf64>
+  return %0 : tensor<2xf64>
+}
+
+// -----
+
+// cbrt works on bits (IREE's CPU code flushes subnormal operands of float
+// arithmetic): a subnormal's mantissa converts to a normal f64 exactly.
+
+// CHECK-LABEL: func.func @cbrt
+// CHECK-SAME:    (%[[X:.*]]: tensor<2xf64>)
+// CHECK:         %[[BITS:.*]] = stablehlo.bitcast_convert %[[X]] : (tensor<2xf64>) -> tensor<2xi64>
+// CHECK:         %[[MAGNITUDE:.*]] = stablehlo.and %[[BITS]]
+// CHECK:         %[[FIELD:.*]] = stablehlo.shift_right_logical %[[MAGNITUDE]]
+// CHECK:         stablehlo.convert %[[MAGNITUDE]] : (tensor<2xi64>) -> tensor<2xf64>
+// CHECK-NOT:     stablehlo.cbrt
+// CHECK:         return
+func.func @cbrt(%x: tensor<2xf64>) -> tensor<2xf64> {
+  %0 = stablehlo.cbrt %x : tensor<2xf64>
+  return %0 : tensor<2xf64>
+}
+
+// -----
+
+// A dynamic shape gets its constants by clamp, as everywhere in the sandbox.
+
+// CHECK-LABEL: func.func @dynamic
+// CHECK-NOT:     stablehlo.cosine
+// CHECK:         stablehlo.clamp
+// CHECK:         return
+func.func @dynamic(%x: tensor<?xf64>) -> tensor<?xf64> {
+  %0 = stablehlo.cosine %x : tensor<?xf64>
+  return %0 : tensor<?xf64>
+}
+
+// -----
+
+// Other element types are IREE's: f32, and f64 functions it links.
+
+// CHECK-LABEL: func.func @unchanged
+// CHECK-SAME:    (%[[A:.*]]: tensor<4xf32>, %[[B:.*]]: tensor<4xf64>)
+// CHECK-NEXT:    %[[S:.*]] = stablehlo.sine %[[A]] : tensor<4xf32>
+// CHECK-NEXT:    %[[E:.*]] = stablehlo.exponential %[[B]] : tensor<4xf64>
+// CHECK-NEXT:    %[[L:.*]] = stablehlo.log %[[B]] : tensor<4xf64>
+// CHECK-NEXT:    return %[[S]], %[[E]], %[[L]]
+func.func @unchanged(%a: tensor<4xf32>, %b: tensor<4xf64>) -> (tensor<4xf32>, tensor<4xf64>, tensor<4xf64>) {
+  %0 = stablehlo.sine %a : tensor<4xf32>
+  %1 = stablehlo.exponential %b : tensor<4xf64>
+  %2 = stablehlo.log %b : tensor<4xf64>
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xf64>, tensor<4xf64>
+}
