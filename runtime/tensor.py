@@ -14,8 +14,9 @@ no faster than the queue's, so there is one path for every device.)
 A call's results (`results_to_host`) reach the caller without a second copy
 where that is safe: a large result in memory the host can map (a CPU
 device's) is handed over, its array a view of IREE's buffer that keeps the
-buffer alive; memory the host cannot map is downloaded into a fresh staging
-buffer, which is handed over in the same way. IREE 3.13 gives every call
+buffer, and the buffer's device, alive (`_handed_over`). Memory the host
+cannot map is downloaded into a staging buffer and copied out (IREE 3.13's
+Vulkan allocator cannot hand its buffers over). IREE 3.13 gives every call
 fresh result buffers (a returned constant, weight or input is a copy), so
 the array is the caller's alone; where two results share bytes (a value
 returned twice) the second is copied. One result can keep its call's other
@@ -99,14 +100,14 @@ def results_to_host(device: ireert.HalDevice, views: list[ireert.HalBufferView],
         if not _mappable(buffer):
             arrays.append(_download(device, buffer, shape, dtype))
             continue
-        mapped = view.map().asarray(shape, dtype)
-        start = mapped.__array_interface__["data"][0]
+        array = _handed_over(device, buffer, shape, dtype)
+        start = array.__array_interface__["data"][0]
         shared = any(start < end and begin < start + size for begin, end in handed)
         if size >= HAND_OVER_MIN_BYTES and 2 * size >= total and not shared:
             handed.append((start, start + size))
-            arrays.append(mapped)
+            arrays.append(array)
         else:
-            arrays.append(_copy(mapped))
+            arrays.append(_copy(array))
     return arrays
 
 
@@ -199,7 +200,67 @@ def _download(device, source, shape, dtype) -> np.ndarray:
         signal_semaphores=ireert.HalFence.create_at(semaphore, 1),
     )
     ireert.HalFence.create_at(semaphore, 1).wait()
-    return staging.map().asarray(shape, dtype)
+    return _handed_over(device, staging, shape, dtype)
+
+
+def _handed_over(device: ireert.HalDevice, buffer: ireert.HalBuffer, shape, dtype) -> np.ndarray:
+    """An array that owns `buffer` (host-visible memory) through DLPack.
+
+    Not IREE's MappedMemory.asarray: its array releases the mapping through
+    a Python-level callback, and at interpreter exit, when that runs after
+    IREE's Python module is torn down, it jumps through freed memory (seen
+    as a segfault at exit whenever jax was imported and a result outlived
+    its model). A DLPack capsule's deleter is IREE's C code and needs no
+    Python module. The bytes are shared as uint8 and reinterpreted, since
+    numpy takes no bfloat16 from DLPack."""
+    itemsize = np.dtype(dtype).itemsize
+    view = ireert.HalBufferView(buffer, [*shape, itemsize], _UINT_8)
+    try:
+        capsule = device.create_dlpack_capsule(view, _DLPACK_CPU, 0)
+    except NotImplementedError:
+        # IREE 3.13's Vulkan allocator exports no buffers: copy out.
+        raw = buffer.map().asarray((math.prod(shape) * itemsize,), np.dtype(np.uint8))
+        return _copy(raw).view(dtype).reshape(shape)
+    owner = _Lease(np.from_dlpack(_Capsule(capsule)), device)
+    return np.asarray(owner).view(dtype).reshape(shape)
+
+
+_DLPACK_CPU = 1
+_UINT_8 = int(ireert.HalElementType.UINT_8)
+
+
+class _Lease:
+    """The base of a handed-over array: the DLPack array, then the device.
+    An IREE buffer does not keep its device alive, and the runtime's device
+    cache is a module global, cleared at interpreter exit perhaps before
+    the last result; the lease keeps the device until the buffer is gone
+    (slots are released in order)."""
+
+    __slots__ = ("__array_interface__", "_array", "_device")
+
+    def __init__(self, array: np.ndarray, device: ireert.HalDevice):
+        # Writable: numpy marks DLPack imports read-only, but the buffer is
+        # the caller's alone (see the module doc).
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)
+        self.__array_interface__ = interface
+        self._array = array
+        self._device = device
+
+
+class _Capsule:
+    """What np.from_dlpack takes: an object with __dlpack__ and __dlpack_device__."""
+
+    __slots__ = ("_capsule",)
+
+    def __init__(self, capsule):
+        self._capsule = capsule
+
+    def __dlpack__(self, stream=None, **_):
+        return self._capsule
+
+    def __dlpack_device__(self):
+        return (_DLPACK_CPU, 0)
 
 
 def upload(device: ireert.HalDevice, array: np.ndarray, element_type: ireert.HalElementType) -> ireert.HalBufferView:

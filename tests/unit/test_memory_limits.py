@@ -134,6 +134,31 @@ def test_large_results_are_handed_over_not_copied():
     assert (first == 7).all()  # the array keeps IREE's buffer alive
 
 
+_OUTLIVES_ITS_MODEL = textwrap.dedent(
+    """
+    import sys
+    import jax  # changes the order modules are torn down at exit
+    import numpy as np
+    import webtensor
+
+    model = webtensor.load(sys.argv[1])
+    result = model(np.float32(3))
+    del model
+    print(float(result[-1]))
+    """
+)
+
+
+def test_a_result_that_outlives_its_model_ends_the_process_cleanly(tmp_path):
+    # A handed-over result released at interpreter exit, after the device
+    # cache and IREE's Python module are gone, once crashed the process.
+    path = tmp_path / "broadcast.vmfb"
+    webtensor.compile(_broadcast(1 << 22), cache=False).save(path)
+    run = subprocess.run([sys.executable, "-c", _OUTLIVES_ITS_MODEL, str(path)], capture_output=True, text=True, timeout=300)
+    assert (run.returncode, run.stdout.strip()) == (0, "3.0"), run.stderr[-2000:]
+    assert "leaked" not in run.stderr
+
+
 def test_a_result_returned_twice_gives_two_arrays():
     t = "tensor<4194304xf32>"
     src = (
