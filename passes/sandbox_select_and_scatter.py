@@ -1,34 +1,61 @@
 """webtensor-sandbox-select-and-scatter: select_and_scatter picks the element
-XLA picks.
+XLA picks, with any windows.
 
 In each window, select_and_scatter keeps a current element and offers it
 the window's elements in order; the spec leaves that schedule to the
 implementation. XLA (and so jax.grad of max pooling) keeps the current
-element c over a candidate x when select(c, x) holds. IREE 3.13 calls the
-region the other way round: it takes x when select(x, c) holds. With
-select = GE, ties go to the last maximum instead of the first, and a NaN is
-kept where XLA moves on (or the other way round), so gradients through max
-pooling of, say, ReLU outputs (full of tied zeros) differ from JAX's. The
-sandbox rewrites the region so that IREE's call order computes XLA's:
+element c over a candidate x when select(c, x) holds, offers the window's
+elements in row-major order, never offers a padding position (a window of
+padding only selects nothing, and its source element is dropped), and
+applies the source elements to a position in row-major source order, as
+scatter(accumulated, source).
+
+IREE 3.13 lowers select_and_scatter only when the windows tile the operand
+(window == stride, no padding), on signed, float and complex elements, and
+calls the select region the other way round: it takes x when select(x, c)
+holds. With select = GE, ties go to the last maximum instead of the first,
+and a NaN is kept where XLA moves on. For those ops the sandbox rewrites the
+region so that IREE's call order computes XLA's:
 
     select'(x, c) = not select(c, x)
 
-IREE takes x exactly when XLA would not keep c. This depends on IREE's
-lowering; tests/unit/test_sandbox_windows.py pins it against jax.grad.
+IREE takes x exactly when XLA would not keep c. (Its lowering takes the
+window's first element unconditionally, so the uninitialized running value
+it starts from never reaches a result.)
 
-Reading uninitialized memory, as IREE's warning about a tensor.empty
-suggests, does not happen: the running value starts uninitialized, but
-IREE's lowering takes the window's first element unconditionally (its index
-starts at -1), so the uninitialized value never reaches a result. Windows
-are never empty: IREE 3.13 lowers select_and_scatter only when the windows
-tile the operand (window == stride, no padding attribute) and rejects the
-rest with a clean compile error; JAX pads explicitly, so SAME max pooling
-with tiling windows compiles.
+Every other select_and_scatter (overlapping windows such as the 3x3,
+stride-2 max pooling in ResNet, windows with gaps, padding, unsigned
+elements) is decomposed into ops IREE lowers well. For window offset k (one
+of the W window positions, row-major), a strided slice of the operand lines
+up the k-th element of every window with the source; windows whose k-th
+element is padding get a filler value there and a false `valid` bit:
+
+    best, index = x_0, 0
+    for k in 1..W-1:
+        take = valid_k and (no valid element before k, or not select(best, x_k))
+        best, index = take ? x_k : best, take ? k : index
+
+Then, for k from W-1 down to 0, the source elements whose window chose k are
+placed back at their operand positions by a pad with interior padding
+stride-1 (for one k, distinct windows land on distinct positions) and
+combined there with the scatter region:
+
+    result = broadcast(init)
+    result = placed_k ? scatter(result, source_k) : result
+
+A position p gets its k-th contribution from window (p + low - k) / stride,
+so decreasing k is increasing row-major source order: XLA's order, which
+makes float sums bit-identical. Both regions run elementwise as
+stablehlo.map. Every tensor the decomposition makes has the source's or the
+operand's shape (the padding is never materialised), and it has O(W) ops, so
+the profile caps W at MAX_WINDOW_ELEMENTS (webtensor-verify-profile).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+from typing import Sequence
 
 from iree.compiler import ir
 
@@ -37,15 +64,63 @@ from .base import ModulePass, Report
 
 SELECT_AND_SCATTER = "stablehlo.select_and_scatter"
 
+# Window elements above which the decomposition is refused: it makes about
+# 12 ops per window element. 256 covers 16x16 pooling windows.
+MAX_WINDOW_ELEMENTS = 256
+
 
 @dataclasses.dataclass(frozen=True)
 class SandboxSelectAndScatter(ModulePass):
     name = "webtensor-sandbox-select-and-scatter"
-    summary = "Make select_and_scatter choose, in every window, the element XLA chooses"
+    summary = "Make select_and_scatter choose, in every window, the element XLA chooses; decompose what IREE cannot lower"
 
     def run(self, module: ir.Operation, report: Report) -> None:
         for op in shlo.walk(module, SELECT_AND_SCATTER):
-            _swap_select(op)
+            if iree_lowers(op):
+                _swap_select(op)
+            elif decomposable(op):
+                _decompose(op)
+
+
+@dataclasses.dataclass(frozen=True)
+class Windows:
+    window: tuple[int, ...]
+    strides: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, op: ir.Operation) -> "Windows":
+        window = shlo.dense_i64_array(op, "window_dimensions")
+        strides = shlo.dense_i64_array(op, "window_strides") or (1,) * len(window)
+        padding = ((0, 0),) * len(window)
+        if "padding" in op.attributes:
+            flat = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["padding"])]
+            padding = tuple(zip(flat[0::2], flat[1::2]))
+        return cls(tuple(window), tuple(strides), padding)
+
+    @property
+    def elements(self) -> int:
+        return math.prod(self.window)
+
+    @property
+    def tile(self) -> bool:
+        return self.window == self.strides and all(lo == 0 and hi == 0 for lo, hi in self.padding)
+
+
+def iree_lowers(op: ir.Operation) -> bool:
+    """IREE 3.13's own lowering: tiling windows, no unsigned elements."""
+    return Windows.of(op).tile and not shlo.is_unsigned(shlo.element_type(op.operands[0]))
+
+
+def decomposable(op: ir.Operation) -> bool:
+    """Static shapes, a window within the cap, and no complex<f64> (IREE
+    3.13 cannot pad with a 128-bit value)."""
+    element = shlo.element_type(op.operands[0])
+    return (
+        all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results))
+        and Windows.of(op).elements <= MAX_WINDOW_ELEMENTS
+        and not (shlo.is_complex(element) and shlo.bit_width(element) == 128)
+    )
 
 
 def _swap_select(op: ir.Operation) -> None:
@@ -61,3 +136,147 @@ def _swap_select(op: ir.Operation) -> None:
         terminator.operands[0] = shlo.unary("not", keep_current, loc=loc)
     for unused in reversed(original[:-1]):
         unused.erase()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Offset:
+    """Window offset k and, per dimension, the windows [first, last] whose
+    k-th element is an operand element (not padding)."""
+
+    k: int
+    offset: tuple[int, ...]
+    first: tuple[int, ...]
+    last: tuple[int, ...]
+
+    def covers_all(self, source_shape: Sequence[int]) -> bool:
+        return all(a == 0 and b == m - 1 for a, b, m in zip(self.first, self.last, source_shape))
+
+
+def _offsets(windows: Windows, operand_shape: Sequence[int], source_shape: Sequence[int]) -> list[_Offset]:
+    """The window offsets that reach at least one operand element, row-major."""
+    found = []
+    for k, offset in enumerate(_row_major(windows.window)):
+        first, last = [], []
+        for o, s, (low, _), n, m in zip(offset, windows.strides, windows.padding, operand_shape, source_shape):
+            # Window w reads operand position o + s*w - low; keep 0 <= it < n.
+            first.append(max(0, -(-(low - o) // s)))
+            last.append(min(m - 1, (n - 1 + low - o) // s))
+        if all(a <= b for a, b in zip(first, last)):
+            found.append(_Offset(k, offset, tuple(first), tuple(last)))
+    return found
+
+
+def _row_major(window: Sequence[int]) -> list[tuple[int, ...]]:
+    offsets = [()]
+    for size in window:
+        offsets = [o + (i,) for o in offsets for i in range(size)]
+    return offsets
+
+
+def _decompose(op: ir.Operation) -> None:
+    loc = op.location
+    operand, source, init = op.operands
+    windows = Windows.of(op)
+    operand_shape, source_shape = shlo.shape(operand), shlo.shape(source)
+    result_type = shlo.tensor_type(op.results[0])
+    with ir.InsertionPoint(op):
+        result = shlo.broadcast_in_dim(init, result_type, [], loc=loc)
+        offsets = _offsets(windows, operand_shape, source_shape)
+        if offsets and math.prod(source_shape):
+            index = _select(op, operand, windows, offsets, source_shape)
+            for offset in reversed(offsets):
+                result = _scatter(op, result, source, index, windows, offset, operand_shape)
+    shlo.replace_op(op, [result])
+
+
+def _select(op, operand, windows, offsets, source_shape) -> ir.Value:
+    """For every window, the k of the element it selects, or -1 for a window
+    of padding only (its source element goes nowhere)."""
+    loc = op.location
+    i32 = ir.IntegerType.get_signless(32, loc.context)
+    index_type = shlo.ranked(source_shape, i32)
+    best = index = seen = None
+    for offset in offsets:
+        x = _window_elements(operand, windows, offset, source_shape, loc)
+        valid = None if offset.covers_all(source_shape) else _valid(offset, source_shape, loc)
+        if best is None:
+            best, index, seen = x, shlo.splat(offset.k, index_type, loc=loc), valid
+            continue
+        keep = _map(op.regions[0].blocks[0], [best, x], loc)
+        take = shlo.unary("not", keep, loc=loc)
+        if seen is not None:
+            take = shlo.binary("or", take, shlo.unary("not", seen, loc=loc), loc=loc)
+        if valid is not None:
+            take = shlo.binary("and", take, valid, loc=loc)
+        best = shlo.select(take, x, best, loc=loc)
+        index = shlo.select(take, shlo.splat(offset.k, index_type, loc=loc), index, loc=loc)
+        seen = None if seen is None or valid is None else shlo.binary("or", seen, valid, loc=loc)
+    if seen is not None:
+        index = shlo.select(seen, index, shlo.splat(-1, index_type, loc=loc), loc=loc)
+    return index
+
+
+def _window_elements(operand, windows, offset: _Offset, source_shape, loc) -> ir.Value:
+    """The offset's element of every window; where that is padding, the
+    operand's first element (never selected: `valid` is false there)."""
+    start = [o + s * a - low for o, s, a, (low, _) in zip(offset.offset, windows.strides, offset.first, windows.padding)]
+    limit = [o + s * b - low + 1 for o, s, b, (low, _) in zip(offset.offset, windows.strides, offset.last, windows.padding)]
+    x = shlo.slice_(operand, start, limit, loc=loc, strides=windows.strides)
+    if offset.covers_all(source_shape):
+        return x
+    rank = len(source_shape)
+    filler = shlo.reshape(shlo.slice_(operand, [0] * rank, [1] * rank, loc=loc), shlo.ranked([], shlo.element_type(operand)), loc=loc)
+    high = [m - 1 - b for m, b in zip(source_shape, offset.last)]
+    return shlo.pad(x, filler, offset.first, high, loc=loc)
+
+
+def _valid(offset: _Offset, source_shape, loc) -> ir.Value:
+    """True at the windows whose offset element is an operand element."""
+    i32 = ir.IntegerType.get_signless(32, loc.context)
+    positions = shlo.ranked(source_shape, i32)
+    valid = None
+    for dim, (a, b, m) in enumerate(zip(offset.first, offset.last, source_shape)):
+        if a == 0 and b == m - 1:
+            continue
+        w = shlo.iota(positions, dim, loc=loc)
+        bounds = [("GE", a)] if a > 0 else []
+        bounds += [("LE", b)] if b < m - 1 else []
+        for direction, bound in bounds:
+            inside = shlo.compare(direction, w, shlo.splat(bound, positions, loc=loc), loc=loc)
+            valid = inside if valid is None else shlo.binary("and", valid, inside, loc=loc)
+    return valid
+
+
+def _scatter(op, result, source, index, windows, offset: _Offset, operand_shape) -> ir.Value:
+    """result, with scatter(result, s) where a window's selected k is this
+    offset's, at the operand position of that window's k-th element."""
+    loc = op.location
+    chosen = shlo.compare("EQ", index, shlo.splat(offset.k, shlo.tensor_type(index), loc=loc), loc=loc)
+    last = [b + 1 for b in offset.last]
+    if not offset.covers_all(shlo.shape(source)):
+        chosen = shlo.slice_(chosen, offset.first, last, loc=loc)
+        source = shlo.slice_(source, offset.first, last, loc=loc)
+    low = [o + s * a - lo for o, s, a, (lo, _) in zip(offset.offset, windows.strides, offset.first, windows.padding)]
+    high = [n - 1 - (o + s * b - lo) for n, o, s, b, (lo, _) in zip(operand_shape, offset.offset, windows.strides, offset.last, windows.padding)]
+    interior = [s - 1 for s in windows.strides]
+    if any(low + high + interior):
+        no = shlo.splat(False, shlo.ranked([], shlo.element_type(chosen)), loc=loc)
+        chosen = shlo.pad(chosen, no, low, high, loc=loc, interior=interior)
+        source = shlo.pad(source, op.operands[2], low, high, loc=loc, interior=interior)
+    combined = _map(op.regions[1].blocks[0], [result, source], loc)
+    return shlo.select(chosen, combined, result, loc=loc)
+
+
+def _map(body: ir.Block, inputs: Sequence[ir.Value], loc) -> ir.Value:
+    """A region of rank-0 arguments applied elementwise, as stablehlo.map."""
+    rank = len(shlo.shape(inputs[0]))
+    scalars = [shlo.ranked([], shlo.element_type(v)) for v in inputs]
+    returned = body.operations[len(body.operations) - 1].operands[0]
+    result_type = shlo.ranked(shlo.shape(inputs[0]), shlo.element_type(returned))
+    attributes = {"dimensions": shlo.i64_array_attr(range(rank), loc.context)}
+    new = shlo.create("stablehlo.map", [result_type], inputs, attributes, loc=loc, regions=1)
+    block = new.regions[0].blocks.append(*scalars, arg_locs=[loc] * len(scalars))
+    with ir.InsertionPoint(block):
+        values = shlo.inline_block(body, list(block.arguments))
+        shlo.create("stablehlo.return", [], values, loc=loc)
+    return new.result

@@ -22,6 +22,7 @@ from iree.compiler import ir
 from ..dialects import cost, liveness, profile
 from ..dialects import stablehlo as shlo
 from ..dialects.profile import Limits
+from . import sandbox_select_and_scatter as select_and_scatter
 from .base import ModulePass, PassOptionError, Report
 
 MAX_ERRORS = 50
@@ -150,7 +151,11 @@ class _Check:
 
     def form(self, op: ir.Operation) -> None:
         """Forms of an allowed op that IREE cannot lower."""
-        if op.name == "stablehlo.fft":
+        if op.name == select_and_scatter.SELECT_AND_SCATTER:
+            problem = _select_and_scatter_problem(op)
+            if problem:
+                self.error(op, problem)
+        elif op.name == "stablehlo.fft":
             problem = profile.fft_problem(shlo.dense_i64_array(op, "fft_length"))
             if problem:
                 self.error(op, problem)
@@ -364,29 +369,30 @@ def _padded_input(op: ir.Operation, limits: Limits) -> str | None:
     return None
 
 
-def _select_and_scatter_tiles(op: ir.Operation, limits: Limits) -> str | None:
-    window = shlo.dense_i64_array(op, "window_dimensions")
-    strides = shlo.dense_i64_array(op, "window_strides") or (1,) * len(window)
-    padding = _padding_pairs(op, len(window))
-    if tuple(window) != tuple(strides) or any(lo or hi for lo, hi in padding):
+def _select_and_scatter_problem(op: ir.Operation) -> str | None:
+    """What webtensor-sandbox-select-and-scatter cannot make IREE-lowerable:
+    it decomposes every select_and_scatter IREE 3.13 cannot lower itself
+    (windows that do not tile the operand, unsigned elements), in O(window
+    elements) ops, over static shapes."""
+    if select_and_scatter.iree_lowers(op) or select_and_scatter.decomposable(op):
+        return None
+    why = "windows that do not tile the operand" if not select_and_scatter.Windows.of(op).tile else "unsigned elements"
+    fix = "(window_strides equal to window_dimensions, no padding)"
+    if not all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results)):
+        return f"select_and_scatter with {why} needs static shapes"
+    elements = select_and_scatter.Windows.of(op).elements
+    if elements > select_and_scatter.MAX_WINDOW_ELEMENTS:
+        tiling = f"; windows that tile the operand {fix} have no limit" if why.startswith("windows") else ""
         return (
-            "select_and_scatter is supported only with windows that tile the operand "
-            "(window_strides equal to window_dimensions, no padding); pad the operand explicitly"
+            f"select_and_scatter with {why} takes windows of at most "
+            f"{select_and_scatter.MAX_WINDOW_ELEMENTS} elements; this one has {elements}{tiling}"
         )
-    return None
-
-
-def _padding_pairs(op: ir.Operation, rank: int) -> list[tuple[int, int]]:
-    if "padding" not in op.attributes:
-        return [(0, 0)] * rank
-    flat = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["padding"])]
-    return list(zip(flat[0::2], flat[1::2]))
+    return f"select_and_scatter on complex<f64> is supported only with windows that tile the operand {fix}"
 
 
 _WINDOW_CHECKS = {
     "stablehlo.convolution": _padded_input,
     "stablehlo.reduce_window": _padded_input,
-    "stablehlo.select_and_scatter": _select_and_scatter_tiles,
 }
 
 

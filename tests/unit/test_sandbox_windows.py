@@ -291,22 +291,132 @@ def max_pool_gradient(window, stride, padding):
     return pool, gradient
 
 
-@pytest.mark.parametrize("window, stride, padding", [((2, 2), (2, 2), "VALID"), ((3, 3), (3, 3), "SAME")])
-def test_max_pool_gradient_matches_jax(window, stride, padding, rng):
+MAX_POOLS = [
+    # shape, window, stride, padding
+    ((7, 9), (2, 2), (2, 2), "VALID"),  # windows that tile: IREE's own lowering
+    ((7, 9), (3, 3), (3, 3), "SAME"),  # JAX pads explicitly: tiling too
+    ((7, 9), (3, 3), (2, 2), "SAME"),  # overlapping, padded: decomposed
+    ((7, 9), (3, 3), (2, 2), "VALID"),
+    ((15,), (3,), (2,), "SAME"),
+    ((15,), (3,), (1,), "VALID"),
+    ((9, 8), (2, 2), (3, 3), "VALID"),  # windows with gaps between them
+    ((2, 9, 9, 3), (1, 3, 3, 1), (1, 2, 2, 1), "SAME"),  # ResNet's stem, NHWC
+]
+
+
+@pytest.mark.parametrize("shape, window, stride, padding", MAX_POOLS)
+def test_max_pool_gradient_matches_jax(shape, window, stride, padding, rng):
     """Ties (ReLU zeros, small integers) and NaNs pick the element XLA picks.
     Between calls, another model fills freed memory with a sentinel: an
     uninitialized read would show it."""
     pool, gradient = max_pool_gradient(window, stride, padding)
-    x = np.zeros((7, 9), np.float32)
+    x = np.zeros(shape, np.float32)
     weights = np.ones(np.asarray(jax.eval_shape(pool, x).shape), np.float32)
     model = webtensor.compile(gradient, x, weights)
     sentinel = webtensor.compile(lambda s: jnp.full((4096,), 1.0, jnp.float32) * s, np.float32(0))
     for _ in range(3):
-        x = np.maximum(rng.integers(-2, 3, (7, 9)), 0).astype(np.float32)
-        x[rng.integers(0, 7, 3), rng.integers(0, 9, 3)] = np.nan
+        x = np.maximum(rng.integers(-2, 3, shape), 0).astype(np.float32)
+        x.reshape(-1)[rng.integers(0, x.size, 3)] = np.nan
         weights = rng.integers(1, 5, weights.shape).astype(np.float32)
         sentinel(np.float32(12345.0))
         np.testing.assert_array_equal(model(x, weights), jax.jit(gradient)(x, weights))
+
+
+def test_overlapping_contributions_add_in_xla_order(rng):
+    """Where windows overlap, one position gets several source elements;
+    XLA adds them in row-major source order, and so must we, bit for bit:
+    weights of very different sizes make any other order round differently."""
+    pool, gradient = max_pool_gradient((3, 3), (1, 1), "SAME")
+    x = np.zeros((12, 12), np.float32)
+    model = webtensor.compile(gradient, x, x)
+    for _ in range(3):
+        x = np.maximum(rng.integers(-6, 2, (12, 12)), 0).astype(np.float32)  # plateaus of ties
+        weights = (rng.standard_normal((12, 12)) * 10.0 ** rng.integers(-7, 8, (12, 12))).astype(np.float32)
+        np.testing.assert_array_equal(model(x, weights), jax.jit(gradient)(x, weights))
+
+
+def select_and_scatter_reference(x, source, init, select, scatter, window, stride, padding):
+    """The spec's order, which XLA's sequential emitter and its HLO evaluator
+    follow: each window offers its operand elements (never padding) in
+    row-major order, keeping the current c over a candidate e when
+    select(c, e); source elements reach a position in row-major order."""
+    result = np.full_like(x, init)
+    for w in np.ndindex(*source.shape):
+        chosen = None
+        for offset in np.ndindex(*window):
+            cell = tuple(k * s + o - low for k, s, o, (low, _) in zip(w, stride, offset, padding))
+            if not all(0 <= c < n for c, n in zip(cell, x.shape)):
+                continue
+            if chosen is None or not select(x[chosen], x[cell]):
+                chosen = cell
+        if chosen is not None:
+            result[chosen] = scatter(result[chosen], source[w])
+    return result
+
+
+def general_select_and_scatter(select, scatter, window, stride, padding):
+    """jax's select_and_scatter with any select and scatter functions (an
+    internal of jax.lax: its public API only reaches the max-pool case)."""
+    from jax._src.lax.windowed_reductions import _select_and_scatter
+
+    def f(x, source, init):
+        return _select_and_scatter(x, select, window, stride, padding, source, init, scatter)
+
+    return f
+
+
+GENERAL_CASES = {
+    # name: dtype, select, scatter, window, stride, padding
+    "i32-ge-add": (np.int32, lambda a, b: a >= b, lax.add, (3, 2), (2, 1), ((1, 1), (0, 1))),
+    "ui8-ge-add": (np.uint8, lambda a, b: a >= b, lax.add, (2, 2), (2, 2), ((0, 0), (0, 0))),  # tiles; wraps
+    "ui32-gt-max": (np.uint32, lambda a, b: a > b, lax.max, (3, 3), (2, 2), ((1, 1), (1, 1))),
+    "f32-le-subtract": (np.float32, lambda a, b: a <= b, lax.sub, (3, 3), (1, 2), ((2, 0), (1, 1))),
+    # windows of padding only (the first and last rows) select nothing
+    "f32-ge-padding-only": (np.float32, lambda a, b: a >= b, lax.add, (2, 2), (2, 2), ((3, 2), (0, 0))),
+    "i16-lt-multiply": (np.int16, lambda a, b: a < b, lax.mul, (2, 3), (1, 3), ((0, 0), (1, 2))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERAL_CASES))
+def test_select_and_scatter_with_any_regions(name, rng):
+    """Integer and unsigned elements, other select and scatter regions
+    (subtract shows the order of scatter's arguments), windows made of
+    padding only. Against jax where the operand has no ties; with ties,
+    against the spec's order (see test_asymmetric_padding_offers_elements_row_major
+    for where XLA on the CPU differs)."""
+    dtype, select, scatter, window, stride, padding = GENERAL_CASES[name]
+    f = general_select_and_scatter(select, scatter, window, stride, padding)
+    shape = (7, 8)
+    pooled = lax.reduce_window(np.zeros(shape, dtype), dtype(0), lax.add, window, stride, padding)
+    source = rng.integers(1, 100, pooled.shape).astype(dtype)
+    if dtype == np.float32:
+        source = (source * 10.0 ** rng.integers(-6, 7, source.shape)).astype(dtype)
+    init = dtype(3)
+    distinct = rng.permutation(56).reshape(shape).astype(dtype)
+    model = webtensor.compile(f, distinct, source, init)
+    np.testing.assert_array_equal(model(distinct, source, init), jax.jit(f)(distinct, source, init))
+    tied = rng.integers(0, 4, shape).astype(dtype)
+    want = select_and_scatter_reference(tied, source, init, select, scatter, window, stride, padding)
+    np.testing.assert_array_equal(model(tied, source, init), want)
+
+
+def test_asymmetric_padding_offers_elements_row_major(rng):
+    """SAME pooling of an even size pads one side only (ResNet's 112 -> 56).
+    There XLA on the CPU rewrites select_and_scatter into a reduce_window
+    that offers a window's elements in another order (for padding (0, 1) of
+    the last dimension of a 3x3 window: its first two columns row-major, then
+    the third), so ties go elsewhere than in the spec's row-major order,
+    which we keep on every target. Without ties the two agree."""
+    pool, gradient = max_pool_gradient((3, 3), (2, 2), "SAME")
+    x = np.zeros((8, 8), np.float32)
+    model = webtensor.compile(gradient, x, np.ones((4, 4), np.float32))
+    for _ in range(3):
+        x = np.maximum(rng.integers(-3, 3, (8, 8)), 0).astype(np.float32)
+        weights = rng.integers(1, 9, (4, 4)).astype(np.float32)
+        want = select_and_scatter_reference(x, weights, 0.0, lambda c, e: c >= e, lambda a, b: a + b, (3, 3), (2, 2), ((0, 1), (0, 1)))
+        np.testing.assert_array_equal(model(x, weights), want)
+        distinct = rng.permutation(64).reshape(8, 8).astype(np.float32)
+        np.testing.assert_array_equal(model(distinct, weights), jax.jit(gradient)(distinct, weights))
 
 
 def select_and_scatter_module(select_body: str, n: int, window: int, stride: int) -> str:
@@ -325,18 +435,6 @@ def select_and_scatter_module(select_body: str, n: int, window: int, stride: int
 }}"""
 
 
-def select_and_scatter_xla(x, source, init, select, window, stride):
-    """XLA's order: the current element c stays over a candidate e when select(c, e)."""
-    result = [init] * len(x)
-    for k, s in enumerate(source):
-        chosen = k * stride
-        for e in range(k * stride + 1, k * stride + window):
-            if not select(x[chosen], x[e]):
-                chosen = e
-        result[chosen] += s
-    return result
-
-
 SELECTS = {
     "lt": ("%p = stablehlo.compare LT, %a, %b, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>", lambda c, e: c < e),
     "ge": ("%p = stablehlo.compare GE, %a, %b, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>", lambda c, e: c >= e),
@@ -345,25 +443,34 @@ SELECTS = {
 }
 
 
+@pytest.mark.parametrize("stride", [3, 2])
 @pytest.mark.parametrize("select", sorted(SELECTS))
-def test_select_regions_follow_xla(select, rng):
+def test_select_regions_follow_xla(select, stride, rng):
+    """Both ways: IREE's lowering (tiling windows) and the decomposition."""
     body, reference = SELECTS[select]
-    n, window, stride = 11, 3, 3
+    n, window = 11, 3
     model = webtensor.compile(select_and_scatter_module(body, n, window, stride))
     x = rng.integers(0, 3, n).astype(np.float32)
     x[rng.integers(0, n, 2)] = np.nan
     source = rng.integers(1, 9, (n - window) // stride + 1).astype(np.float32)
     got = model(x, source, np.float32(0))
-    assert got.tolist() == select_and_scatter_xla(x.tolist(), source.tolist(), 0.0, reference, window, stride)
+    want = select_and_scatter_reference(x, source, 0.0, reference, lambda a, b: a + b, (window,), (stride,), ((0, 0),))
+    np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("window, stride, padding", [(3, 2, "VALID"), (2, 1, "VALID"), (3, 1, "SAME")])
-def test_select_and_scatter_that_iree_cannot_lower_is_a_clean_compile_error(window, stride, padding):
-    """IREE 3.13 lowers select_and_scatter only when the windows tile the
-    operand (window == stride, and no padding attribute; JAX pads
-    explicitly, so SAME pooling with tiling windows works): jax.grad of
-    overlapping max pooling is a CompileError, not a crash. If these start
-    to compile, recheck webtensor-sandbox-select-and-scatter."""
-    pool = lambda x: lax.reduce_window(x, -jnp.inf, lax.max, (window,), (stride,), padding)  # noqa: E731
-    with pytest.raises(webtensor.CompileError, match="select_and_scatter"):
-        webtensor.compile(jax.grad(lambda x: pool(x).sum()), np.zeros(10, np.float32))
+def test_only_windows_that_do_not_tile_are_decomposed():
+    """Tiling windows keep IREE's own lowering; the rest become ops IREE
+    lowers (no select_and_scatter is left for it)."""
+    tiles = webtensor.compile_ir(select_and_scatter_module(SELECTS["ge"][0], 12, 3, 3), phase="sandboxed")
+    overlaps = webtensor.compile_ir(select_and_scatter_module(SELECTS["ge"][0], 12, 3, 2), phase="sandboxed")
+    assert "stablehlo.select_and_scatter" in tiles and "stablehlo.map" not in tiles
+    assert "stablehlo.select_and_scatter" not in overlaps and "stablehlo.map" in overlaps
+
+
+def test_a_window_above_the_decomposition_limit_is_refused():
+    text = select_and_scatter_module(SELECTS["ge"][0], 300, 257, 1)
+    with pytest.raises(webtensor.CompileError, match=(
+        "select_and_scatter with windows that do not tile the operand takes windows of at most 256 "
+        "elements; this one has 257"
+    )):
+        webtensor.compile(text)
