@@ -35,6 +35,9 @@ LEGALIZE = (
     "cse",
     "webtensor-verify-profile",
     "webtensor-verify-dynamic-shapes",
+    # f64 functions IREE cannot compile, as f64 arithmetic it can; before the
+    # sandbox, so that the work budget prices what actually runs.
+    "webtensor-expand-f64-math",
 )
 
 # Sandbox: rewrites that give every remaining behaviour a defined result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .base import ModulePass, Report
 from .bind_weights import BindWeights
+from .expand_f64_math import ExpandF64Math
 from .legalize_composite import LegalizeComposite
 from .lower_unsigned import LowerUnsigned
 from .sandbox_boolean_arithmetic import SandboxBooleanArithmetic
@@ -33,6 +34,7 @@ PASSES: dict[str, type[ModulePass]] = {
     cls.name: cls
     for cls in (
         BindWeights,
+        ExpandF64Math,
         LegalizeComposite,
         LowerUnsigned,
         SandboxBooleanArithmetic,
