@@ -83,11 +83,11 @@ def _rules(types: tuple[str, ...], *names: str, **kwargs) -> dict[str, OpRule]:
 # IREE 3.13 on the CPU links no f64 trigonometry, cube root or remainder, and
 # no complex<f64> transcendental functions at all. webtensor-expand-f64-math
 # computes f64 sine, cosine, tan, tanh, atan2 and cbrt (and expm1 and log1p,
-# which IREE gets 1e-8 wrong) with f64 arithmetic IREE lowers; f64 remainder
-# and the complex<f64> functions stay out.
+# which IREE gets 1e-8 wrong), and the complex<f64> functions but power and
+# atan2, with f64 arithmetic IREE lowers; f64 remainder stays out.
 FLOATS_BELOW_64 = ("f16", "bf16", "f32")
-_FLOAT_MATH = ("exponential", "exponential_minus_one", "log", "log_plus_one", "logistic", "rsqrt", "sqrt", "power")
-_TRIGONOMETRY = ("atan2", "cosine", "sine", "tan", "tanh")
+_FLOAT_MATH = ("exponential", "exponential_minus_one", "log", "log_plus_one", "logistic", "rsqrt", "sqrt")
+_TRIGONOMETRY = ("cosine", "sine", "tan", "tanh")
 _BITWISE = ("and", "or", "xor", "not")
 _INT_BITS = ("popcnt", "count_leading_zeros", "shift_left", "shift_right_arithmetic", "shift_right_logical")
 
@@ -114,8 +114,10 @@ OPS: dict[str, OpRule] = {
     **_rules(ELEMENT_TYPES, "add", "multiply", "maximum", "minimum"),
     **_rules(INTEGERS + FLOATS + COMPLEX, "subtract", "divide", "negate"),
     **_rules(INTEGERS + FLOATS_BELOW_64, "remainder"),
-    **_rules(FLOATS + ("complex<f32>",), *_FLOAT_MATH),
-    **_rules(FLOATS + ("complex<f32>",), *_TRIGONOMETRY),
+    **_rules(FLOATS + ("complex<f32>",), "power"),
+    **_rules(FLOATS + COMPLEX, *_FLOAT_MATH),
+    **_rules(FLOATS + ("complex<f32>",), "atan2"),
+    **_rules(FLOATS + COMPLEX, *_TRIGONOMETRY),
     **_rules(FLOATS + COMPLEX, "real", "imag"),
     **_rules(FLOATS, "cbrt"),
     **_rules(FLOATS, "ceil", "floor", "round_nearest_afz", "round_nearest_even", "reduce_precision"),

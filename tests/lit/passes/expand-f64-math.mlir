@@ -119,3 +119,37 @@ func.func @unchanged(%a: tensor<4xf32>, %b: tensor<4xf64>) -> (tensor<4xf32>, te
   %2 = stablehlo.log %b : tensor<4xf64>
   return %0, %1, %2 : tensor<4xf32>, tensor<4xf64>, tensor<4xf64>
 }
+
+// -----
+
+// A complex<f64> function works on the parts, in f64, and recombines them:
+// e^(re + i im) = e^re (cos im + i sin im), with the real sine and cosine
+// expanded in place.
+
+// CHECK-LABEL: func.func @complex_exponential
+// CHECK-SAME:    (%[[Z:.*]]: tensor<2xcomplex<f64>>)
+// CHECK:         %[[RE:.*]] = stablehlo.real %[[Z]] : (tensor<2xcomplex<f64>>) -> tensor<2xf64>
+// CHECK:         %[[IM:.*]] = stablehlo.imag %[[Z]] : (tensor<2xcomplex<f64>>) -> tensor<2xf64>
+// CHECK:         stablehlo.exponential %{{.*}} : tensor<2xf64>
+// CHECK-NOT:     stablehlo.sine
+// CHECK-NOT:     stablehlo.cosine
+// CHECK:         %[[R:.*]] = stablehlo.complex %{{.*}}, %{{.*}} : tensor<2xcomplex<f64>>
+// CHECK:         return %[[R]]
+func.func @complex_exponential(%z: tensor<2xcomplex<f64>>) -> tensor<2xcomplex<f64>> {
+  %0 = stablehlo.exponential %z : tensor<2xcomplex<f64>>
+  return %0 : tensor<2xcomplex<f64>>
+}
+
+// -----
+
+// complex<f32> is IREE's, and so is complex<f64> arithmetic it links.
+
+// CHECK-LABEL: func.func @complex_unchanged
+// CHECK-NEXT:    stablehlo.sine %{{.*}} : tensor<2xcomplex<f32>>
+// CHECK-NEXT:    stablehlo.multiply %{{.*}} : tensor<2xcomplex<f64>>
+// CHECK-NEXT:    return
+func.func @complex_unchanged(%a: tensor<2xcomplex<f32>>, %b: tensor<2xcomplex<f64>>) -> (tensor<2xcomplex<f32>>, tensor<2xcomplex<f64>>) {
+  %0 = stablehlo.sine %a : tensor<2xcomplex<f32>>
+  %1 = stablehlo.multiply %b, %b : tensor<2xcomplex<f64>>
+  return %0, %1 : tensor<2xcomplex<f32>>, tensor<2xcomplex<f64>>
+}
