@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import shlex
 from typing import Sequence
 
 import iree.compiler.api as iree_api
@@ -76,7 +77,6 @@ def target_flags(options: CompileOptions, extra: Sequence[str] = ()) -> list[str
             TRIPLE_FLAG + WASM32_TRIPLE,
             f"--iree-llvmcpu-target-cpu={cpu}",
             "--iree-llvmcpu-target-cpu-features=+simd128",
-            # In-process, IREE does not find the wheel's linker by itself.
             f"--iree-llvmcpu-wasm-linker-path={_wasm_linker()}",
         ]
     elif options.target == Target.VULKAN_SPIRV:
@@ -97,9 +97,15 @@ def target_flags(options: CompileOptions, extra: Sequence[str] = ()) -> list[str
 
 
 def _wasm_linker() -> str:
+    """The command IREE links wasm side modules with: the wheel's lld (which
+    IREE does not find by itself in-process), allowing undefined symbols.
+    LLVM leaves some operations as libcalls (fmaxf for arith.maxnumf, fmodf
+    for arith.remf); they become imports, which the web runtime provides
+    (web/build.sh, SIDE_MODULE_EXPORTS). IREE runs this through a shell and
+    puts `-flavor wasm` first, as lld requires, hence the flag at the end."""
     from iree.compiler.tools.binaries import find_tool
 
-    return find_tool("iree-lld")
+    return "sh -c 'exec \"$0\" \"$@\" --allow-undefined' " + shlex.quote(find_tool("iree-lld"))
 
 
 def compile_module(session: CompilerSession, module: ir.Module, options: CompileOptions, source_name: str) -> bytes:

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--function", default=None, help="the function to run (default: main)")
     parser.add_argument("--input", dest="inputs", action="append", default=[], metavar="VALUE", help="2x3xf32=1,2,3,4,5,6, f32=1, or @file.npy (repeat per input)")
     parser.add_argument("--output", dest="outputs", action="append", default=[], metavar="WHERE", help="@file.npy writes the next result to a file, '-' prints it (repeat per result)")
-    parser.add_argument("--device", default=None, help="local-task (default for CPU artifacts), local-sync, vulkan, cuda")
+    parser.add_argument("--device", default=None, help="local-task (default for CPU artifacts), local-sync, vulkan, cuda; node runs a wasm32 artifact in Node.js through the web runtime")
     parser.add_argument("--power-preference", choices=("default", "low-power", "high-performance"), default="default", help="how to pick a device when --device is not given")
     parser.add_argument("--fuel", type=int, default=None, help="the call's work budget in work units (default 10^11, about ten seconds of CPU work)")
     parser.add_argument("--deadline", type=float, default=None, metavar="SECONDS", help="give up on the call after this many seconds")
@@ -40,11 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from .. import load
     from ..runtime.devices import devices
-    from .tensor_io import TensorSpecError, format_tensor, parse_value
+    from .tensor_io import TensorSpecError, parse_value
 
     if args.list_devices:
         for info in devices():
@@ -52,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.artifact is None:
         raise UsageError("give an artifact to run (or --list-devices)")
+    if args.device == "node":
+        return _run_in_node(args)
     model = load(args.artifact, device=args.device, power_preference=args.power_preference, weights=args.weights)
     entry = model[args.function] if args.function else model.default
     if args.print_signature:
@@ -63,6 +63,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     results = entry.call_flat(inputs, fuel=args.fuel, deadline=args.deadline)
     print(f"EXEC @{entry.signature.name}")
+    _emit(results, args, lambda i: _result_name(entry.signature, i))
+    return 0
+
+
+def _emit(results, args: argparse.Namespace, name_of) -> None:
+    """Prints each result, or saves it where --output says."""
+    import numpy as np
+
+    from .tensor_io import format_tensor
+
     for i, result in enumerate(results):
         where = args.outputs[i] if i < len(args.outputs) else "-"
         if where.startswith("@"):
@@ -70,8 +80,26 @@ def run(args: argparse.Namespace) -> int:
             continue
         if where != "-":
             raise UsageError(f"--output={where}: write @file.npy or -")
-        print(f"{_result_name(entry.signature, i)}: hal.buffer_view")
+        print(f"{name_of(i)}: hal.buffer_view")
         print(format_tensor(result, args.print_max_elements))
+
+
+def _run_in_node(args: argparse.Namespace) -> int:
+    """--device=node: the call runs in Node through web/webtensor.mjs, as it
+    would in a browser; inputs and outputs are the same as for local devices."""
+    from ..web.node import run_in_node
+    from .tensor_io import TensorSpecError, parse_value
+
+    if args.print_signature or args.weights or args.deadline is not None:
+        flag = "--print-signature" if args.print_signature else "--weights" if args.weights else "--deadline"
+        raise UsageError(f"{flag} is not available with --device=node")
+    try:
+        inputs = [parse_value(text) for text in args.inputs]
+    except TensorSpecError as e:
+        raise UsageError(str(e)) from None
+    results = run_in_node(args.artifact, inputs, function=args.function, fuel=args.fuel).outputs
+    print(f"EXEC @{args.function or 'main'}")
+    _emit(results, args, lambda i: f"result[{i}]")
     return 0
 
 

@@ -1,0 +1,22 @@
+// The errors webtensor.mjs throws: one class per kind, as in the Python
+// runtime (runtime/errors.py), each with one message that says what to do.
+
+export class WebTensorError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+// A call's inputs do not match the function's signature.
+export class InvalidArgument extends WebTensorError {}
+// The bytes are not a WebTensor artifact this runtime can read.
+export class InvalidEncoding extends WebTensorError {}
+// The artifact needs something this runtime does not have.
+export class UnsupportedOperation extends WebTensorError {}
+// A call would spend more than its work budget ("fuel"); no outputs are returned.
+export class BudgetExceeded extends WebTensorError {}
+// The runtime failed while running a call.
+export class ExecutionError extends WebTensorError {}
+// No function of that name.
+export class NotFound extends WebTensorError {}

@@ -1,0 +1,115 @@
+"""Running wasm32 artifacts in Node, through the JS API (web/webtensor.mjs).
+
+`run_in_node(artifact, inputs)` makes one call in a fresh `node` process
+(web/node_run.mjs) and returns numpy arrays; errors come back as the
+runtime's error classes, with the JS runtime's message. This is what
+`webtensor-run --device=node` and the web tests use. It needs Node 18 or
+newer (Debian: apt-get install nodejs); WEBTENSOR_NODE names another binary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..runtime import errors
+from ..runtime.dtypes import by_dtype, by_name
+
+WEB_DIR = Path(__file__).parent
+RUNNER = WEB_DIR / "node_run.mjs"
+NODE_ENV = "WEBTENSOR_NODE"
+NO_NODE = "Node.js is not installed (apt-get install nodejs), or set WEBTENSOR_NODE to its path"
+
+_ERRORS = {
+    cls.__name__: cls
+    for cls in (
+        errors.InvalidArgument,
+        errors.InvalidEncoding,
+        errors.UnsupportedOperation,
+        errors.BudgetExceeded,
+        errors.ExecutionError,
+        errors.NotFound,
+    )
+}
+
+
+def find_node() -> str | None:
+    """The node binary, or None if this machine has none."""
+    return os.environ.get(NODE_ENV) or shutil.which("node")
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeResult:
+    outputs: list[np.ndarray]
+    milliseconds: float  # the first call, in the JS runtime
+    timing: dict | None  # with repeat: median_ms, min_ms of the repeats
+
+
+def run_in_node(
+    artifact: str | os.PathLike | bytes,
+    inputs: Sequence[np.ndarray],
+    function: str | None = None,
+    fuel: int | None = None,
+    repeat: int = 0,
+    timeout: float = 600,
+) -> NodeResult:
+    """Calls `function` (default: main) of a wasm32 artifact on `inputs`,
+    in order, in Node. With `repeat`, also times that many more calls."""
+    node = find_node()
+    if node is None:
+        raise errors.UnsupportedOperation(NO_NODE)
+    with tempfile.TemporaryDirectory(prefix="webtensor-node-") as folder:
+        work = Path(folder)
+        if isinstance(artifact, bytes):
+            (work / "artifact.vmfb").write_bytes(artifact)
+            artifact = work / "artifact.vmfb"
+        specs = []
+        for i, value in enumerate(inputs):
+            array = np.ascontiguousarray(value)
+            element = by_dtype(array.dtype)
+            if element is None:
+                raise errors.InvalidArgument(f"input {i}: element type {array.dtype} cannot be passed to a model")
+            path = work / f"input{i}.bin"
+            path.write_bytes(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+            specs.append({"dtype": element.name, "shape": list(array.shape), "path": str(path)})
+        request = {
+            "artifact": str(Path(artifact).resolve()),
+            "function": function,
+            "fuel": None if fuel is None else str(int(fuel)),
+            "inputs": specs,
+            "out_dir": str(work),
+            "repeat": int(repeat),
+        }
+        (work / "request.json").write_text(json.dumps(request))
+        try:
+            done = subprocess.run([node, str(RUNNER), str(work / "request.json")], capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise errors.Timeout(f"the call did not finish in Node within {timeout:g} s") from None
+        reply = _reply(done)
+        if "error" in reply:
+            kind, message = reply["error"]["kind"], reply["error"]["message"]
+            raise _ERRORS.get(kind, errors.ExecutionError)(message)
+        outputs = [_read(output) for output in reply["outputs"]]
+        return NodeResult(outputs, float(reply["milliseconds"]), reply.get("timing"))
+
+
+def _reply(done: subprocess.CompletedProcess) -> dict:
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        detail = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise errors.ExecutionError(f"Node ended without a result: {detail}")
+    return json.loads(lines[-1])
+
+
+def _read(output: dict) -> np.ndarray:
+    dtype = by_name(output["dtype"]).dtype
+    data = Path(output["path"]).read_bytes()
+    return np.frombuffer(data, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(output["shape"])

@@ -1,0 +1,363 @@
+// WebTensor in JS: load an artifact compiled with --target=wasm32 and run it.
+//
+//   import * as webtensor from "./webtensor.mjs";
+//   const model = await webtensor.load(urlOrBytes);
+//   model.signature;                        // inputs, outputs: names, shapes, dtypes
+//   const [y] = await model.run([{ data: new Float32Array(...), shape: [4, 32] }]);
+//   y.data, y.shape, y.dtype
+//
+// The shape follows the Python API (runtime/model.py) and wasi-nn: load a
+// graph, call it with tensors, get tensors back. Inputs are checked against
+// the artifact's signature before anything runs; errors are the classes of
+// errors.mjs. In a browser, run it in a Web Worker (worker.mjs) so that the
+// page stays responsive.
+
+import {
+  BudgetExceeded,
+  ExecutionError,
+  InvalidArgument,
+  InvalidEncoding,
+  NotFound,
+  UnsupportedOperation,
+  WebTensorError,
+} from "./errors.mjs";
+import { Runtime } from "./runtime.mjs";
+
+export { BudgetExceeded, ExecutionError, InvalidArgument, InvalidEncoding, NotFound, UnsupportedOperation, WebTensorError };
+
+// The work budget of a call unless it says otherwise, and the largest one
+// (runtime/limits.py: DEFAULT_FUEL, MAX_FUEL).
+export const DEFAULT_FUEL = 100_000_000_000n;
+export const MAX_FUEL = 1n << 62n;
+const SIGNATURE_FORMAT = 2;
+
+// dtype -> [typed array, IREE HAL element type]. A HAL element type is
+// (numerical type << 24) | bits (iree/hal/buffer_view.h).
+const HAL = (numerical, bits) => ((numerical << 24) | bits) >>> 0;
+const DTYPES = {
+  bool: [Uint8Array, HAL(0x13, 8)],
+  int8: [Int8Array, HAL(0x11, 8)],
+  int16: [Int16Array, HAL(0x11, 16)],
+  int32: [Int32Array, HAL(0x11, 32)],
+  int64: [BigInt64Array, HAL(0x11, 64)],
+  uint8: [Uint8Array, HAL(0x12, 8)],
+  uint16: [Uint16Array, HAL(0x12, 16)],
+  uint32: [Uint32Array, HAL(0x12, 32)],
+  uint64: [BigUint64Array, HAL(0x12, 64)],
+  float16: [Uint16Array, HAL(0x21, 16)], // the raw bits
+  bfloat16: [Uint16Array, HAL(0x22, 16)], // the raw bits
+  float32: [Float32Array, HAL(0x21, 32)],
+  float64: [Float64Array, HAL(0x21, 64)],
+};
+
+const runtimes = new Map();
+
+// The runtime at `wasm` (a URL, or the .wasm's bytes), instantiated once.
+async function runtimeFor(wasm) {
+  const key = wasm ?? "default";
+  if (!runtimes.has(key)) {
+    runtimes.set(key, (async () => Runtime.create(await bytesOf(wasm ?? new URL("./dist/webtensor_runtime.wasm", import.meta.url))))());
+  }
+  return runtimes.get(key);
+}
+
+async function bytesOf(source) {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  const url = source instanceof URL ? source : new URL(String(source), globalThis.location?.href ?? `file://${process.cwd()}/`);
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    return new Uint8Array(await readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new NotFound(`could not fetch ${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// Loads the artifact at `source` (a URL or path, or its bytes).
+// Options: fuel (each call's default work budget, a number or BigInt),
+// runtime (the runtime .wasm's URL or bytes, default dist/ beside this file).
+export async function load(source, options = {}) {
+  const bytes = await bytesOf(source);
+  // A .vmfb is a zip archive holding the flatbuffer (older ones are the
+  // bare flatbuffer, whose file identifier sits at offset 4).
+  const magic = (from) => String.fromCharCode(...bytes.subarray(from, from + 4));
+  if (bytes.length < 8 || (magic(0) !== "PK\x03\x04" && magic(4) !== "IREE")) {
+    throw new InvalidEncoding("not a WebTensor artifact: expected an IREE .vmfb from webtensor-compile --target=wasm32");
+  }
+  const runtime = await runtimeFor(options.runtime);
+  return new Model(runtime, bytes, checkFuel(options.fuel ?? DEFAULT_FUEL));
+}
+
+function checkFuel(fuel) {
+  const value = typeof fuel === "bigint" ? fuel : Number.isInteger(fuel) ? BigInt(fuel) : null;
+  if (value === null || value < 0n || value > MAX_FUEL) {
+    throw new InvalidArgument(`fuel must be an integer from 0 to ${MAX_FUEL}, got ${fuel}`);
+  }
+  return value;
+}
+
+export class Model {
+  #runtime;
+  #session;
+  #functions = new Map(); // name -> {ordinal, signature}
+
+  constructor(runtime, bytes, fuel) {
+    this.#runtime = runtime;
+    this.fuel = fuel;
+    const api = runtime.exports;
+    const pointer = runtime.copyIn(bytes); // the module takes ownership
+    const module = api.wt_module_create(pointer, bytes.length);
+    if (!module) throw new InvalidEncoding(`not a loadable IREE module: ${runtime.takeLastError()}`);
+    try {
+      this.#readFunctions(module);
+      this.#session = api.wt_session_create(module);
+    } finally {
+      api.wt_module_release(module);
+    }
+    if (!this.#session) {
+      throw new UnsupportedOperation(`the web runtime cannot load this artifact: ${runtime.takeLastError()}`);
+    }
+  }
+
+  // Every WebTensor function's signature, checked before any of the
+  // module's code runs.
+  #readFunctions(module) {
+    const api = this.#runtime.exports;
+    for (let ordinal = 0; ordinal < api.wt_function_count(module); ++ordinal) {
+      const name = this.#read((out) => api.wt_function_name(module, ordinal, out));
+      const text = this.#attr(module, ordinal, "webtensor.signature");
+      if (name.startsWith("__") || text === null) continue; // IREE's own functions
+      const target = this.#attr(module, ordinal, "webtensor.target");
+      if (target !== "wasm32") {
+        throw new UnsupportedOperation(
+          `this artifact was compiled for target '${target}'; the web runtime runs wasm32 artifacts (webtensor-compile --target=wasm32)`,
+        );
+      }
+      this.#functions.set(name, { ordinal, signature: parseSignature(text) });
+    }
+    if (this.#functions.size === 0) {
+      throw new InvalidEncoding("the artifact has no WebTensor functions (was it made by webtensor-compile?)");
+    }
+  }
+
+  // The names of the artifact's functions.
+  get functions() {
+    return [...this.#functions.keys()];
+  }
+
+  // The function `run` calls unless told otherwise: main, or the only one.
+  get defaultFunction() {
+    return this.#functions.has("main") ? "main" : this.functions[0];
+  }
+
+  get signature() {
+    return this.#entry(this.defaultFunction).signature;
+  }
+
+  signatureOf(name) {
+    return this.#entry(name).signature;
+  }
+
+  // Runs a function on `inputs` (an array in signature order, or an object
+  // by input name); each input is {data: TypedArray, shape} or, for a
+  // static shape, the typed array alone. Resolves to the outputs, each
+  // {name, dtype, shape, data}. Options: function (name), fuel.
+  async run(inputs, options = {}) {
+    const { ordinal, signature } = this.#entry(options.function ?? this.defaultFunction);
+    const staged = stageInputs(signature, inputs);
+    const budget = options.fuel === undefined ? this.fuel : checkFuel(options.fuel);
+    const cost = BigInt(signature.cost);
+    if (budget < cost) {
+      throw new BudgetExceeded(
+        `${signature.name} costs ${signature.cost} work units before any loop runs, above its budget of ${budget}; ` +
+          `nothing ran. Pass a larger fuel if the model needs it (at most ${MAX_FUEL})`,
+      );
+    }
+    const passed = staged.filter((_, i) => !signature.unused.includes(i));
+    if (signature.fuel) {
+      passed.push({ dtype: "int64", shape: [], data: BigInt64Array.of(budget - cost) });
+    }
+    const results = this.#invoke(ordinal, signature, passed);
+    if (signature.fuel && results.pop().data[0] < 0n) {
+      throw new BudgetExceeded(
+        `${signature.name} ran out of its budget of ${budget} work units and returned nothing; pass a larger fuel if the model needs it`,
+      );
+    }
+    return results.map((result, i) => ({ name: signature.outputs[i].name, ...result }));
+  }
+
+  close() {
+    if (this.#session) this.#runtime.exports.wt_session_destroy(this.#session);
+    this.#session = 0;
+  }
+
+  #entry(name) {
+    const entry = this.#functions.get(name);
+    if (!entry) throw new NotFound(`no function '${name}'; the artifact has: ${this.functions.join(", ")}`);
+    if (!this.#session) throw new InvalidArgument("this model was closed");
+    return entry;
+  }
+
+  #invoke(ordinal, signature, tensors) {
+    const runtime = this.#runtime;
+    const api = runtime.exports;
+    const call = api.wt_call_create(this.#session, ordinal);
+    if (!call) throw new ExecutionError(`${signature.name}: ${runtime.takeLastError()}`);
+    const scratch = api.wt_malloc(4 * 18);
+    try {
+      for (const tensor of tensors) this.#push(call, tensor, signature);
+      if (!api.wt_call_invoke(call)) {
+        throw new ExecutionError(`${signature.name} failed: ${runtime.takeLastError()}`);
+      }
+      const count = signature.outputs.length + (signature.fuel ? 1 : 0);
+      const results = [];
+      for (let i = 0; i < count; ++i) {
+        const length = api.wt_call_next_result(call, scratch);
+        if (length < 0) throw new ExecutionError(`${signature.name}: ${runtime.takeLastError()}`);
+        const info = new Int32Array(runtime.memory.buffer, scratch, 18);
+        const shape = Array.from(info.subarray(2, 2 + info[1]));
+        const dtype = i < signature.outputs.length ? signature.outputs[i].dtype : "int64";
+        const [ArrayType] = DTYPES[dtype];
+        const data = new ArrayType(length / ArrayType.BYTES_PER_ELEMENT);
+        const target = api.wt_malloc(length);
+        try {
+          if (!api.wt_call_read(call, target, length)) throw new ExecutionError(runtime.takeLastError());
+          new Uint8Array(data.buffer).set(runtime.bytes(target, length));
+        } finally {
+          api.wt_free(target);
+        }
+        results.push({ dtype, shape, data });
+      }
+      return results;
+    } finally {
+      api.wt_free(scratch);
+      api.wt_call_destroy(call);
+    }
+  }
+
+  #push(call, tensor, signature) {
+    const runtime = this.#runtime;
+    const api = runtime.exports;
+    const bytes = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+    const shape = runtime.copyIn(new Uint8Array(Int32Array.from(tensor.shape).buffer));
+    const data = runtime.copyIn(bytes);
+    try {
+      if (!api.wt_call_push(call, DTYPES[tensor.dtype][1], tensor.shape.length, shape, data, bytes.length)) {
+        throw new ExecutionError(`${signature.name}: ${runtime.takeLastError()}`);
+      }
+    } finally {
+      api.wt_free(shape);
+      api.wt_free(data);
+    }
+  }
+
+  #read(fill) {
+    const api = this.#runtime.exports;
+    const out = api.wt_malloc(4);
+    try {
+      const pointer = fill(out);
+      if (!pointer) return null;
+      return this.#runtime.string(pointer, new Uint32Array(this.#runtime.memory.buffer, out, 1)[0]);
+    } finally {
+      api.wt_free(out);
+    }
+  }
+
+  #attr(module, ordinal, key) {
+    const api = this.#runtime.exports;
+    const name = this.#runtime.cStringIn(key);
+    try {
+      return this.#read((out) => api.wt_function_attr(module, ordinal, name, out));
+    } finally {
+      api.wt_free(name);
+    }
+  }
+}
+
+function parseSignature(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new InvalidEncoding(`malformed WebTensor signature: ${e.message}`);
+  }
+  if (data.version !== SIGNATURE_FORMAT) {
+    throw new InvalidEncoding(
+      `this artifact's signature format is ${data.version}; this runtime reads format ${SIGNATURE_FORMAT}: compile it again with this WebTensor`,
+    );
+  }
+  if (data.weights?.length) {
+    throw new UnsupportedOperation(
+      `${data.name} reads ${data.weights.length} bound weights; the web runtime takes weights as inputs only (compile without bound weights)`,
+    );
+  }
+  for (const spec of [...data.inputs, ...data.outputs]) {
+    if (!(spec.dtype in DTYPES)) {
+      throw new UnsupportedOperation(`${data.name}: ${spec.name} has element type ${spec.dtype}, which the web runtime cannot pass`);
+    }
+  }
+  return {
+    name: data.name,
+    inputs: data.inputs,
+    outputs: data.outputs,
+    fuel: Boolean(data.fuel),
+    cost: Number(data.cost),
+    unused: data.unused ?? [],
+  };
+}
+
+function describe(shape, dtype) {
+  return `${dtype}[${shape.map((d) => (d === null ? "?" : d)).join(", ")}]`;
+}
+
+// Checks `inputs` against the signature; returns [{dtype, shape, data}].
+function stageInputs(signature, inputs) {
+  const specs = signature.inputs;
+  let list = inputs;
+  if (!Array.isArray(inputs)) {
+    if (inputs === null || typeof inputs !== "object" || ArrayBuffer.isView(inputs)) {
+      throw new InvalidArgument(`${signature.name} takes an array of ${specs.length} inputs, or an object by input name`);
+    }
+    const unknown = Object.keys(inputs).filter((key) => !specs.some((spec) => spec.name === key));
+    if (unknown.length) {
+      throw new InvalidArgument(`${signature.name} has no input named ${unknown.join(", ")}; its inputs: ${specs.map((s) => s.name).join(", ")}`);
+    }
+    list = specs.map((spec) => {
+      if (!(spec.name in inputs)) throw new InvalidArgument(`${signature.name}: input ${spec.name} is missing`);
+      return inputs[spec.name];
+    });
+  }
+  if (list.length !== specs.length) {
+    throw new InvalidArgument(`${signature.name} takes ${specs.length} inputs, got ${list.length}`);
+  }
+  return list.map((value, i) => stageInput(specs[i], value));
+}
+
+function stageInput(spec, value) {
+  const tensor = ArrayBuffer.isView(value) ? { data: value, shape: spec.shape } : value;
+  const [ArrayType] = DTYPES[spec.dtype];
+  const expected = describe(spec.shape, spec.dtype);
+  if (!tensor || !ArrayBuffer.isView(tensor.data) || !Array.isArray(tensor.shape)) {
+    throw new InvalidArgument(`argument ${spec.name}: expected ${expected} as {data: ${ArrayType.name}, shape}`);
+  }
+  const { data, shape } = tensor;
+  if (!(data instanceof ArrayType)) {
+    throw new InvalidArgument(`argument ${spec.name}: expected ${expected} in a ${ArrayType.name}, got a ${data.constructor.name}`);
+  }
+  if (shape.some((d) => d === null)) {
+    throw new InvalidArgument(`argument ${spec.name}: dimension ${shape.indexOf(null)} is dynamic; give the shape with {data, shape}`);
+  }
+  const fits =
+    shape.length === spec.shape.length &&
+    shape.every((d, j) => Number.isInteger(d) && d >= 0 && (spec.shape[j] === null || d === spec.shape[j]) && (!spec.bounds || spec.bounds[j] === null || d <= spec.bounds[j]));
+  if (!fits) throw new InvalidArgument(`argument ${spec.name}: expected ${expected}, got ${describe(shape, spec.dtype)}`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== count) {
+    throw new InvalidArgument(`argument ${spec.name}: shape [${shape.join(", ")}] has ${count} elements, the data has ${data.length}`);
+  }
+  // A bool is one byte, 0 or 1, whatever the caller's bytes held.
+  const payload = spec.dtype === "bool" ? Uint8Array.from(data, (x) => (x ? 1 : 0)) : data;
+  return { dtype: spec.dtype, shape, data: payload };
+}
