@@ -8,14 +8,16 @@ WebTensor never demotes silently. This pass rewrites those ops on f64 into
 ops IREE lowers (add, multiply, divide, floor, compare, select,
 bitcast_convert, exponential, log, sqrt), computed in f64 throughout:
 
-  sine, cosine, tan  Cody-Waite reduction by pi/2 (four parts of 26 bits, so
-                     each k * part is exact), then Taylor kernels on
-                     |r| <= pi/4 with the reduction's rounding error carried
-                     as a tail. Within about 1 ULP of the true value for
-                     |x| < 2^27 * pi/2 (about 2.1e8); beyond that the
-                     products k * part are no longer exact and the error
-                     grows with |x| (results stay in [-1, 1] for sine and
-                     cosine). inf and NaN give NaN.
+  sine, cosine, tan  Cody-Waite reduction by pi/2 in four parts, with k split
+                     in two so that every k * part is exact, then Taylor
+                     kernels on |r| <= pi/4 with the reduction's rounding
+                     error carried as a tail. Within 1 ULP (tan 2) of the
+                     true value for |x| below about 1e8; up to 1.4e16
+                     (2^53 pi/2) within about 1e-17 absolute (a few ULP, up
+                     to about 140 where the result is near 0). Beyond, where
+                     the reduction would need more bits of pi (Payne-Hanek,
+                     not done), the result is NaN rather than a wrong
+                     number. inf and NaN give NaN.
   atan2              atan of min(|x|,|y|)/max(|x|,|y|) in [0, 1] through a
                      table of atan(j/8) in two parts and a Taylor kernel on
                      |u| <= 1/16, then the octant and quadrant in
@@ -45,7 +47,12 @@ and atan2 gives 0 where the true result is subnormal.
 
 f64 remainder (C's fmod, exact) is not expanded: exactness in f64
 arithmetic takes a long division of up to about 2000 steps, so it stays
-outside the profile. Ops of other element types are left alone. The pass runs at the end of
+outside the profile. IREE's own f32 sine, cosine, tan, atan2 and cbrt are about 1e-7 off in
+absolute terms (its sin and cos by tens of ULP on a third of N(0, 10)
+arguments, cbrt and atan2 by up to 12 and 41): with `f32` on (the default)
+they go through the same f64 code, with shorter series, and are rounded
+once, within 1 ULP; an f32 sin, cos or tan beyond 2^53 pi/2 keeps IREE's
+value. Ops of other element types are left alone. The pass runs at the end of
 legalization, before the sandbox prices ops, so the work budget pays for the
 expanded arithmetic.
 """
@@ -107,6 +114,8 @@ TANH_COEFFICIENTS = _tanh_series(19)  # x^3 .. x^39, |x| < 0.55: the rest is bel
 ATANH_COEFFICIENTS = tuple(1 / (2 * k + 1) for k in range(1, 12))  # s^3 .. s^23, |s| <= 1/6
 # ln 2 = LN2[0] + LN2[1] to about 2^-92; LN2[0] has 36 significant bits.
 LN2 = (float.fromhex("0x1.62e42fefa0000p-1"), float.fromhex("0x1.cf79abc9e3b3ap-40"))
+# sin, cos and tan reduce exactly for |k| < 2^53 (see _reduce).
+REDUCTION_LIMIT = 2.0**53 * PIO2[0]
 # Below this, sin(x) rounds to x and tan(x) to x (x^2/3 < 2^-54).
 TINY = 2.0**-27
 SIGN_BIT = -(1 << 63)
@@ -120,6 +129,9 @@ class ExpandF64Math(ModulePass):
     name = "webtensor-expand-f64-math"
     summary = "Compute f64 and complex<f64> functions IREE cannot compile in f64 with f64 arithmetic it lowers"
 
+    # Also compute IREE's inexact f32 functions in f64 (about 4x their time).
+    f32: bool = True
+
     def run(self, module: ir.Operation, report: Report) -> None:
         for op in shlo.walk(module):
             element = str(shlo.element_type(op.result)) if len(op.results) == 1 else ""
@@ -127,12 +139,32 @@ class ExpandF64Math(ModulePass):
                 _expand(op)
             elif element == "complex<f64>" and op.name in _COMPLEX_EXPANSIONS:
                 _expand_complex(op)
+            elif self.f32 and element == "f32" and op.name in F32_MISSES:
+                _expand(op)
+
+
+# IREE's own f32 functions that miss 3 ULP on ordinary arguments (its sin
+# and cos by up to 6, tan, atan2 and cbrt by more): computed in f64 and
+# rounded once, they are within 1 ULP.
+F32_MISSES = ("stablehlo.sine", "stablehlo.cosine", "stablehlo.tan", "stablehlo.atan2", "stablehlo.cbrt")
+_REDUCED = ("stablehlo.sine", "stablehlo.cosine", "stablehlo.tan")
 
 
 def _expand(op: ir.Operation) -> None:
-    b = _Builder(op.operands[0], op.location)
+    loc = op.location
+    f64 = ir.F64Type.get(loc.context)
+    element = shlo.element_type(op.result)
     with ir.InsertionPoint(op):
-        result = _EXPANSIONS[op.name](b, *op.operands)
+        operands = [v if element == f64 else shlo.convert(v, f64, loc=loc) for v in op.operands]
+        b = _Builder(operands[0], loc, for_f32=element != f64)
+        result = _EXPANSIONS[op.name](b, *operands)
+        if element != f64:
+            result = shlo.convert(result, element, loc=loc)
+        if element != f64 and op.name in _REDUCED:
+            # Beyond the exact reduction, an f32 keeps IREE's own value.
+            x = op.operands[0]
+            huge = shlo.compare("GE", shlo.unary("abs", x, loc=loc), shlo.filled_like(REDUCTION_LIMIT, x, loc=loc), loc=loc)
+            result = shlo.select(huge, shlo.unary(op.name.removeprefix("stablehlo."), x, loc=loc), result, loc=loc)
     shlo.replace_op(op, [result])
 
 
@@ -154,9 +186,11 @@ def _expand_complex(op: ir.Operation) -> None:
 class _Builder:
     """Elementwise f64 arithmetic on values of one shape, at one location."""
 
-    def __init__(self, like: ir.Value, loc: ir.Location):
+    def __init__(self, like: ir.Value, loc: ir.Location, for_f32: bool = False):
         self.like = like
         self.loc = loc
+        # An f32 result needs about 2^-30 before its rounding: shorter series.
+        self.for_f32 = for_f32
         self.i64 = ir.IntegerType.get_signless(64, loc.context)
 
     def c(self, value: float) -> ir.Value:
@@ -228,25 +262,46 @@ class _Builder:
 
 
 def _reduce(b: _Builder, x: ir.Value) -> tuple[ir.Value, ir.Value, ir.Value]:
-    """k, hi, lo with x = k * pi/2 + (hi + lo), |hi + lo| <= about pi/4."""
+    """k, hi, lo with x = k * pi/2 + (hi + lo), |hi + lo| <= about pi/4, for
+    |k| < 2^53.
+
+    k = kh + kl with kh a multiple of 2^26 and |kl| <= 2^25, so that each
+    of kh and kl times a 26-bit part of pi/2 is exact. Then x - kh*c1,
+    - kl*c1 and - kh*c2 are exact (Sterbenz, and each result is a multiple of
+    the next operand's last bit, small enough to fit 53 bits); the next
+    subtraction's rounding error is recovered (Fast2Sum) and the smaller
+    parts go into the tail.
+    """
     k = b.op("round_nearest_even", b.mul(x, b.c(TWO_OVER_PI)))
+    kh = b.mul(b.op("round_nearest_even", b.mul(k, b.c(2.0**-26))), b.c(2.0**26))
+    kl = b.sub(k, kh)
     c1, c2, c3, c4 = (b.c(p) for p in PIO2_PARTS)
-    # x - k*c1 is exact (Sterbenz); the next subtraction's rounding error is
-    # recovered (Fast2Sum) and the smaller parts go into the tail.
-    r1 = b.sub(x, b.mul(k, c1))
-    kc2 = b.mul(k, c2)
-    r2 = b.sub(r1, kc2)
-    tail = b.sub(b.sub(r1, r2), kc2)
-    tail = b.sub(b.sub(tail, b.mul(k, c3)), b.mul(k, c4))
-    hi = b.add(r2, tail)
-    lo = b.sub(tail, b.sub(hi, r2))
+    r = b.sub(b.sub(b.sub(x, b.mul(kh, c1)), b.mul(kl, c1)), b.mul(kh, c2))
+    terms = [b.mul(kl, c2), b.mul(kh, c3), b.mul(kl, c3), b.mul(kh, c4), b.mul(kl, c4)]
+    if b.for_f32:
+        # 2^-53 of the largest term (kh*c3, up to 0.5) is plenty for an f32.
+        w, tail = b.sub(r, terms[0]), b.c(0.0)
+        tail = b.sub(b.sub(r, w), terms[0])
+        for term in terms[1:]:
+            tail = b.sub(tail, term)
+    else:
+        # With k near 2^53, kh*c3 is near 0.5 and the result may be far
+        # smaller: every subtraction keeps its rounding error (TwoSum).
+        w, tail = r, b.c(0.0)
+        for term in terms:
+            s = b.sub(w, term)
+            v = b.sub(s, w)
+            error = b.sub(b.sub(w, b.sub(s, v)), b.add(term, v))
+            w, tail = s, b.add(tail, error)
+    hi = b.add(w, tail)
+    lo = b.sub(tail, b.sub(hi, w))
     return k, hi, lo
 
 
 def _sin_kernel(b: _Builder, hi, lo) -> ir.Value:
     """sin(hi + lo) for |hi| <= pi/4, lo a tail below ulp(hi)."""
     z = b.mul(hi, hi)
-    p = b.mul(b.mul(z, hi), b.polynomial(z, SIN_COEFFICIENTS))
+    p = b.mul(b.mul(z, hi), b.polynomial(z, SIN_COEFFICIENTS[:5] if b.for_f32 else SIN_COEFFICIENTS))
     # sin(hi + lo) = sin(hi) + lo*cos(hi); cos(hi) ~ 1 - z/2 is plenty for a tail.
     correction = b.mul(lo, b.sub(b.c(1.0), b.mul(z, b.c(0.5))))
     return b.add(hi, b.add(p, correction))
@@ -255,7 +310,7 @@ def _sin_kernel(b: _Builder, hi, lo) -> ir.Value:
 def _cos_kernel(b: _Builder, hi, lo) -> ir.Value:
     """cos(hi + lo) for |hi| <= pi/4."""
     z = b.mul(hi, hi)
-    p = b.mul(b.mul(z, z), b.polynomial(z, COS_COEFFICIENTS))
+    p = b.mul(b.mul(z, z), b.polynomial(z, COS_COEFFICIENTS[:4] if b.for_f32 else COS_COEFFICIENTS))
     half_z = b.mul(z, b.c(0.5))
     # cos(hi + lo) = cos(hi) - lo*sin(hi); 1 - half_z last, since it rounds most.
     return b.sub(b.c(1.0), b.sub(half_z, b.sub(p, b.mul(lo, hi))))
@@ -272,7 +327,13 @@ def _sin_or_cos(b: _Builder, x: ir.Value, shift: int) -> ir.Value:
     use_cos = b.either(b.cmp("EQ", quadrant, b.c(1.0)), b.cmp("EQ", quadrant, b.c(3.0)))
     value = b.select(use_cos, c, s)
     negate = b.cmp("GE", quadrant, b.c(2.0))
-    return b.select(negate, b.op("negate", value), value)
+    return _beyond_reduction(b, x, b.select(negate, b.op("negate", value), value))
+
+
+def _beyond_reduction(b: _Builder, x: ir.Value, result: ir.Value) -> ir.Value:
+    """NaN where |x| >= REDUCTION_LIMIT: the reduction is not exact there, and
+    a wrong number would pass for a right one."""
+    return b.select(b.cmp("GE", b.op("abs", x), b.c(REDUCTION_LIMIT)), b.c(math.nan), result)
 
 
 def _sine(b: _Builder, x: ir.Value) -> ir.Value:
@@ -290,7 +351,7 @@ def _tan(b: _Builder, x: ir.Value) -> ir.Value:
     s = _sin_kernel(b, hi, lo)
     c = _cos_kernel(b, hi, lo)
     odd = b.cmp("NE", b.op("floor", b.mul(k, b.c(0.5))), b.mul(k, b.c(0.5)))
-    result = b.select(odd, b.op("negate", b.div(c, s)), b.div(s, c))
+    result = _beyond_reduction(b, x, b.select(odd, b.op("negate", b.div(c, s)), b.div(s, c)))
     return b.select(b.cmp("LT", b.op("abs", x), b.c(TINY)), x, result)
 
 
@@ -304,7 +365,7 @@ def _atan_unit(b: _Builder, a: ir.Value) -> tuple[ir.Value, ir.Value]:
     # a - c is exact (Sterbenz, or c = 0); |u| <= 1/16.
     u = b.div(b.sub(a, c), b.add(b.c(1.0), b.mul(a, c)))
     z = b.mul(u, u)
-    atan_u = b.add(u, b.mul(b.mul(z, u), b.polynomial(z, ATAN_COEFFICIENTS)))
+    atan_u = b.add(u, b.mul(b.mul(z, u), b.polynomial(z, ATAN_COEFFICIENTS[:3] if b.for_f32 else ATAN_COEFFICIENTS)))
     hi = b.table(j, [hi for hi, _ in ATAN_TABLE])
     lo = b.add(b.table(j, [lo for _, lo in ATAN_TABLE]), atan_u)
     return hi, lo
@@ -362,7 +423,7 @@ def _cbrt(b: _Builder, x: ir.Value) -> ir.Value:
     # leaves the rounding of y^3 (about 1/3 ULP) and of the sum.
     y = b.add(b.c(1.0), b.mul(b.sub(m, b.c(1.0)), b.c(1.0 / 7.0)))
     three = b.c(3.0)
-    for _ in range(6):
+    for _ in range(4 if b.for_f32 else 6):
         y2 = b.mul(y, y)
         y = b.sub(y, b.div(b.sub(b.mul(y2, y), m), b.mul(three, y2)))
     # The root's exponent, from -358 - 341 up to 341, is a normal f64's.

@@ -90,6 +90,16 @@ def test_unary_special_values(unary_model):
         assert (np.signbit(g) == np.signbit(w))[~np.isnan(w)].all(), f"{name}: the sign of {SPECIAL} gives {g}"
 
 
+def test_sin_cos_tan_beyond_the_exact_reduction_are_nan_not_a_wrong_number(unary_model):
+    huge = np.array([1.5e16, -1e17, 1e300, np.finfo(np.float64).max])
+    x = np.concatenate([np.zeros(4000 + SPECIAL.size - huge.size), huge])
+    for name, g in zip(NAMES[:3], unary_model(x)[:3]):
+        assert np.isnan(g[-huge.size:]).all(), name
+    # Just inside the limit, still within a few ULP of the C library.
+    inside = np.nextafter(f64_math.REDUCTION_LIMIT, 0)
+    assert abs(unary_model(np.full(4000 + SPECIAL.size, inside))[0][0] - np.sin(inside)) < 1e-15
+
+
 def test_cbrt_of_subnormals_is_exact_despite_flush_to_zero():
     # IREE's CPU code flushes subnormal operands of float arithmetic to zero;
     # the expansion reads a subnormal's bits instead.
@@ -180,3 +190,46 @@ def test_complex_f64_functions_match_jax():
         exact = np.array([complex(function(mpmath.mpc(v.real, v.imag))) for v in z[:1500]])
         ulps = np.maximum(ulp_difference(g.real, exact.real), ulp_difference(g.imag, exact.imag))
         assert ulps.max() <= 3, f"{name}: {ulps.max()} ULP"
+
+
+def f32_functions(x, y):
+    return jnp.sin(x), jnp.cos(x), jnp.tan(x), jnp.arctan2(y, x), jnp.cbrt(x)
+
+
+def f32_ulps(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    def ordered(a):
+        bits = a.view(np.int32).astype(np.int64)
+        return np.where(bits < 0, -(2**31) - bits, bits)
+
+    return np.abs(ordered(actual) - ordered(expected))
+
+
+def test_f32_functions_iree_gets_wrong_are_within_1_ulp():
+    # IREE's own f32 sin and cos are 1e-7 off absolutely (tens of ULP on a
+    # third of these arguments), tan, atan2 and cbrt more: the pass computes
+    # them in f64 and rounds once.
+    rng = np.random.default_rng(9)
+    x = np.concatenate([rng.standard_normal(3000) * 10, rng.standard_normal(1000) * 1e-3,
+                        np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, 3e38])]).astype(np.float32)
+    y = rng.permutation(x).astype(np.float32)
+    with jax.enable_x64(False):
+        model = webtensor.compile(f32_functions, x, y)
+        jax_results = [np.asarray(w) for w in jax.jit(f32_functions)(x, y)]
+    got = model(x, y)
+    wide, wide_y = x.astype(np.float64), y.astype(np.float64)
+    with np.errstate(all="ignore"):
+        exact = [f(wide) for f in (np.sin, np.cos, np.tan)] + [np.arctan2(wide_y, wide), np.cbrt(wide)]
+    # Beyond 2^53 pi/2 the f64 reduction is not exact: an f32 keeps IREE's value.
+    reduced = np.abs(x) < f64_math.REDUCTION_LIMIT
+    for name, g, j, e in zip(("sin", "cos", "tan", "atan2", "cbrt"), got, jax_results, exact):
+        assert g.dtype == np.float32, name
+        rounded = e.astype(np.float32)
+        defined = ~np.isnan(rounded) & (reduced if name in ("sin", "cos", "tan") else True)
+        ulps = f32_ulps(g, rounded)
+        # Subnormal f32 results are flushed to zero by IREE's CPU code.
+        normal = defined & (np.abs(rounded) >= np.finfo(np.float32).tiny)
+        worst = int(np.argmax(np.where(normal, ulps, 0)))
+        assert ulps[normal].max() <= 1, f"{name}({x[worst]!r}) = {g[worst]!r}, exact {rounded[worst]!r}"
+        assert np.isnan(g[np.isnan(rounded)]).all(), name
+        # And within the conformance suite's 3 ULP of XLA.
+        assert f32_ulps(g, j)[normal].max() <= 3, name

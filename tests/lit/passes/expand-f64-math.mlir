@@ -1,7 +1,9 @@
 // RUN: webtensor-opt %s -p webtensor-expand-f64-math --split-input-file | filecheck %s
+// RUN: webtensor-opt %s -p "webtensor-expand-f64-math{f32=false}" --split-input-file | filecheck %s --check-prefix=F32-OFF
 
-// f64 sine: Cody-Waite reduction by pi/2 in four parts, both Taylor kernels,
-// then the quadrant picks one and its sign; tiny x passes through, so -0.0
+// f64 sine: Cody-Waite reduction by pi/2 in four parts with k split in two,
+// both Taylor kernels, then the quadrant picks one and its sign; NaN beyond
+// 2^53 pi/2, where the reduction is not exact; tiny x passes through, so -0.0
 // stays -0.0.
 
 // CHECK-LABEL: func.func @sine
@@ -10,16 +12,25 @@
 // CHECK:         %[[TWO_OVER_PI:.*]] = stablehlo.constant dense<0.63661977236758138>
 // CHECK:         %[[SCALED:.*]] = stablehlo.multiply %[[X]], %[[TWO_OVER_PI]]
 // CHECK:         %[[K:.*]] = stablehlo.round_nearest_even %[[SCALED]]
+// CHECK:         %[[KH_SCALED:.*]] = stablehlo.round_nearest_even
+// CHECK:         %[[KH:.*]] = stablehlo.multiply %[[KH_SCALED]]
+// CHECK:         %[[KL:.*]] = stablehlo.subtract %[[K]], %[[KH]]
 // CHECK:         %[[C1:.*]] = stablehlo.constant dense<1.5707963407039642>
 // CHECK:         %[[C2:.*]] = stablehlo.constant dense<-1.3909067675399456E-8>
 // CHECK:         %[[C3:.*]] = stablehlo.constant dense<6.1232339320535943E-17>
 // CHECK:         %[[C4:.*]] = stablehlo.constant dense<6.3683171635109499E-25>
-// CHECK:         %[[KC1:.*]] = stablehlo.multiply %[[K]], %[[C1]]
-// CHECK:         stablehlo.subtract %[[X]], %[[KC1]]
+// CHECK:         %[[KHC1:.*]] = stablehlo.multiply %[[KH]], %[[C1]]
+// CHECK:         %[[R1:.*]] = stablehlo.subtract %[[X]], %[[KHC1]]
+// CHECK:         %[[KLC1:.*]] = stablehlo.multiply %[[KL]], %[[C1]]
+// CHECK:         stablehlo.subtract %[[R1]], %[[KLC1]]
 // CHECK:         stablehlo.floor
 // CHECK:         %[[VALUE:.*]] = stablehlo.select
 // CHECK:         %[[NEGATED:.*]] = stablehlo.negate %[[VALUE]]
-// CHECK:         %[[SIN:.*]] = stablehlo.select %{{.*}}, %[[NEGATED]], %[[VALUE]]
+// CHECK:         %[[REDUCED:.*]] = stablehlo.select %{{.*}}, %[[NEGATED]], %[[VALUE]]
+// CHECK:         %[[LIMIT:.*]] = stablehlo.constant dense<0x434921FB54442D18>
+// CHECK:         %[[HUGE:.*]] = stablehlo.compare GE, %{{.*}}, %[[LIMIT]], FLOAT
+// CHECK:         %[[NAN:.*]] = stablehlo.constant dense<0x7FF8000000000000>
+// CHECK:         %[[SIN:.*]] = stablehlo.select %[[HUGE]], %[[NAN]], %[[REDUCED]]
 // CHECK:         %[[ABS:.*]] = stablehlo.abs %[[X]]
 // CHECK:         %[[TINY:.*]] = stablehlo.constant dense<7.4505805969238281E-9>
 // CHECK:         %[[IS_TINY:.*]] = stablehlo.compare LT, %[[ABS]], %[[TINY]], FLOAT
@@ -105,19 +116,47 @@ func.func @dynamic(%x: tensor<?xf64>) -> tensor<?xf64> {
 
 // -----
 
-// Other element types are IREE's: f32, and f64 functions it links.
+// Other functions and element types are IREE's: f64 functions it links, f32
+// ones within 3 ULP, f16 (whose rounding hides IREE's f32 errors).
 
 // CHECK-LABEL: func.func @unchanged
-// CHECK-SAME:    (%[[A:.*]]: tensor<4xf32>, %[[B:.*]]: tensor<4xf64>)
-// CHECK-NEXT:    %[[S:.*]] = stablehlo.sine %[[A]] : tensor<4xf32>
-// CHECK-NEXT:    %[[E:.*]] = stablehlo.exponential %[[B]] : tensor<4xf64>
+// CHECK-SAME:    (%[[A:.*]]: tensor<4xf32>, %[[B:.*]]: tensor<4xf64>, %[[C:.*]]: tensor<4xf16>)
+// CHECK-NEXT:    %[[E:.*]] = stablehlo.exponential %[[A]] : tensor<4xf32>
 // CHECK-NEXT:    %[[L:.*]] = stablehlo.log %[[B]] : tensor<4xf64>
-// CHECK-NEXT:    return %[[S]], %[[E]], %[[L]]
-func.func @unchanged(%a: tensor<4xf32>, %b: tensor<4xf64>) -> (tensor<4xf32>, tensor<4xf64>, tensor<4xf64>) {
-  %0 = stablehlo.sine %a : tensor<4xf32>
-  %1 = stablehlo.exponential %b : tensor<4xf64>
-  %2 = stablehlo.log %b : tensor<4xf64>
-  return %0, %1, %2 : tensor<4xf32>, tensor<4xf64>, tensor<4xf64>
+// CHECK-NEXT:    %[[S:.*]] = stablehlo.sine %[[C]] : tensor<4xf16>
+// CHECK-NEXT:    return %[[E]], %[[L]], %[[S]]
+func.func @unchanged(%a: tensor<4xf32>, %b: tensor<4xf64>, %c: tensor<4xf16>) -> (tensor<4xf32>, tensor<4xf64>, tensor<4xf16>) {
+  %0 = stablehlo.exponential %a : tensor<4xf32>
+  %1 = stablehlo.log %b : tensor<4xf64>
+  %2 = stablehlo.sine %c : tensor<4xf16>
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xf64>, tensor<4xf16>
+}
+
+// -----
+
+// IREE's f32 sine, cosine, tan, atan2 and cbrt miss 3 ULP: they are computed
+// in f64 (with shorter series than f64 needs) and rounded once; beyond the
+// exact reduction an f32 sine keeps IREE's own value.
+
+// CHECK-LABEL: func.func @f32_sine
+// CHECK-SAME:    (%[[X:.*]]: tensor<4xf32>)
+// CHECK-NEXT:    %[[WIDE:.*]] = stablehlo.convert %[[X]] : (tensor<4xf32>) -> tensor<4xf64>
+// CHECK-NOT:     stablehlo.sine
+// CHECK:         %[[NARROW:.*]] = stablehlo.convert %{{.*}} : (tensor<4xf64>) -> tensor<4xf32>
+// CHECK-NEXT:    %[[ABS:.*]] = stablehlo.abs %[[X]] : tensor<4xf32>
+// CHECK-NEXT:    %[[LIMIT:.*]] = stablehlo.constant dense<1.41484759E+16> : tensor<4xf32>
+// CHECK-NEXT:    %[[HUGE:.*]] = stablehlo.compare GE, %[[ABS]], %[[LIMIT]], FLOAT
+// CHECK-NEXT:    %[[NATIVE:.*]] = stablehlo.sine %[[X]] : tensor<4xf32>
+// CHECK-NEXT:    %[[R:.*]] = stablehlo.select %[[HUGE]], %[[NATIVE]], %[[NARROW]]
+// CHECK-NEXT:    return %[[R]]
+// With f32=false, f32 functions stay IREE's (faster, less exact).
+
+// F32-OFF-LABEL: func.func @f32_sine
+// F32-OFF-NEXT:    %[[S:.*]] = stablehlo.sine %{{.*}} : tensor<4xf32>
+// F32-OFF-NEXT:    return %[[S]]
+func.func @f32_sine(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.sine %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
 }
 
 // -----
