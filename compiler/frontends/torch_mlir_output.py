@@ -11,6 +11,12 @@ them is dynamic:
   `broadcast_in_dim`. With a dynamic result they stay, for the profile to
   refuse at their location.
 
+- `stablehlo.reduce_window` whose padding reaches past the last window
+  (ceil-mode pooling: torch-mlir pads the high side by a whole stride):
+  the high padding is cut to what the windows read. Same result; IREE
+  3.13 fails to compile the longer form ("inferred input/output operand
+  #1 has shape's dimension #0 to be 4, but found 3").
+
 A `dense_resource` constant is refused: the bindings cannot read its bytes,
 and the frontends write literals as `dense` in the first place.
 
@@ -27,16 +33,20 @@ def legalize(module, source_name: str) -> None:
     """Rewrites `module` (a torch_mlir.ir.Module of StableHLO) in place."""
     from torch_mlir import ir
 
-    found, resources = [], []
+    found, resources, windows = [], [], []
 
     def visit(op):
         if op.name in _REWRITES:
             found.append(op)
+        if op.name == "stablehlo.reduce_window":
+            windows.append(op)
         if any(isinstance(op.attributes[name], ir.DenseResourceElementsAttr) for name in op.attributes):
             resources.append(op)
         return ir.WalkResult.ADVANCE
 
     module.operation.walk(visit)
+    for op in windows:
+        _trim_window_padding(op)
     if resources:
         raise CompileError(f"{source_name}: a tensor literal stayed a dense_resource blob, which WebTensor cannot read, at {resources[0].location}")
     for op in found:
@@ -47,6 +57,45 @@ def legalize(module, source_name: str) -> None:
             replacement = _REWRITES[op.name](op, result_type)
         op.result.replace_all_uses_with(replacement.result)
         op.erase()
+
+
+def _trim_window_padding(op) -> None:
+    """Cuts high padding that no window reads. With a static input and no
+    base dilation only: dimension d of the padded input has `low + size +
+    high` elements, of which the windows read `(out - 1) * stride +
+    (window - 1) * dilation + 1`."""
+    import numpy as np
+    from torch_mlir import ir
+
+    attributes = op.attributes
+    if "padding" not in attributes or "base_dilations" in attributes:
+        return
+    shape_type = ir.RankedTensorType(op.operands[0].type)
+    if not shape_type.has_static_shape:
+        return
+    padding = np.array(ir.DenseIntElementsAttr(attributes["padding"]), dtype=np.int64).reshape(-1, 2)
+    rank = shape_type.rank
+    window = _ints(attributes, "window_dimensions", [1] * rank)
+    strides = _ints(attributes, "window_strides", [1] * rank)
+    dilations = _ints(attributes, "window_dilations", [1] * rank)
+    trimmed = padding.copy()
+    for d in range(rank):
+        low, high = (int(v) for v in padding[d])
+        padded = low + shape_type.get_dim_size(d) + high
+        extent = (window[d] - 1) * dilations[d] + 1
+        if padded < extent:
+            return  # an empty result: nothing to trim
+        read = (padded - extent) // strides[d] * strides[d] + extent
+        if high > 0 and padded > read:
+            trimmed[d][1] = high - min(high, padded - read)
+    if (trimmed != padding).any():
+        attributes["padding"] = ir.DenseIntElementsAttr.get(trimmed, context=op.context)
+
+
+def _ints(attributes, name: str, default: list[int]) -> list[int]:
+    from torch_mlir import ir
+
+    return list(ir.DenseI64ArrayAttr(attributes[name])) if name in attributes else default
 
 
 def _constant(op, result_type):

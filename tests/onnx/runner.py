@@ -14,19 +14,27 @@ model tests, not the node tests; the node generators are
 Each test compiles with `webtensor.compile("model.onnx")`, as a user's file
 would (sandbox on, the compiler in its worker), and runs on the CPU; its
 outputs are compared with onnx's own tolerances for that test (`rtol`,
-`atol`, NaN equal to NaN, and the dtype). Outcomes:
+`atol`, NaN equal to NaN, and the dtype). Every test that does not pass
+is put down to whoever failed it:
 
 - `pass`;
+- `ours`: our frontend, signature, sandbox or runtime fails, or gives a
+  wrong result that plain IREE, without the sandbox, gets right;
 - `importer`: onnx's shape inference or torch-mlir (its importer or its
-  lowering to StableHLO) fails: not ours to fix here;
+  lowering to StableHLO) fails, or the StableHLO it wrote gives the wrong
+  result in StableHLO's own reference interpreter;
+- `iree`: IREE fails to compile the program (and fails on the imported
+  StableHLO without WebTensor's phases too), or gets a result wrong that
+  the reference interpreter gets right;
 - `refused`: WebTensor's gate, legalization or profile refuses the program;
-- `ours`: our frontend, signature, sandbox or runtime fails;
-- `iree`: IREE fails to compile the program WebTensor handed it;
-- `wrong`: it runs but a result differs (not attributed: the lowering,
-  the sandbox or IREE);
-- `unsupported`: inputs that are not tensors (sequences, optionals, maps),
-  which a model cannot take;
+- `unsupported`: inputs or outputs a model cannot take: not tensors
+  (sequences, optionals, maps, strings), or of an element type WebTensor
+  has no host type for (float8, int4);
+- `wrong`: a wrong result that attribute.py could not put down to anyone
+  (a check did not run);
 - `crash`: the child process died or ran past its time limit.
+
+attribute.py says how a wrong result or an IREE failure is put down.
 
 Tests run in child processes, a batch at a time; a child appends one JSON
 line per event (a "start", then the record), so a crash or a hang costs
@@ -49,7 +57,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUTCOMES = ("pass", "importer", "refused", "ours", "iree", "wrong", "unsupported", "crash")
+OUTCOMES = ("pass", "ours", "importer", "iree", "refused", "unsupported", "wrong", "crash")
 BEFORE_IREE = ("input", "legalized")
 IREE_PHASES = ("linalg", "vmfb")
 TIMEOUT = 300.0  # per test; the compiler worker's own wall limit is below it
@@ -122,6 +130,8 @@ def run_test(folder: str | os.PathLike, isolate: bool = True) -> dict:
     import webtensor
     from webtensor.compiler.worker import WorkerFailure
 
+    from . import attribute
+
     folder = Path(folder)
     meta = json.loads((folder / "meta.json").read_text())
     if meta["unsupported"]:
@@ -134,7 +144,11 @@ def run_test(folder: str | os.PathLike, isolate: bool = True) -> dict:
     except WorkerFailure as e:
         return {"outcome": "crash" if e.reason not in ("memory", "timeout", "cpu") else "iree", "cause": f"compiler worker: {e.reason}", "detail": _first_line(e.summary)}
     except webtensor.CompileError as e:
-        return _compile_failure(e)
+        record = _compile_failure(e)
+        if record["outcome"] == "iree":
+            verdict = attribute.compile_verdict(folder)
+            record.update(outcome=verdict["by"], detail=f"{record['detail']} ({verdict['why']})")
+        return record
     except Exception as e:  # noqa: BLE001 - any other error of ours is the finding
         return {"outcome": "ours", "cause": f"{type(e).__name__}: {_cause(str(e))}", "detail": _first_line(str(e))}
     try:
@@ -142,7 +156,17 @@ def run_test(folder: str | os.PathLike, isolate: bool = True) -> dict:
     except Exception as e:  # noqa: BLE001
         return {"outcome": "ours", "cause": f"run error: {type(e).__name__}: {_cause(str(e))}", "detail": _first_line(str(e))}
     outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
-    return _judge(outputs, expected, meta["rtol"], meta["atol"])
+    record = _judge(outputs, expected, meta["rtol"], meta["atol"])
+    if record["outcome"] != "wrong":
+        return record
+    verdict = attribute.attribute(folder, inputs, expected, lambda got, want: _mismatch(got, want, meta["rtol"], meta["atol"]))
+    outcome = "wrong" if verdict["by"] == "unknown" else verdict["by"]
+    return {"outcome": outcome, "cause": f"wrong {record['cause']}", "detail": f"{verdict['why']}; WebTensor's: {record['detail']}"}
+
+
+def _mismatch(outputs, expected, rtol: float, atol: float) -> str | None:
+    record = _judge(outputs, expected, rtol, atol)
+    return None if record["outcome"] == "pass" else f"{record['cause']}: {record['detail'][:160]}"
 
 
 def _typed(data, key: str, meta: dict) -> np.ndarray:
@@ -162,7 +186,7 @@ def _compile_failure(error) -> dict:
     if "ONNX shape inference failed" in summary or "torch-mlir" in summary:
         return {"outcome": "importer", "cause": _importer_cause(summary), "detail": _first_line(summary)}
     match = re.search(r"the (\w+) phase failed", summary)
-    phase = match.group(1) if match else "unknown"
+    phase = match.group(1) if match else "vmfb" if "IREE could not compile" in summary else "unknown"
     outcome = "refused" if phase in BEFORE_IREE else "iree" if phase in IREE_PHASES else "ours"
     return {"outcome": outcome, "cause": _cause(message), "detail": f"{phase}: {_first_line(message)}"}
 

@@ -24,9 +24,16 @@ SAMPLE = {
     "test_conv_with_strides_padding": "pass",
     "test_softmax_axis_1": "pass",
     "test_gather_0": "pass",
+    "test_clip_example": "pass",  # its min and max are numpy scalars: 0-d tensors
+    # Padding past the last window, which IREE fails to compile: torch_mlir_output trims it.
+    "test_averagepool_2d_ceil_last_window_starts_on_pad": "pass",
     "test_if": "importer",  # torch-mlir lowers no onnx.If to StableHLO
     "test_maxpool_2d_uint8": "importer",  # torch-mlir's pipeline segfaults: a CompileError here
+    # Runs, but wrong: torch-mlir writes fmod=0 as stablehlo.remainder (C's
+    # fmod), which StableHLO's reference interpreter gets wrong too.
+    "test_mod_mixed_sign_int8": "importer",
     "test_sequence_insert_at_back": "unsupported",
+    "test_cast_FLOAT_to_FLOAT8E4M3FN": "unsupported",  # float8: no host type
 }
 
 
@@ -42,6 +49,12 @@ def node_tests(tmp_path_factory):
 def test_node_test_keeps_its_outcome(node_tests, name):
     record = runner.run_test(node_tests / name, isolate=False)
     assert record["outcome"] == SAMPLE[name], record
+
+
+def test_a_wrong_result_is_put_down_to_the_importer_by_the_reference_interpreter(node_tests):
+    record = runner.run_test(node_tests / "test_mod_mixed_sign_int8", isolate=False)
+    assert record["cause"] == "wrong values"
+    assert record["detail"].startswith("the imported StableHLO is wrong in StableHLO's reference interpreter too")
 
 
 def _affine_model(path, w, b):
