@@ -419,6 +419,31 @@ def test_asymmetric_padding_offers_elements_row_major(rng):
         np.testing.assert_array_equal(model(distinct, weights), jax.jit(gradient)(distinct, weights))
 
 
+@pytest.mark.parametrize("name", ["i32-ge-add", "f32-le-subtract"])
+def test_decomposed_select_and_scatter_on_vulkan(name, need_device, rng):
+    """The decomposition on the vulkan device, against jax (no ties) and the
+    spec's order (ties), as on the CPU: ResNet's max-pool gradient and two
+    of the general cases (32-bit types: IREE's default Vulkan target has no
+    narrower ones, see README "On Vulkan and CUDA")."""
+    need_device("vulkan")
+    pool, gradient = max_pool_gradient((1, 3, 3, 1), (1, 2, 2, 1), "SAME")
+    x = np.maximum(rng.integers(-2, 3, (2, 9, 9, 3)), 0).astype(np.float32)
+    x.reshape(-1)[rng.integers(0, x.size, 3)] = np.nan
+    weights = rng.integers(1, 5, (2, 5, 5, 3)).astype(np.float32)
+    model = webtensor.compile(gradient, x, weights, target="vulkan-spirv")
+    np.testing.assert_array_equal(model(x, weights), jax.jit(gradient)(x, weights))
+    dtype, select, scatter, window, stride, padding = GENERAL_CASES[name]
+    f = general_select_and_scatter(select, scatter, window, stride, padding)
+    pooled = lax.reduce_window(np.zeros((7, 8), dtype), dtype(0), lax.add, window, stride, padding)
+    source = (rng.integers(1, 100, pooled.shape) * (10.0 ** rng.integers(-6, 7, pooled.shape) if dtype == np.float32 else 1)).astype(dtype)
+    distinct = rng.permutation(56).reshape(7, 8).astype(dtype)
+    tied = rng.integers(0, 4, (7, 8)).astype(dtype)
+    model = webtensor.compile(f, distinct, source, dtype(3), target="vulkan-spirv")
+    np.testing.assert_array_equal(model(distinct, source, dtype(3)), jax.jit(f)(distinct, source, dtype(3)))
+    want = select_and_scatter_reference(tied, source, dtype(3), select, scatter, window, stride, padding)
+    np.testing.assert_array_equal(model(tied, source, dtype(3)), want)
+
+
 def select_and_scatter_module(select_body: str, n: int, window: int, stride: int) -> str:
     m = (n - window) // stride + 1
     return f"""func.func @main(%x: tensor<{n}xf32>, %s: tensor<{m}xf32>, %i: tensor<f32>) -> tensor<{n}xf32> {{
