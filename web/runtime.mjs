@@ -20,6 +20,7 @@ export class Runtime {
     runtime.exports = instance.exports;
     runtime.memory = instance.exports.memory;
     runtime.table = instance.exports.__indirect_function_table;
+    instance.exports._initialize();
     return runtime;
   }
 

@@ -17,6 +17,12 @@
 
 #define WT_EXPORT(name) __attribute__((export_name(#name))) name
 
+// The reactor entry point, which JS calls once after instantiating. Without
+// it wasm-ld makes a "command" module, whose every export runs the static
+// constructors again, re-initializing the runtime's state on each call.
+extern void __wasm_call_ctors(void);
+void WT_EXPORT(_initialize)(void) { __wasm_call_ctors(); }
+
 static char wt_error[1024];
 static iree_runtime_instance_t* wt_instance = NULL;
 
