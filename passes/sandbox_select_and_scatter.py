@@ -49,6 +49,12 @@ makes float sums bit-identical. Both regions run elementwise as
 stablehlo.map. Every tensor the decomposition makes has the source's or the
 operand's shape (the padding is never materialised), and it has O(W) ops, so
 the profile caps W at MAX_WINDOW_ELEMENTS (webtensor-verify-profile).
+
+One known difference from jax on the CPU: there XLA rewrites a padded
+select_and_scatter into a reduce_window, which for some paddings (one-sided
+padding of the last dimension, as SAME pooling of an even size has) offers a
+window's elements in another order. Ties then go to another element; we keep
+the row-major order on every target (tests/unit/test_sandbox_windows.py).
 """
 
 from __future__ import annotations
@@ -64,9 +70,11 @@ from .base import ModulePass, Report
 
 SELECT_AND_SCATTER = "stablehlo.select_and_scatter"
 
-# Window elements above which the decomposition is refused: it makes about
-# 12 ops per window element. 256 covers 16x16 pooling windows.
-MAX_WINDOW_ELEMENTS = 256
+# Window elements above which the decomposition is refused. It makes about
+# 15 ops per window element, and IREE's compile time grows with them: on a
+# busy 2-core machine, 26 s for an 8x8 window, 104 s for 16x16. 64 covers
+# the pooling windows models use (2x2, 3x3, 5x5, 7x7, 8x8; 4x4x4 in 3-D).
+MAX_WINDOW_ELEMENTS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,6 +159,14 @@ class _Offset:
     def covers_all(self, source_shape: Sequence[int]) -> bool:
         return all(a == 0 and b == m - 1 for a, b, m in zip(self.first, self.last, source_shape))
 
+    def operand_span(self, windows: Windows) -> tuple[list[int], list[int]]:
+        """Per dimension, the operand positions of the k-th element of the
+        first and of the last of those windows."""
+        steps = list(zip(self.offset, windows.strides, windows.padding))
+        begin = [o + s * a - low for (o, s, (low, _)), a in zip(steps, self.first)]
+        end = [o + s * b - low for (o, s, (low, _)), b in zip(steps, self.last)]
+        return begin, end
+
 
 def _offsets(windows: Windows, operand_shape: Sequence[int], source_shape: Sequence[int]) -> list[_Offset]:
     """The window offsets that reach at least one operand element, row-major."""
@@ -219,13 +235,13 @@ def _select(op, operand, windows, offsets, source_shape) -> ir.Value:
 def _window_elements(operand, windows, offset: _Offset, source_shape, loc) -> ir.Value:
     """The offset's element of every window; where that is padding, the
     operand's first element (never selected: `valid` is false there)."""
-    start = [o + s * a - low for o, s, a, (low, _) in zip(offset.offset, windows.strides, offset.first, windows.padding)]
-    limit = [o + s * b - low + 1 for o, s, b, (low, _) in zip(offset.offset, windows.strides, offset.last, windows.padding)]
-    x = shlo.slice_(operand, start, limit, loc=loc, strides=windows.strides)
+    begin, end = offset.operand_span(windows)
+    x = shlo.slice_(operand, begin, [e + 1 for e in end], loc=loc, strides=windows.strides)
     if offset.covers_all(source_shape):
         return x
     rank = len(source_shape)
-    filler = shlo.reshape(shlo.slice_(operand, [0] * rank, [1] * rank, loc=loc), shlo.ranked([], shlo.element_type(operand)), loc=loc)
+    first = shlo.slice_(operand, [0] * rank, [1] * rank, loc=loc)
+    filler = shlo.reshape(first, shlo.ranked([], shlo.element_type(operand)), loc=loc)
     high = [m - 1 - b for m, b in zip(source_shape, offset.last)]
     return shlo.pad(x, filler, offset.first, high, loc=loc)
 
@@ -256,8 +272,8 @@ def _scatter(op, result, source, index, windows, offset: _Offset, operand_shape)
     if not offset.covers_all(shlo.shape(source)):
         chosen = shlo.slice_(chosen, offset.first, last, loc=loc)
         source = shlo.slice_(source, offset.first, last, loc=loc)
-    low = [o + s * a - lo for o, s, a, (lo, _) in zip(offset.offset, windows.strides, offset.first, windows.padding)]
-    high = [n - 1 - (o + s * b - lo) for n, o, s, b, (lo, _) in zip(operand_shape, offset.offset, windows.strides, offset.last, windows.padding)]
+    low, end = offset.operand_span(windows)
+    high = [n - 1 - e for n, e in zip(operand_shape, end)]
     interior = [s - 1 for s in windows.strides]
     if any(low + high + interior):
         no = shlo.splat(False, shlo.ranked([], shlo.element_type(chosen)), loc=loc)

@@ -25,8 +25,8 @@ func.func @overlapping(%x: tensor<7x9xf32>, %g: tensor<4x5xf32>, %zero: tensor<f
 
 // -----
 
-// CHECK: verify-profile-select-and-scatter.mlir:[[# @LINE + 2]]:8: error: select_and_scatter with windows that do not tile the operand takes windows of at most 256 elements; this one has 289; windows that tile the operand (window_strides equal to window_dimensions, no padding) have no limit
-func.func @too_large_a_window(%x: tensor<18x18xf32>, %g: tensor<2x2xf32>, %zero: tensor<f32>) -> tensor<18x18xf32> {
+// CHECK: verify-profile-select-and-scatter.mlir:[[# @LINE + 2]]:8: error: select_and_scatter with windows that do not tile the operand takes windows of at most 64 elements; this one has 81; windows that tile the operand (window_strides equal to window_dimensions, no padding) have no limit
+func.func @too_large_a_window(%x: tensor<10x10xf32>, %g: tensor<2x2xf32>, %zero: tensor<f32>) -> tensor<10x10xf32> {
   %0 = "stablehlo.select_and_scatter"(%x, %g, %zero) ({
   ^bb0(%a: tensor<f32>, %b: tensor<f32>):
     %c = stablehlo.compare GE, %a, %b, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>
@@ -35,8 +35,8 @@ func.func @too_large_a_window(%x: tensor<18x18xf32>, %g: tensor<2x2xf32>, %zero:
   ^bb0(%a: tensor<f32>, %b: tensor<f32>):
     %r = stablehlo.add %a, %b : tensor<f32>
     stablehlo.return %r : tensor<f32>
-  }) {window_dimensions = array<i64: 17, 17>, window_strides = array<i64: 1, 1>} : (tensor<18x18xf32>, tensor<2x2xf32>, tensor<f32>) -> tensor<18x18xf32>
-  return %0 : tensor<18x18xf32>
+  }) {window_dimensions = array<i64: 9, 9>, window_strides = array<i64: 1, 1>} : (tensor<10x10xf32>, tensor<2x2xf32>, tensor<f32>) -> tensor<10x10xf32>
+  return %0 : tensor<10x10xf32>
 }
 
 // -----
@@ -44,8 +44,8 @@ func.func @too_large_a_window(%x: tensor<18x18xf32>, %g: tensor<2x2xf32>, %zero:
 // Tiling windows on unsigned elements are decomposed too (IREE cannot lower
 // them), so the limit holds for them.
 
-// CHECK: verify-profile-select-and-scatter.mlir:[[# @LINE + 2]]:8: error: select_and_scatter with unsigned elements takes windows of at most 256 elements; this one has 300
-func.func @unsigned_large_window(%x: tensor<600xui8>, %g: tensor<2xui8>, %zero: tensor<ui8>) -> tensor<600xui8> {
+// CHECK: verify-profile-select-and-scatter.mlir:[[# @LINE + 2]]:8: error: select_and_scatter with unsigned elements takes windows of at most 64 elements; this one has 100
+func.func @unsigned_large_window(%x: tensor<200xui8>, %g: tensor<2xui8>, %zero: tensor<ui8>) -> tensor<200xui8> {
   %0 = "stablehlo.select_and_scatter"(%x, %g, %zero) ({
   ^bb0(%a: tensor<ui8>, %b: tensor<ui8>):
     %c = stablehlo.compare GE, %a, %b, UNSIGNED : (tensor<ui8>, tensor<ui8>) -> tensor<i1>
@@ -54,8 +54,8 @@ func.func @unsigned_large_window(%x: tensor<600xui8>, %g: tensor<2xui8>, %zero: 
   ^bb0(%a: tensor<ui8>, %b: tensor<ui8>):
     %r = stablehlo.add %a, %b : tensor<ui8>
     stablehlo.return %r : tensor<ui8>
-  }) {window_dimensions = array<i64: 300>, window_strides = array<i64: 300>} : (tensor<600xui8>, tensor<2xui8>, tensor<ui8>) -> tensor<600xui8>
-  return %0 : tensor<600xui8>
+  }) {window_dimensions = array<i64: 100>, window_strides = array<i64: 100>} : (tensor<200xui8>, tensor<2xui8>, tensor<ui8>) -> tensor<200xui8>
+  return %0 : tensor<200xui8>
 }
 
 // -----
