@@ -17,8 +17,8 @@ For every zoo model, in one process and in turns (bench/timing.py):
                 arguments), its default flags
   xla           jax.jit on the CPU, the weights passed per call as JAX does
                 (device-resident)
-  onnxruntime   where the optional `onnxruntime` package and an ONNX export
-                of the model exist (bench/onnx_models.py); otherwise absent
+  onnxruntime   where the `bench` extra (onnxruntime, jax2onnx) is installed
+                and jax2onnx exports the model (bench/onnx_models.py); otherwise absent
 
 The summary's WebTensor figure is the faster of bound and bound-device, the
 two ways a host calls a model with bound weights.
