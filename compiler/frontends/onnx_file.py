@@ -12,8 +12,9 @@ them as `dense` attributes rather than `dense_resource` blobs.
 
 The importer (`torch-mlir-import-onnx`'s Python form) and torch-mlir's
 `torch-onnx-to-torch-backend-pipeline,torch-backend-to-stablehlo-backend-pipeline`
-run in a child process with a time limit: they were not written for
-hostile graphs, and a crash there is a CompileError here. Only onnx's
+run in a child process with limits on its time, CPU time and address
+space: they were not written for hostile graphs, and a crash or running
+out of a limit there is a CompileError here. Only onnx's
 protobuf reader and shape inference run in this process. The StableHLO
 then goes through the compiler worker as any other. onnx and torch-mlir
 are an optional extra (`webtensor[onnx]`).
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from typing import Any
 
@@ -39,6 +41,14 @@ SUFFIX = ".onnx"
 PIPELINE = "builtin.module(torch-onnx-to-torch-backend-pipeline,torch-backend-to-stablehlo-backend-pipeline)"
 ENTRY = "main"
 LOWER_SECONDS = 300.0
+# The lowering child's address space and CPU time (RLIMIT_AS, RLIMIT_CPU),
+# as the compiler worker's: lowering ONNX's node tests peaked at 0.6 GiB of
+# address space (0.2 GiB resident), weights lifted out of the graph first.
+LOWER_MEMORY_BYTES = 8 << 30
+LOWER_CPU_SECONDS = 4 * int(LOWER_SECONDS)
+# What a child out of address space writes: Python's MemoryError, C++'s
+# bad_alloc, the dynamic loader failing to map torch-mlir's libraries.
+_OUT_OF_MEMORY = (b"MemoryError", b"std::bad_alloc", b"failed to map segment", b"Cannot allocate memory")
 # TensorProto.FLOAT16, BFLOAT16: element types the importer writes only as
 # dense_resource blobs, whatever their size.
 _NOT_INLINED = (10, 16)
@@ -261,11 +271,18 @@ def _lower_in_child(model, source_name: str) -> tuple[str, list, list]:
     import subprocess
     import sys
 
-    command = [sys.executable, "-c", f"import sys; from {__name__} import _child; sys.exit(_child())"]
+    limits = f"{LOWER_MEMORY_BYTES}, {LOWER_CPU_SECONDS}"
+    command = [sys.executable, "-c", f"import sys; from {__name__} import _child; sys.exit(_child({limits}))"]
     try:
         done = subprocess.run(command, input=model.SerializeToString(), capture_output=True, timeout=LOWER_SECONDS)
     except subprocess.TimeoutExpired:
         raise CompileError(f"{source_name}: torch-mlir ran past {LOWER_SECONDS:g} s lowering the ONNX graph") from None
+    if done.returncode != 0 and any(word in done.stderr for word in _OUT_OF_MEMORY):
+        raise CompileError(
+            f"{source_name}: torch-mlir ran out of its {LOWER_MEMORY_BYTES / (1 << 30):g} GiB of address space lowering the ONNX graph"
+        )
+    if done.returncode == -signal.SIGXCPU:
+        raise CompileError(f"{source_name}: torch-mlir ran past its {LOWER_CPU_SECONDS} s of CPU time lowering the ONNX graph")
     if done.returncode != 0:
         if done.returncode < 0:
             raise CompileError(f"{source_name}: torch-mlir crashed lowering the ONNX graph (signal {-done.returncode})")
@@ -280,8 +297,20 @@ def _lower_in_child(model, source_name: str) -> tuple[str, list, list]:
     return reply["text"], reply["arguments"], reply["results"]
 
 
-def _child() -> int:
-    """The child's side: an ONNX model on stdin, JSON on stdout."""
+def _child(memory_bytes: int, cpu_seconds: int) -> int:
+    """The child's side: an ONNX model on stdin, JSON on stdout. It limits
+    itself before it reads the model or loads torch-mlir."""
+    import resource
+
+    for kind, soft, hard in (
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_AS, memory_bytes, memory_bytes),
+        (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 5),
+    ):
+        ceiling = resource.getrlimit(kind)[1]
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        resource.setrlimit(kind, (soft, hard))
     import onnx
 
     model = onnx.load_from_string(sys.stdin.buffer.read())

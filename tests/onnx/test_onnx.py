@@ -144,3 +144,17 @@ def test_float16_constants_become_weights_not_resource_blobs(tmp_path):
     assert list(model.weights) == ["c"]
     x = np.random.default_rng().standard_normal(3).astype(np.float16)
     np.testing.assert_array_equal(model(x), x * np.float16(2))
+
+
+def test_the_importer_child_out_of_memory_is_a_compile_error(tmp_path, monkeypatch):
+    # 64 MiB of address space is far below what the child already maps, so
+    # loading torch-mlir's libraries fails there, not in this process.
+    from webtensor.compiler.frontends import onnx_file
+
+    monkeypatch.setattr(onnx_file, "LOWER_MEMORY_BYTES", 64 << 20)
+    _affine_model(tmp_path / "a.onnx", np.ones((8, 3), np.float32), np.ones(3, np.float32))
+    with pytest.raises(webtensor.CompileError) as caught:
+        webtensor.compile(str(tmp_path / "a.onnx"))
+    assert str(caught.value).splitlines()[0].endswith(
+        "a.onnx: torch-mlir ran out of its 0.0625 GiB of address space lowering the ONNX graph"
+    )
