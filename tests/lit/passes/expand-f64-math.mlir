@@ -192,3 +192,21 @@ func.func @complex_unchanged(%a: tensor<2xcomplex<f32>>, %b: tensor<2xcomplex<f6
   %1 = stablehlo.multiply %b, %b : tensor<2xcomplex<f64>>
   return %0, %1 : tensor<2xcomplex<f32>>, tensor<2xcomplex<f64>>
 }
+
+// -----
+
+// So is IREE's complex<f32> exponential (up to 8 ULP off per part).
+
+// CHECK-LABEL: func.func @complex_f32_exponential
+// CHECK-SAME:    (%[[Z:.*]]: tensor<2xcomplex<f32>>)
+// CHECK:         %[[RE:.*]] = stablehlo.real %[[Z]] : (tensor<2xcomplex<f32>>) -> tensor<2xf32>
+// CHECK:         %[[IM:.*]] = stablehlo.imag %[[Z]] : (tensor<2xcomplex<f32>>) -> tensor<2xf32>
+// CHECK:         stablehlo.convert %[[RE]] : (tensor<2xf32>) -> tensor<2xf64>
+// CHECK:         stablehlo.convert %[[IM]] : (tensor<2xf32>) -> tensor<2xf64>
+// CHECK-NOT:     stablehlo.exponential %[[Z]]
+// CHECK:         %[[R:.*]] = stablehlo.complex %{{.*}}, %{{.*}} : tensor<2xcomplex<f32>>
+// CHECK:         return %[[R]]
+func.func @complex_f32_exponential(%z: tensor<2xcomplex<f32>>) -> tensor<2xcomplex<f32>> {
+  %0 = stablehlo.exponential %z : tensor<2xcomplex<f32>>
+  return %0 : tensor<2xcomplex<f32>>
+}
