@@ -73,7 +73,7 @@ def run_in_node(
             artifact = work / "artifact.vmfb"
         specs = []
         for i, value in enumerate(inputs):
-            array = np.ascontiguousarray(value)
+            array = np.asarray(value)  # not ascontiguousarray: it makes a scalar 1-d
             element = by_dtype(array.dtype)
             if element is None:
                 raise errors.InvalidArgument(f"input {i}: element type {array.dtype} cannot be passed to a model")
