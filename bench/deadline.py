@@ -25,24 +25,9 @@ import time
 
 import numpy as np
 
+from ..tests.models import SQUARING_LOOP
 from .timing import interleaved, timed
 
-LOOP = """
-func.func @main(%n: tensor<i64>, %x: tensor<4xf32>) -> tensor<4xf32> {
-  %c0 = stablehlo.constant dense<0> : tensor<i64>
-  %c1 = stablehlo.constant dense<1> : tensor<i64>
-  %r:2 = stablehlo.while(%i = %c0, %acc = %x) : tensor<i64>, tensor<4xf32>
-    cond {
-      %p = stablehlo.compare GT, %n, %i : (tensor<i64>, tensor<i64>) -> tensor<i1>
-      stablehlo.return %p : tensor<i1>
-    } do {
-      %j = stablehlo.add %i, %c1 : tensor<i64>
-      %y = stablehlo.multiply %acc, %acc : tensor<4xf32>
-      stablehlo.return %j, %y : tensor<i64>, tensor<4xf32>
-    }
-  return %r#1 : tensor<4xf32>
-}
-"""
 
 
 def _add(n: int) -> str:
@@ -212,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, here, child in per_call(args.seconds):
         print(f"| {label} | {here:.0f} | {child:.0f} | {child - here:+.0f} |")
 
-    loop = _compile(LOOP)
+    loop = _compile(SQUARING_LOOP)
     cases = [("infinite loop", loop, (FOREVER, np.ones(4, np.float32)))]
     if not args.no_chain:
         x = np.random.default_rng(1).standard_normal((CHAIN_N, CHAIN_N)).astype(np.float32)

@@ -182,3 +182,43 @@ MODELS = {
         lambda rng: (_normal(rng, (6, 16)), np.int32(rng.integers(3, 9))),
     ),
 }
+
+
+# n iterations of squaring a vector: a loop whose trip count is data, for
+# the deadline, child-process and budget tests and bench/deadline.py. It asks
+# `n > i`, not `i < n`, so that the sandbox does not see a counted loop
+# (charged up front, and faster per iteration): it pays for every iteration
+# in the program, and runs as long as n says.
+SQUARING_LOOP = """
+func.func @main(%n: tensor<i64>, %x: tensor<4xf32>) -> tensor<4xf32> {
+  %c0 = stablehlo.constant dense<0> : tensor<i64>
+  %c1 = stablehlo.constant dense<1> : tensor<i64>
+  %r:2 = stablehlo.while(%i = %c0, %acc = %x) : tensor<i64>, tensor<4xf32>
+    cond {
+      %p = stablehlo.compare GT, %n, %i : (tensor<i64>, tensor<i64>) -> tensor<i1>
+      stablehlo.return %p : tensor<i1>
+    } do {
+      %j = stablehlo.add %i, %c1 : tensor<i64>
+      %y = stablehlo.multiply %acc, %acc : tensor<4xf32>
+      stablehlo.return %j, %y : tensor<i64>, tensor<4xf32>
+    }
+  return %r#1 : tensor<4xf32>
+}
+"""
+
+
+def squared(x: np.ndarray, n: int) -> np.ndarray:
+    """What SQUARING_LOOP computes: x squared n times."""
+    out = x.copy()
+    for _ in range(n):
+        out = out * out
+    return out
+
+
+def budget_for(model, *iterations: int) -> int:
+    """The budget (work units) that pays for a call running each of the
+    model's in-program loops the given number of times."""
+    signature = model.signature
+    assert len(iterations) == len(signature.loop_costs)
+    return signature.cost + sum(n * c for n, c in zip(iterations, signature.loop_costs))
+

@@ -13,6 +13,7 @@ import pytest
 import webtensor
 from webtensor.dialects import cost
 from webtensor.passes.sandbox_fuel import UNGUARDED_UNITS
+from webtensor.tests.models import budget_for
 
 
 def _counting_loop(n):
@@ -20,11 +21,6 @@ def _counting_loop(n):
     return jax.lax.fori_loop(0, n, lambda i, acc: acc + i, jnp.int32(0))
 
 
-def budget(model, *iterations):
-    """The exact budget for running each loop (in signature order) so many times."""
-    signature = model.signature
-    assert len(iterations) == len(signature.loop_costs)
-    return signature.cost + sum(n * c for n, c in zip(iterations, signature.loop_costs))
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +30,7 @@ def counting():
 
 def test_budget_is_exact(counting):
     assert counting.signature.fuel
-    exact = budget(counting, 100)
+    exact = budget_for(counting, 100)
     assert counting(np.int32(100), fuel=exact) == sum(range(100))
     with pytest.raises(webtensor.BudgetExceeded, match=f"ran out of its budget of {exact - 1} work units"):
         counting(np.int32(100), fuel=exact - 1)
@@ -56,14 +52,14 @@ def test_an_iteration_pays_for_its_body():
     (per_iteration,) = model.signature.loop_costs
     assert per_iteration >= 512**3
     assert webtensor.device_limits().default_fuel // per_iteration < 1000
-    np.testing.assert_array_equal(model(np.int32(3), x, fuel=budget(model, 3)), x)
+    np.testing.assert_array_equal(model(np.int32(3), x, fuel=budget_for(model, 3)), x)
     with pytest.raises(webtensor.BudgetExceeded):
-        model(np.int32(4), x, fuel=budget(model, 3))
+        model(np.int32(4), x, fuel=budget_for(model, 3))
 
 
 def test_the_model_keeps_working_after_running_out(counting):
     with pytest.raises(webtensor.BudgetExceeded):
-        counting(np.int32(10), fuel=budget(counting, 3))
+        counting(np.int32(10), fuel=budget_for(counting, 3))
     assert counting(np.int32(10)) == 45
 
 
@@ -80,7 +76,7 @@ def test_an_infinite_loop_ends_promptly():
     model = webtensor.compile(forever, np.ones(4, np.float32))
     start = time.perf_counter()
     with pytest.raises(webtensor.BudgetExceeded):
-        model(np.ones(4, np.float32), fuel=budget(model, 20_000))
+        model(np.ones(4, np.float32), fuel=budget_for(model, 20_000))
     assert time.perf_counter() - start < 60  # generous: a loop iteration costs microseconds
 
 
@@ -110,7 +106,7 @@ def test_nested_loops_share_one_budget():
 
     model = webtensor.compile(triangle, np.int32(0))
     n = 10
-    exact = budget(model, n, n * (n - 1) // 2)  # outer iterations, all inner ones
+    exact = budget_for(model, n, n * (n - 1) // 2)  # outer iterations, all inner ones
     assert model(np.int32(n), fuel=exact) == n * (n - 1) // 2
     with pytest.raises(webtensor.BudgetExceeded):
         model(np.int32(n), fuel=exact - 1)
@@ -121,21 +117,21 @@ def test_loops_in_branches_spend_too():
         return jax.lax.cond(p, lambda: _counting_loop(n), lambda: jnp.int32(-1))
 
     model = webtensor.compile(maybe_loop, np.bool_(True), np.int32(0))
-    assert model(np.bool_(False), np.int32(1000), fuel=budget(model, 0)) == -1
-    assert model(np.bool_(True), np.int32(5), fuel=budget(model, 5)) == 10
+    assert model(np.bool_(False), np.int32(1000), fuel=budget_for(model, 0)) == -1
+    assert model(np.bool_(True), np.int32(5), fuel=budget_for(model, 5)) == 10
     with pytest.raises(webtensor.BudgetExceeded):
-        model(np.bool_(True), np.int32(5), fuel=budget(model, 5) - 1)
+        model(np.bool_(True), np.int32(5), fuel=budget_for(model, 5) - 1)
 
 
 def test_default_budget_per_model(tmp_path, counting):
     path = tmp_path / "loop.vmfb"
     counting.save(path)
-    ten = budget(counting, 10)
+    ten = budget_for(counting, 10)
     small = webtensor.load(path, fuel=ten)
     assert small(np.int32(10)) == 45
     with pytest.raises(webtensor.BudgetExceeded, match=f"budget of {ten} "):
         small(np.int32(11))
-    assert small(np.int32(11), fuel=budget(counting, 11)) == 55
+    assert small(np.int32(11), fuel=budget_for(counting, 11)) == 55
 
 
 @pytest.mark.parametrize("fuel", [-1, 1.5, True, "10", 1 << 63])
@@ -177,10 +173,10 @@ def test_a_scan_in_a_branch_is_charged_when_it_runs():
 
     x = np.random.default_rng(1).standard_normal(50).astype(np.float32)
     model = webtensor.compile(maybe_cumulative, np.bool_(True), x)
-    np.testing.assert_allclose(model(np.bool_(True), x, fuel=budget(model, 50)), np.cumsum(x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model(np.bool_(True), x, fuel=budget_for(model, 50)), np.cumsum(x), rtol=1e-5, atol=1e-5)
     with pytest.raises(webtensor.BudgetExceeded):
-        model(np.bool_(True), x, fuel=budget(model, 50) - 1)
-    np.testing.assert_array_equal(model(np.bool_(False), x, fuel=budget(model, 0)), x)
+        model(np.bool_(True), x, fuel=budget_for(model, 50) - 1)
+    np.testing.assert_array_equal(model(np.bool_(False), x, fuel=budget_for(model, 0)), x)
 
 
 def test_counted_loops_past_the_allowance_are_guarded():
@@ -209,7 +205,7 @@ def test_counted_loops_past_the_allowance_are_guarded():
     assert sandboxed.count('"stablehlo.if"') == 20 - unguarded  # a guard per guarded loop (the branch is a case)
     with pytest.raises(webtensor.BudgetExceeded):
         model(*args, fuel=10)
-    assert model(*args, fuel=budget(model, *[200] * 20)) > 1
+    assert model(*args, fuel=budget_for(model, *[200] * 20)) > 1
 
 
 def test_the_price_is_in_the_sandboxed_program():

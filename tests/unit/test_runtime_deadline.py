@@ -14,27 +14,8 @@ import numpy as np
 import pytest
 
 import webtensor
+from webtensor.tests.models import SQUARING_LOOP, budget_for, squared
 
-# n iterations of squaring a vector: a loop whose trip count is data. It
-# asks `n > i`, not `i < n`, so that the sandbox does not see a bounded
-# loop (charged up front, and ten times faster per iteration): it checks its
-# budget every iteration and is slow enough to outlast the deadlines below.
-LOOP = """
-func.func @main(%n: tensor<i64>, %x: tensor<4xf32>) -> tensor<4xf32> {
-  %c0 = stablehlo.constant dense<0> : tensor<i64>
-  %c1 = stablehlo.constant dense<1> : tensor<i64>
-  %r:2 = stablehlo.while(%i = %c0, %acc = %x) : tensor<i64>, tensor<4xf32>
-    cond {
-      %p = stablehlo.compare GT, %n, %i : (tensor<i64>, tensor<i64>) -> tensor<i1>
-      stablehlo.return %p : tensor<i1>
-    } do {
-      %j = stablehlo.add %i, %c1 : tensor<i64>
-      %y = stablehlo.multiply %acc, %acc : tensor<4xf32>
-      stablehlo.return %j, %y : tensor<i64>, tensor<4xf32>
-    }
-  return %r#1 : tensor<4xf32>
-}
-"""
 
 FOREVER = np.int64(1 << 62)
 # Loop iterations cost tens of microseconds: this many keep an abandoned
@@ -42,15 +23,11 @@ FOREVER = np.int64(1 << 62)
 LONG = 30_000
 
 
-def _iterations(model, n):
-    """The budget for n iterations of the model's loop (it counts work units)."""
-    signature = model.signature
-    return signature.cost + n * signature.loop_costs[0]
 
 
 @pytest.fixture(scope="module")
 def artifact():
-    return webtensor.compile(LOOP).artifact.data
+    return webtensor.compile(SQUARING_LOOP).artifact.data
 
 
 @pytest.fixture
@@ -58,23 +35,18 @@ def x():
     return np.random.default_rng(3).uniform(0.5, 1.5, 4).astype(np.float32)
 
 
-def _squared(x, n):
-    out = x.copy()
-    for _ in range(n):
-        out = out * out
-    return out
 
 
 def test_a_call_within_its_deadline_returns_its_results(artifact, x):
     model = webtensor.load(artifact)
-    np.testing.assert_allclose(model(np.int64(3), x, deadline=30.0), _squared(x, 3), rtol=1e-6)
-    np.testing.assert_allclose(model.main(np.int64(2), x, deadline=30), _squared(x, 2), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(3), x, deadline=30.0), squared(x, 3), rtol=1e-6)
+    np.testing.assert_allclose(model.main(np.int64(2), x, deadline=30), squared(x, 2), rtol=1e-6)
 
 
 def test_a_call_past_its_deadline_times_out_and_the_model_recovers(artifact, x):
     model = webtensor.load(artifact)
     with pytest.raises(webtensor.Timeout) as info:
-        model(FOREVER, x, fuel=_iterations(model, LONG), deadline=0.2)
+        model(FOREVER, x, fuel=budget_for(model, LONG), deadline=0.2)
     assert str(info.value) == (
         "main did not finish within its deadline of 0.2 s on local-task; the model finishes "
         "the abandoned call (its fuel bounds it) before it takes the next one"
@@ -85,31 +57,31 @@ def test_a_call_past_its_deadline_times_out_and_the_model_recovers(artifact, x):
     with pytest.raises(webtensor.Timeout, match="deadline of 0.3 s"):
         model(np.int64(1), x, deadline=0.3)
     # Without a deadline, a call waits for the abandoned one and then runs normally.
-    np.testing.assert_allclose(model(np.int64(4), x), _squared(x, 4), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(4), x), squared(x, 4), rtol=1e-6)
     assert not model._contexts.busy
 
 
 def test_the_model_default_and_per_call_override(artifact, x):
-    model = webtensor.load(artifact, deadline=0.2, fuel=_iterations(webtensor.load(artifact), LONG), process=False)
+    model = webtensor.load(artifact, deadline=0.2, fuel=budget_for(webtensor.load(artifact), LONG), process=False)
     assert model.deadline == 0.2 and model.process is None
     with pytest.raises(webtensor.Timeout, match="deadline of 0.2 s"):
         model(FOREVER, x)
     # math.inf: no deadline for this call (it waits for the abandoned call first).
-    np.testing.assert_allclose(model(np.int64(2), x, deadline=math.inf), _squared(x, 2), rtol=1e-6)
-    np.testing.assert_allclose(model(np.int64(1), x, deadline=60), _squared(x, 1), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(2), x, deadline=math.inf), squared(x, 2), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(1), x, deadline=60), squared(x, 1), rtol=1e-6)
 
 
 def test_a_deadline_that_passes_before_the_invocation_runs_nothing(artifact, x):
     model = webtensor.load(artifact)
     with pytest.raises(webtensor.Timeout, match="deadline of 1e-09 s"):
-        model(FOREVER, x, fuel=_iterations(model, LONG), deadline=1e-9)
+        model(FOREVER, x, fuel=budget_for(model, LONG), deadline=1e-9)
     assert not model._contexts.busy
-    np.testing.assert_allclose(model(np.int64(1), x), _squared(x, 1), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(1), x), squared(x, 1), rtol=1e-6)
 
 
 def test_errors_inside_the_deadline_keep_their_type(artifact, x):
     model = webtensor.load(artifact)
-    five = _iterations(model, 5)
+    five = budget_for(model, 5)
     with pytest.raises(webtensor.BudgetExceeded, match=f"budget of {five} work units"):
         model(np.int64(6), x, fuel=five, deadline=30.0)
 

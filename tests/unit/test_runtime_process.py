@@ -19,26 +19,8 @@ import webtensor
 from webtensor.runtime.call_process import ProcessOptions, _Arena, _memfd, _results, _Zygote
 from webtensor.runtime.limits import MAX_FUEL
 from webtensor.runtime.weights import save_weights
-from webtensor.tests.models import mlp, mlp_params
+from webtensor.tests.models import SQUARING_LOOP, mlp, mlp_params, squared
 
-# n iterations of squaring a vector; `n > i`, not `i < n`, so that the loop
-# is not counted up front and runs as long as n says.
-LOOP = """
-func.func @main(%n: tensor<i64>, %x: tensor<4xf32>) -> tensor<4xf32> {
-  %c0 = stablehlo.constant dense<0> : tensor<i64>
-  %c1 = stablehlo.constant dense<1> : tensor<i64>
-  %r:2 = stablehlo.while(%i = %c0, %acc = %x) : tensor<i64>, tensor<4xf32>
-    cond {
-      %p = stablehlo.compare GT, %n, %i : (tensor<i64>, tensor<i64>) -> tensor<i1>
-      stablehlo.return %p : tensor<i1>
-    } do {
-      %j = stablehlo.add %i, %c1 : tensor<i64>
-      %y = stablehlo.multiply %acc, %acc : tensor<4xf32>
-      stablehlo.return %j, %y : tensor<i64>, tensor<4xf32>
-    }
-  return %r#1 : tensor<4xf32>
-}
-"""
 
 # Six chained 4096^3 matmuls: minutes of work on two cores, and no loop.
 _N = 4096
@@ -55,7 +37,7 @@ FOREVER = np.int64(1 << 62)
 
 @pytest.fixture(scope="module")
 def loop():
-    return webtensor.compile(LOOP).artifact.data
+    return webtensor.compile(SQUARING_LOOP).artifact.data
 
 
 @pytest.fixture
@@ -63,11 +45,6 @@ def x():
     return np.random.default_rng(7).uniform(0.5, 1.5, 4).astype(np.float32)
 
 
-def _squared(x, n):
-    out = x.copy()
-    for _ in range(n):
-        out = out * out
-    return out
 
 
 def _gone(pid, within=60.0):
@@ -116,7 +93,7 @@ def test_calls_run_in_a_child_with_the_same_results(loop, x):
     in_process = webtensor.load(loop)
     for n in (0, 1, 5):
         np.testing.assert_array_equal(model(np.int64(n), x), in_process(np.int64(n), x))
-    np.testing.assert_allclose(model.main.call_flat([np.int64(3), x]), [_squared(x, 3)], rtol=1e-6)
+    np.testing.assert_allclose(model.main.call_flat([np.int64(3), x]), [squared(x, 3)], rtol=1e-6)
     model.close()
     assert _gone(pid)
 
@@ -132,7 +109,7 @@ def test_a_deadline_kills_an_infinite_loop_and_the_next_call_runs_at_once(loop, 
     )
     assert not isinstance(info.value, webtensor.BudgetExceeded)
     assert _gone(pid)  # the work stopped with it
-    np.testing.assert_allclose(model(np.int64(2), x, deadline=120), _squared(x, 2), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(2), x, deadline=120), squared(x, 2), rtol=1e-6)
     new = _one_child(model)
     assert new != pid
     # The new child waits for calls: it spends no CPU time between them.
@@ -148,11 +125,11 @@ def test_a_model_loaded_with_a_deadline_runs_its_calls_in_a_child(loop, x):
     with pytest.raises(webtensor.Timeout, match="its process was stopped"):
         model(FOREVER, x)
     assert _gone(pid)
-    np.testing.assert_allclose(model(np.int64(1), x, deadline=120), _squared(x, 1), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(1), x, deadline=120), squared(x, 1), rtol=1e-6)
     # process=False keeps the calls here, deadline or not.
     here = webtensor.load(loop, deadline=30, process=False)
     assert here.process is None and here._contexts is not None
-    np.testing.assert_allclose(here(np.int64(1), x), _squared(x, 1), rtol=1e-6)
+    np.testing.assert_allclose(here(np.int64(1), x), squared(x, 1), rtol=1e-6)
 
 
 @pytest.mark.parametrize("process", ["yes", 1, 0, ProcessOptions])
@@ -167,7 +144,7 @@ def test_a_deadline_that_passes_before_the_call_is_sent_kills_nothing(loop, x):
     with pytest.raises(webtensor.Timeout, match="deadline of 1e-09 s on local-task: it waited .* never started"):
         model(FOREVER, x, fuel=MAX_FUEL, deadline=1e-9)
     assert model._process.pids() == [pid]
-    np.testing.assert_allclose(model(np.int64(1), x), _squared(x, 1), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(1), x), squared(x, 1), rtol=1e-6)
 
 
 def test_loop_free_work_is_stopped_by_its_deadline():
@@ -193,7 +170,7 @@ def test_errors_from_the_child_keep_their_type(loop, x):
     with pytest.raises(webtensor.InvalidArgument, match="fuel must be"):
         model(np.int64(1), x, fuel=-1)
     # An error is an answer: the child serves on.
-    np.testing.assert_allclose(model(np.int64(1), x), _squared(x, 1), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(1), x), squared(x, 1), rtol=1e-6)
     assert model._process.pids() == [pid]
 
 
@@ -205,7 +182,7 @@ def test_a_crash_is_an_execution_error_and_the_model_recovers(loop, x):
     os.kill(pid, signal.SIGSEGV)
     with pytest.raises(webtensor.ExecutionError, match="main failed on local-task: its process was killed by SIGSEGV"):
         running.result(timeout=120)
-    np.testing.assert_allclose(model(np.int64(3), x), _squared(x, 3), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(3), x), squared(x, 3), rtol=1e-6)
     assert _one_child(model) != pid
 
 
@@ -214,7 +191,7 @@ def test_a_child_that_died_while_idle_is_replaced_before_the_call(loop, x):
     (pid,) = model._process.pids()
     os.kill(pid, signal.SIGKILL)
     assert _dead(pid)
-    np.testing.assert_allclose(model(np.int64(2), x), _squared(x, 2), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(2), x), squared(x, 2), rtol=1e-6)
 
 
 def test_children_are_forked_by_the_zygote_which_is_started_again_if_it_dies(loop, x):
@@ -229,7 +206,7 @@ def test_children_are_forked_by_the_zygote_which_is_started_again_if_it_dies(loo
     with pytest.raises(webtensor.Timeout):
         model(FOREVER, x, fuel=MAX_FUEL, deadline=0.3)
     assert _dead(pid)
-    np.testing.assert_allclose(model(np.int64(2), x, deadline=120), _squared(x, 2), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(2), x, deadline=120), squared(x, 2), rtol=1e-6)
     assert _Zygote._current.process.pid != zygote.pid
 
 
@@ -248,12 +225,12 @@ def test_without_a_zygote_children_start_as_interpreters_of_their_own(loop, x, m
     os.kill(pid, signal.SIGSEGV)
     with pytest.raises(webtensor.ExecutionError, match="its process was killed by SIGSEGV"):
         running.result(timeout=120)
-    np.testing.assert_allclose(model(np.int64(2), x, deadline=120), _squared(x, 2), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(2), x, deadline=120), squared(x, 2), rtol=1e-6)
     (pid,) = model._process.pids()
     with pytest.raises(webtensor.Timeout, match="its process was stopped"):
         model(FOREVER, x, fuel=MAX_FUEL, deadline=0.3)
     assert _dead(pid)
-    np.testing.assert_allclose(model(np.int64(3), x, deadline=120), _squared(x, 3), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(3), x, deadline=120), squared(x, 3), rtol=1e-6)
     model.close()
 
 
@@ -266,7 +243,7 @@ def test_a_spare_child_takes_over_at_once(loop, x):
     assert len(before) == 2
     with pytest.raises(webtensor.Timeout):
         model(FOREVER, x, fuel=MAX_FUEL, deadline=0.3)
-    np.testing.assert_allclose(model(np.int64(2), x), _squared(x, 2), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(2), x), squared(x, 2), rtol=1e-6)
     killed = before - set(model._process.pids())
     assert len(killed) == 1 and _gone(killed.pop())
     while len(model._process.pids()) < 2 and time.monotonic() < end:
@@ -285,7 +262,7 @@ def test_concurrent_callers_share_the_children_and_survive_a_kill(loop, x, devic
             n = int(rng.integers(0, 6))
             v = rng.uniform(0.5, 1.5, 4).astype(np.float32)
             try:
-                np.testing.assert_allclose(model(np.int64(n), v, deadline=120), _squared(v, n), rtol=1e-6)
+                np.testing.assert_allclose(model(np.int64(n), v, deadline=120), squared(v, n), rtol=1e-6)
             except Exception as e:  # collected for the main thread
                 failures.append(repr(e))
 
@@ -321,7 +298,7 @@ def test_call_async_and_acall(loop, x):
     v = x.copy()
     future = model.call_async(np.int64(3), v)
     v[:] = 0  # the call took its inputs already
-    np.testing.assert_allclose(future.result(timeout=120), _squared(x, 3), rtol=1e-6)
+    np.testing.assert_allclose(future.result(timeout=120), squared(x, 3), rtol=1e-6)
     with pytest.raises(webtensor.InvalidArgument, match="deadline must be a positive number"):
         model.call_async(np.int64(1), x, deadline=0)
     late = model.call_async(FOREVER, x, fuel=MAX_FUEL, deadline=0.3)
@@ -332,14 +309,14 @@ def test_call_async_and_acall(loop, x):
         return await asyncio.gather(*(model.acall(np.int64(n), x) for n in range(4)))
 
     for n, result in enumerate(asyncio.run(main())):
-        np.testing.assert_allclose(result, _squared(x, n), rtol=1e-6)
+        np.testing.assert_allclose(result, squared(x, n), rtol=1e-6)
 
 
 def test_device_tensors_go_through_the_host(loop, x):
     model = webtensor.load(loop, process=True)
     on_device = model(np.int64(1), x, keep_on_device=True)
     assert isinstance(on_device, webtensor.DeviceTensor)
-    np.testing.assert_allclose(model(np.int64(1), on_device), _squared(x, 2), rtol=1e-6)
+    np.testing.assert_allclose(model(np.int64(1), on_device), squared(x, 2), rtol=1e-6)
 
 
 @pytest.fixture(scope="module")
