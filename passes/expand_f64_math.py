@@ -49,8 +49,8 @@ f64 remainder (C's fmod, exact) is not expanded: exactness in f64
 arithmetic takes a long division of up to about 2000 steps, so it stays
 outside the profile. IREE's own f32 sine, cosine, tan, atan2 and cbrt are about 1e-7 off in
 absolute terms (its sin and cos by tens of ULP on a third of N(0, 10)
-arguments, cbrt and atan2 by up to 12 and 41): with `f32` on (the default)
-they go through the same f64 code, with shorter series, and are rounded
+arguments, cbrt and atan2 by up to 12 and 41): with `f32` on (the
+pipeline's choice for llvm-cpu) they go through the same f64 code, with shorter series, and are rounded
 once, within 1 ULP; an f32 sin, cos or tan beyond 2^53 pi/2 keeps IREE's
 value. So does complex<f32> exponential (IREE's parts up to 8 ULP off,
 these within 2). f32 subnormal operands count as zero, as everywhere in
@@ -131,8 +131,10 @@ class ExpandF64Math(ModulePass):
     name = "webtensor-expand-f64-math"
     summary = "Compute f64 and complex<f64> functions IREE cannot compile in f64 with f64 arithmetic it lowers"
 
-    # Also compute IREE's inexact f32 functions in f64 (about 4x their time).
-    f32: bool = True
+    # Also compute IREE's inexact f32 functions in f64 (several times their
+    # time). For llvm-cpu only: Vulkan has no f64, and GPUs' f32 functions
+    # are their own.
+    f32: bool = False
 
     def run(self, module: ir.Operation, report: Report) -> None:
         for op in shlo.walk(module):

@@ -1,5 +1,5 @@
-// RUN: webtensor-opt %s -p webtensor-expand-f64-math --split-input-file | filecheck %s
-// RUN: webtensor-opt %s -p "webtensor-expand-f64-math{f32=false}" --split-input-file | filecheck %s --check-prefix=F32-OFF
+// RUN: webtensor-opt %s -p "webtensor-expand-f64-math{f32=true}" --split-input-file | filecheck %s
+// RUN: webtensor-opt %s -p webtensor-expand-f64-math --split-input-file | filecheck %s --check-prefix=F32-OFF
 
 // f64 sine: Cody-Waite reduction by pi/2 in four parts with k split in two,
 // both Taylor kernels, then the quadrant picks one and its sign; NaN beyond
@@ -149,7 +149,8 @@ func.func @unchanged(%a: tensor<4xf32>, %b: tensor<4xf64>, %c: tensor<4xf16>) ->
 // CHECK-NEXT:    %[[NATIVE:.*]] = stablehlo.sine %[[X]] : tensor<4xf32>
 // CHECK-NEXT:    %[[R:.*]] = stablehlo.select %[[HUGE]], %[[NATIVE]], %[[NARROW]]
 // CHECK-NEXT:    return %[[R]]
-// With f32=false, f32 functions stay IREE's (faster, less exact).
+// f32 is off by default (the pipeline turns it on for llvm-cpu only): f32
+// functions stay IREE's (faster, less exact).
 
 // F32-OFF-LABEL: func.func @f32_sine
 // F32-OFF-NEXT:    %[[S:.*]] = stablehlo.sine %{{.*}} : tensor<4xf32>
