@@ -1,0 +1,104 @@
+"""The demo page (examples/web/index.html) in headless Chromium: it loads a
+wasm32 artifact in a Web Worker, runs it, and shows jax.jit's numbers.
+
+Needs Debian's chromium and playwright-core (npm) in the folder that
+WEBTENSOR_PLAYWRIGHT names; without them the test skips, unless
+WEBTENSOR_REQUIRE_CHROMIUM=1 (CI), which makes absence a failure.
+"""
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import webtensor
+from webtensor.compiler.api import compile_artifact, import_source
+from webtensor.compiler.options import CompileOptions
+
+REPO = Path(webtensor.__file__).parent
+PAGE_DRIVER = Path(__file__).parent / "chromium_page.mjs"
+REQUIRE_CHROMIUM = "WEBTENSOR_REQUIRE_CHROMIUM"
+
+
+@pytest.fixture
+def chromium(node):
+    browser = os.environ.get("WEBTENSOR_CHROMIUM") or shutil.which("chromium")
+    playwright = os.environ.get("WEBTENSOR_PLAYWRIGHT")
+    missing = []
+    if not browser:
+        missing.append("chromium (apt-get install chromium)")
+    if not playwright or not (Path(playwright) / "node_modules" / "playwright-core").is_dir():
+        missing.append("playwright-core (npm install --prefix DIR playwright-core; WEBTENSOR_PLAYWRIGHT=DIR)")
+    if not missing:
+        return node, browser, playwright
+    reason = "no " + " and no ".join(missing)
+    if os.environ.get(REQUIRE_CHROMIUM) == "1":
+        pytest.fail(f"{reason}; {REQUIRE_CHROMIUM}=1 requires them", pytrace=False)
+    pytest.skip(reason)
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript", ".wasm": "application/wasm"}
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def site(tmp_path):
+    """An HTTP server over a folder with the repository's web/ and
+    examples/ and the test's artifacts; yields (folder, base URL)."""
+    for name in ("web", "examples"):
+        (tmp_path / name).symlink_to(REPO / name)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def _open(chromium, url: str, screenshot: Path) -> dict:
+    node, browser, playwright = chromium
+    env = {**os.environ, "WEBTENSOR_CHROMIUM": browser, "WEBTENSOR_PLAYWRIGHT": playwright}
+    done = subprocess.run([node, str(PAGE_DRIVER), url, str(screenshot)], capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_demo_page_runs_an_mlp_like_jax(chromium, site):
+    import jax
+    import jax.numpy as jnp
+
+    folder, base = site
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((8, 4)).astype(np.float32)
+
+    def model(x):
+        return jax.nn.softmax(jnp.tanh(x @ w), axis=-1)
+
+    x = np.zeros((3, 8), np.float32)
+    (folder / "model.vmfb").write_bytes(compile_artifact(import_source(model, (x,)), CompileOptions(target="wasm32")))
+    result = _open(chromium, f"{base}/examples/web/index.html?model=/model.vmfb", folder / "demo.png")
+    assert result["state"] == "done", result
+    [output] = json.loads(result["output"])
+    # The page's inputs: sin(i + 1) * 2 in row-major order.
+    page_x = (np.sin(np.arange(24) + 1) * 2).astype(np.float32).reshape(3, 8)
+    np.testing.assert_allclose(np.array(output["data"], np.float32).reshape(output["shape"]), model(page_x), rtol=1e-5, atol=1e-6)
+    assert (folder / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_demo_page_shows_a_typed_error(chromium, site):
+    folder, base = site
+    (folder / "junk.vmfb").write_bytes(b"not an artifact at all")
+    result = _open(chromium, f"{base}/examples/web/index.html?model=/junk.vmfb", folder / "error.png")
+    assert result["state"] == "error"
+    assert result["status"] == "InvalidEncoding: not a WebTensor artifact: expected an IREE .vmfb from webtensor-compile --target=wasm32"
