@@ -370,10 +370,10 @@ def _padded_input(op: ir.Operation, limits: Limits) -> str | None:
 
 
 def _select_and_scatter_problem(op: ir.Operation) -> str | None:
-    """What webtensor-sandbox-select-and-scatter cannot make IREE-lowerable:
-    it decomposes every select_and_scatter IREE 3.13 cannot lower itself
-    (windows that do not tile the operand, unsigned elements), in O(window
-    elements) ops, over static shapes."""
+    """What webtensor-sandbox-select-and-scatter cannot make IREE-lowerable.
+    It decomposes select_and_scatter over static shapes, in O(window
+    elements) ops; IREE 3.13 itself lowers only windows that tile the
+    operand, and not on unsigned elements."""
     if select_and_scatter.iree_lowers(op) or select_and_scatter.decomposable(op):
         return None
     why = "windows that do not tile the operand" if not select_and_scatter.Windows.of(op).tile else "unsigned elements"

@@ -293,7 +293,7 @@ def max_pool_gradient(window, stride, padding):
 
 MAX_POOLS = [
     # shape, window, stride, padding
-    ((7, 9), (2, 2), (2, 2), "VALID"),  # windows that tile: IREE's own lowering
+    ((7, 9), (2, 2), (2, 2), "VALID"),  # windows that tile
     ((7, 9), (3, 3), (3, 3), "SAME"),  # JAX pads explicitly: tiling too
     ((7, 9), (3, 3), (2, 2), "SAME"),  # overlapping, padded: decomposed
     ((7, 9), (3, 3), (2, 2), "VALID"),
@@ -468,12 +468,12 @@ SELECTS = {
 }
 
 
-@pytest.mark.parametrize("stride", [3, 2])
+@pytest.mark.parametrize("n, window, stride", [(11, 3, 3), (11, 3, 2), (140, 70, 70)])
 @pytest.mark.parametrize("select", sorted(SELECTS))
-def test_select_regions_follow_xla(select, stride, rng):
-    """Both ways: IREE's lowering (tiling windows) and the decomposition."""
+def test_select_regions_follow_xla(select, n, window, stride, rng):
+    """Both ways: the decomposition, and IREE's own lowering (tiling windows
+    above the decomposition's limit) with the select region swapped."""
     body, reference = SELECTS[select]
-    n, window = 11, 3
     model = webtensor.compile(select_and_scatter_module(body, n, window, stride))
     x = rng.integers(0, 3, n).astype(np.float32)
     x[rng.integers(0, n, 2)] = np.nan
@@ -483,13 +483,15 @@ def test_select_regions_follow_xla(select, stride, rng):
     np.testing.assert_array_equal(got, want)
 
 
-def test_only_windows_that_do_not_tile_are_decomposed():
-    """Tiling windows keep IREE's own lowering; the rest become ops IREE
-    lowers (no select_and_scatter is left for it)."""
-    tiles = webtensor.compile_ir(select_and_scatter_module(SELECTS["ge"][0], 12, 3, 3), phase="sandboxed")
-    overlaps = webtensor.compile_ir(select_and_scatter_module(SELECTS["ge"][0], 12, 3, 2), phase="sandboxed")
-    assert "stablehlo.select_and_scatter" in tiles and "stablehlo.map" not in tiles
-    assert "stablehlo.select_and_scatter" not in overlaps and "stablehlo.map" in overlaps
+def test_only_large_tiling_windows_are_left_to_iree():
+    """Windows within the limit, tiling or not, become ops IREE lowers well
+    (no select_and_scatter is left for it); larger tiling windows keep
+    IREE's own lowering."""
+    for n, window, stride in ((12, 3, 3), (12, 3, 2)):
+        ir = webtensor.compile_ir(select_and_scatter_module(SELECTS["ge"][0], n, window, stride), phase="sandboxed")
+        assert "stablehlo.select_and_scatter" not in ir and "stablehlo.map" in ir
+    large = webtensor.compile_ir(select_and_scatter_module(SELECTS["ge"][0], 140, 70, 70), phase="sandboxed")
+    assert "stablehlo.select_and_scatter" in large and "stablehlo.map" not in large
 
 
 def test_a_window_above_the_decomposition_limit_is_refused():
