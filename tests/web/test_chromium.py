@@ -23,7 +23,7 @@ from webtensor.compiler.api import compile_artifact, import_source
 from webtensor.compiler.options import CompileOptions
 
 REPO = Path(webtensor.__file__).parent
-PAGE_DRIVER = Path(__file__).parent / "chromium_page.mjs"
+PAGE_DRIVER = REPO / "web" / "chromium_page.mjs"
 REQUIRE_CHROMIUM = "WEBTENSOR_REQUIRE_CHROMIUM"
 
 

@@ -1,6 +1,7 @@
 // Opens a page in headless Chromium (Debian's, driven by playwright-core),
 // waits for its #status to carry data-state, screenshots it, and prints
-// {state, status, output} as one JSON line. For tests/web/test_chromium.py.
+// {state, status, output} as one JSON line. For tests/web/test_chromium.py
+// and web/bench_browser.py.
 //
 //   node chromium_page.mjs URL SCREENSHOT.png
 //
@@ -24,7 +25,7 @@ try {
   page.on("console", (message) => logs.push(message.text()));
   page.on("pageerror", (error) => logs.push(String(error)));
   await page.goto(url);
-  await page.waitForSelector("#status[data-state]", { timeout: 60_000 });
+  await page.waitForSelector("#status[data-state]", { timeout: Number(process.env.WEBTENSOR_PAGE_TIMEOUT_MS) || 60_000 });
   await page.screenshot({ path: screenshot, fullPage: true });
   const result = await page.evaluate(() => ({
     state: document.getElementById("status").dataset.state,
