@@ -78,7 +78,7 @@ SELECT_AND_SCATTER = "stablehlo.select_and_scatter"
 
 # Window elements above which the decomposition is refused. It makes about
 # 15 ops per window element, and IREE's compile time grows with them: on a
-# busy 2-core machine, 26 s for an 8x8 window, 104 s for 16x16. 64 covers
+# busy 2-core machine, 14 s for an 8x8 window, 46 s for 16x16. 64 covers
 # the pooling windows models use (2x2, 3x3, 5x5, 7x7, 8x8; 4x4x4 in 3-D).
 MAX_WINDOW_ELEMENTS = 64
 
