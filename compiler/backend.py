@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 import shlex
 from typing import Sequence
@@ -14,6 +15,7 @@ from iree.compiler.api import ctypes_dl
 import dataclasses
 
 from ..dialects import stablehlo as shlo
+from ..passes.cpu_softmax import LONG_ROW
 from .diagnostics import CompileError, Diagnostic, SourceLocation
 from .options import TRIPLE_FLAG, WASM32_TRIPLE, CompileOptions, Target
 from .session import CompilerSession
@@ -40,13 +42,44 @@ TUNING_FLAGS = {
 IM2COL = "--iree-global-opt-use-im2col-for-convs"
 
 
+# Aggressive fusion puts a softmax's row maximum, exponentials, row sum and
+# division into one dispatch, and IREE 3.13's CPU code for that dispatch
+# reduces each vector to a scalar inside the loop: on Whisper-tiny's encoder
+# (1500-long rows) 2.1 s of CPU a call, 0.66 s without (jax.jit: 0.6 s).
+# Without it the four ops take two well-vectorised dispatches. Rows of
+# LONG_ROW elements or more turn it off (with webtensor-cpu-softmax, which
+# keeps IREE's own softmax op, slower still, out of the way); on shorter rows
+# (BERT-base, GPT-2, ViT-B/16) aggressive fusion was as fast or up to 1.2x
+# faster.
+NO_AGGRESSIVE_FUSION = "--iree-dispatch-creation-enable-aggressive-fusion=false"
+
+
 def op_mix_flags(module: ir.Module, options: CompileOptions) -> tuple[str, ...]:
-    """The tuning flags that `module`'s ops call for, beyond TUNING_FLAGS."""
+    """The tuning flags that `module`'s ops call for, beyond TUNING_FLAGS
+    (later flags win over TUNING_FLAGS)."""
     if not options.tuning or options.target != Target.LLVM_CPU:
         return ()
-    if any(_is_strided_convolution(op) for op in shlo.walk(module.operation)):
-        return (IM2COL,)
-    return ()
+    ops = shlo.walk(module.operation)
+    flags = []
+    if any(_is_strided_convolution(op) for op in ops):
+        flags.append(IM2COL)
+    if any(_row_maximum_length(op) >= LONG_ROW for op in ops):
+        flags.append(NO_AGGRESSIVE_FUSION)
+    return tuple(flags)
+
+
+def _row_maximum_length(op: ir.Operation) -> int:
+    """How many elements a linalg.generic takes the maximum of, per result
+    element (a softmax's row length); 0 for anything else."""
+    if op.name != "linalg.generic" or len(op.operands) != 2 or len(op.results) != 1:
+        return 0
+    body = op.regions[0].blocks[0]
+    if not any(inner.operation.name in ("arith.maximumf", "arith.maxnumf") for inner in body.operations):
+        return 0
+    source, result = shlo.tensor_type(op.operands[0]), shlo.tensor_type(op.results[0])
+    if not (source.has_static_shape and result.has_static_shape):
+        return 0
+    return math.prod(source.shape) // max(math.prod(result.shape), 1)
 
 
 def _is_strided_convolution(op: ir.Operation) -> bool:

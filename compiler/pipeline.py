@@ -16,7 +16,7 @@ from ..passes.pipeline import build as build_pipeline
 from . import backend, progress, signature
 from .diagnostics import CompileError, errors_from_mlir
 from .frontends import ImportedModule
-from .options import CompileOptions, Phase
+from .options import CompileOptions, Phase, Target
 from .session import CompilerSession
 
 # Legalize: any accepted input becomes plain StableHLO. The front gate and
@@ -68,8 +68,10 @@ SANDBOX: tuple[str, ...] = (
 )
 
 # Lower: weight arguments become IREE parameters (the first IR that is not
-# plain StableHLO), then IREE's StableHLO input pipeline makes linalg.
-LINALG = ("webtensor-bind-weights", "iree-stablehlo-input-transformation-pipeline")
+# plain StableHLO), softmax is kept from IREE's slow CPU softmax op (llvm-cpu
+# only), then IREE's StableHLO input pipeline makes linalg.
+LINALG = ("webtensor-bind-weights", "webtensor-cpu-softmax", "iree-stablehlo-input-transformation-pipeline")
+CPU_ONLY = ("webtensor-cpu-softmax",)
 
 PIPELINES = {
     Phase.LEGALIZED: LEGALIZE,
@@ -117,7 +119,7 @@ class Compilation:
     def _run_passes(self, phase: Phase, pipeline) -> None:
         if not pipeline:
             return
-        elements = [self._configured(name) for name in pipeline]
+        elements = [self._configured(name) for name in pipeline if self._applies(name)]
         pm, _ = build_pipeline(elements, passes.PASSES, self.session.context)
         try:
             pm.run(self.module.operation)
@@ -125,6 +127,9 @@ class Compilation:
             raise CompileError(
                 f"the {phase.value} phase failed", errors_from_mlir(e), source_name=self.source_name
             ) from None
+
+    def _applies(self, name: str) -> bool:
+        return name not in CPU_ONLY or self.options.target == Target.LLVM_CPU
 
     def _configured(self, name: str):
         """Passes whose options come from the compile options: the limits."""
@@ -137,6 +142,10 @@ class Compilation:
             return passes.VerifyCallGraph(max_ops=limits.max_ops, max_call_depth=limits.max_call_depth)
         if name == "webtensor-sandbox-fuel":
             return passes.SandboxFuel(dynamic_dim_bound=limits.dynamic_dim_bound or 0)
+        if name == "webtensor-expand-f64-math":
+            # IREE's CPU f32 sin, cos, tan, atan2 and cbrt miss 3 ULP; Vulkan
+            # has no f64 to compute them in.
+            return passes.ExpandF64Math(f32=self.options.target == Target.LLVM_CPU)
         return name
 
     def text(self, debug_info: bool = False) -> str:

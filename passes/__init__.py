@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .base import ModulePass, Report
 from .bind_weights import BindWeights
+from .cpu_softmax import CpuSoftmax
 from .expand_f64_math import ExpandF64Math
 from .legalize_composite import LegalizeComposite
 from .lower_unsigned import LowerUnsigned
@@ -34,6 +35,7 @@ PASSES: dict[str, type[ModulePass]] = {
     cls.name: cls
     for cls in (
         BindWeights,
+        CpuSoftmax,
         ExpandF64Math,
         LegalizeComposite,
         LowerUnsigned,

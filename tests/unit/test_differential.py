@@ -88,3 +88,13 @@ def test_mlir_file_from_the_command_line(tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "y.npy"), jax.nn.softmax(x, axis=1), rtol=1e-6, atol=1e-7)
     # And from Python, on the same file.
     np.testing.assert_allclose(webtensor.compile(EXAMPLES / "softmax.mlir")(x), jax.nn.softmax(x, axis=1), rtol=1e-6, atol=1e-7)
+
+
+def test_softmax_over_long_rows_with_special_values_matches_jax():
+    # webtensor-cpu-softmax rewrites x - max(x) on llvm-cpu; rows with an
+    # infinity, a NaN and nothing but -inf must still give jax's values.
+    x = np.random.default_rng(0).standard_normal((4, 1500)).astype(np.float32)
+    x[1, 7], x[2], x[3, 3] = np.inf, -np.inf, np.nan
+    softmax = lambda x: jax.nn.softmax(x, axis=-1)  # noqa: E731
+    got = webtensor.compile(softmax, x)(x)
+    np.testing.assert_allclose(got, jax.jit(softmax)(x), rtol=1e-6, atol=1e-7, equal_nan=True)
