@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--function", default=None, help="the function to run (default: main)")
     parser.add_argument("--input", dest="inputs", action="append", default=[], metavar="VALUE", help="2x3xf32=1,2,3,4,5,6, f32=1, or @file.npy (repeat per input)")
     parser.add_argument("--output", dest="outputs", action="append", default=[], metavar="WHERE", help="@file.npy writes the next result to a file, '-' prints it (repeat per result)")
-    parser.add_argument("--device", default=None, help="local-task (default for CPU artifacts), local-sync, vulkan, cuda; node runs a wasm32 artifact in Node.js through the web runtime")
+    parser.add_argument("--device", default=None, help="local-task (default for CPU artifacts), local-sync, vulkan, cuda; node or chromium runs a wasm32 artifact in Node.js or headless Chromium through the web runtime")
     parser.add_argument("--power-preference", choices=("default", "low-power", "high-performance"), default="default", help="how to pick a device when --device is not given")
     parser.add_argument("--fuel", type=int, default=None, help="the call's work budget in work units (default 10^11, about ten seconds of CPU work)")
     parser.add_argument("--deadline", type=float, default=None, metavar="SECONDS", help="give up on the call after this many seconds")
@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.artifact is None:
         raise UsageError("give an artifact to run (or --list-devices)")
-    if args.device == "node":
-        return _run_in_node(args)
+    if args.device in ("node", "chromium"):
+        return _run_on_the_web(args)
     model = load(args.artifact, device=args.device, power_preference=args.power_preference, weights=args.weights)
     entry = model[args.function] if args.function else model.default
     if args.print_signature:
@@ -84,20 +84,25 @@ def _emit(results, args: argparse.Namespace, name_of) -> None:
         print(format_tensor(result, args.print_max_elements))
 
 
-def _run_in_node(args: argparse.Namespace) -> int:
-    """--device=node: the call runs in Node through web/webtensor.mjs, as it
-    would in a browser; inputs and outputs are the same as for local devices."""
+def _run_on_the_web(args: argparse.Namespace) -> int:
+    """--device=node or chromium: the call runs through web/webtensor.mjs, in
+    Node or in a Web Worker of headless Chromium; inputs and outputs are the
+    same as for local devices."""
+    from ..web.chromium import run_in_chromium
     from ..web.node import run_in_node
     from .tensor_io import TensorSpecError, parse_value
 
     if args.print_signature or args.weights or args.deadline is not None:
         flag = "--print-signature" if args.print_signature else "--weights" if args.weights else "--deadline"
-        raise UsageError(f"{flag} is not available with --device=node")
+        raise UsageError(f"{flag} is not available with --device={args.device}")
     try:
         inputs = [parse_value(text) for text in args.inputs]
     except TensorSpecError as e:
         raise UsageError(str(e)) from None
-    results = run_in_node(args.artifact, inputs, function=args.function, fuel=args.fuel).outputs
+    if args.device == "node":
+        results = run_in_node(args.artifact, inputs, function=args.function, fuel=args.fuel).outputs
+    else:
+        results = run_in_chromium(args.artifact, inputs, function=args.function, fuel=args.fuel)
     print(f"EXEC @{args.function or 'main'}")
     _emit(results, args, lambda i: f"result[{i}]")
     return 0

@@ -13,17 +13,16 @@ median call. Prints a table; asserts nothing.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
 import numpy as np
+
+from .serve import serve
 
 WEB = Path(__file__).parent
 REPEAT = 30
@@ -73,13 +72,6 @@ def _cases():
         yield f"mlp 64-128-128-10, batch {batch}", mlp, [shape for _, shape in shapes], _onnx_model(nodes, shapes, last, {})
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript", ".wasm": "application/wasm"}
-
-    def log_message(self, *args):
-        pass
-
-
 def main() -> None:
     from ..compiler.api import compile_artifact, import_source
     from ..compiler.options import CompileOptions
@@ -97,17 +89,12 @@ def main() -> None:
             (root / f"m{i}.onnx").write_bytes(onnx_bytes)
             cases.append({"name": name, "vmfb": f"m{i}.vmfb", "onnx": f"m{i}.onnx"})
         (root / "bench.json").write_text(json.dumps({"cases": cases, "repeat": REPEAT}))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=folder))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            url = f"http://127.0.0.1:{server.server_address[1]}/examples/web/bench.html"
+        with serve(folder) as base:
             env = {**os.environ, "WEBTENSOR_CHROMIUM": shutil.which("chromium") or "/usr/bin/chromium", "WEBTENSOR_PAGE_TIMEOUT_MS": "600000"}
             done = subprocess.run(
-                [shutil.which("node") or "node", str(WEB / "chromium_page.mjs"), url, str(root / "bench.png")],
+                [shutil.which("node") or "node", str(WEB / "chromium_page.mjs"), f"{base}/examples/web/bench.html", str(root / "bench.png")],
                 capture_output=True, text=True, env=env, timeout=900,
             )
-        finally:
-            server.shutdown()
     if done.returncode != 0:
         raise SystemExit(done.stderr[-2000:])
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -71,15 +71,7 @@ def run_in_node(
         if isinstance(artifact, bytes):
             (work / "artifact.vmfb").write_bytes(artifact)
             artifact = work / "artifact.vmfb"
-        specs = []
-        for i, value in enumerate(inputs):
-            array = np.asarray(value)  # not ascontiguousarray: it makes a scalar 1-d
-            element = by_dtype(array.dtype)
-            if element is None:
-                raise errors.InvalidArgument(f"input {i}: element type {array.dtype} cannot be passed to a model")
-            path = work / f"input{i}.bin"
-            path.write_bytes(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
-            specs.append({"dtype": element.name, "shape": list(array.shape), "path": str(path)})
+        specs = stage_inputs(work, inputs)
         request = {
             "artifact": str(Path(artifact).resolve()),
             "function": function,
@@ -95,9 +87,8 @@ def run_in_node(
             raise errors.Timeout(f"the call did not finish in Node within {timeout:g} s") from None
         reply = _reply(done)
         if "error" in reply:
-            kind, message = reply["error"]["kind"], reply["error"]["message"]
-            raise _ERRORS.get(kind, errors.ExecutionError)(message)
-        outputs = [_read(output) for output in reply["outputs"]]
+            raise error_of(reply["error"]["kind"], reply["error"]["message"])
+        outputs = [read_output(output["dtype"], output["shape"], Path(output["path"]).read_bytes()) for output in reply["outputs"]]
         return NodeResult(outputs, float(reply["milliseconds"]), reply.get("timing"))
 
 
@@ -109,7 +100,25 @@ def _reply(done: subprocess.CompletedProcess) -> dict:
     return json.loads(lines[-1])
 
 
-def _read(output: dict) -> np.ndarray:
-    dtype = by_name(output["dtype"]).dtype
-    data = Path(output["path"]).read_bytes()
-    return np.frombuffer(data, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(output["shape"])
+def stage_inputs(work: Path, inputs: Sequence[np.ndarray]) -> list[dict]:
+    """Writes each input's little-endian bytes under `work`: [{dtype, shape, path}]."""
+    specs = []
+    for i, value in enumerate(inputs):
+        array = np.asarray(value)  # not ascontiguousarray: it makes a scalar 1-d
+        element = by_dtype(array.dtype)
+        if element is None:
+            raise errors.InvalidArgument(f"input {i}: element type {array.dtype} cannot be passed to a model")
+        path = work / f"input{i}.bin"
+        path.write_bytes(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+        specs.append({"dtype": element.name, "shape": list(array.shape), "path": str(path)})
+    return specs
+
+
+def error_of(kind: str, message: str) -> errors.WebTensorError:
+    """The runtime error for a JS error class name (errors.mjs)."""
+    return _ERRORS.get(kind, errors.ExecutionError)(message)
+
+
+def read_output(dtype_name: str, shape: list[int], data: bytes) -> np.ndarray:
+    dtype = by_name(dtype_name).dtype
+    return np.frombuffer(data, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(shape)

@@ -6,13 +6,10 @@ WEBTENSOR_PLAYWRIGHT names; without them the test skips, unless
 WEBTENSOR_REQUIRE_CHROMIUM=1 (CI), which makes absence a failure.
 """
 
-import functools
-import http.server
 import json
 import os
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +18,9 @@ import pytest
 import webtensor
 from webtensor.compiler.api import compile_artifact, import_source
 from webtensor.compiler.options import CompileOptions
+from webtensor.tests.models import MODELS
+from webtensor.web.chromium import run_in_chromium
+from webtensor.web.serve import serve
 
 REPO = Path(webtensor.__file__).parent
 PAGE_DRIVER = REPO / "web" / "chromium_page.mjs"
@@ -28,7 +28,7 @@ REQUIRE_CHROMIUM = "WEBTENSOR_REQUIRE_CHROMIUM"
 
 
 @pytest.fixture
-def chromium(node):
+def chromium(node, monkeypatch):
     browser = os.environ.get("WEBTENSOR_CHROMIUM") or shutil.which("chromium")
     playwright = os.environ.get("WEBTENSOR_PLAYWRIGHT")
     missing = []
@@ -37,18 +37,12 @@ def chromium(node):
     if not playwright or not (Path(playwright) / "node_modules" / "playwright-core").is_dir():
         missing.append("playwright-core (npm install --prefix DIR playwright-core; WEBTENSOR_PLAYWRIGHT=DIR)")
     if not missing:
+        monkeypatch.setenv("WEBTENSOR_CHROMIUM", browser)
         return node, browser, playwright
     reason = "no " + " and no ".join(missing)
     if os.environ.get(REQUIRE_CHROMIUM) == "1":
         pytest.fail(f"{reason}; {REQUIRE_CHROMIUM}=1 requires them", pytrace=False)
     pytest.skip(reason)
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript", ".wasm": "application/wasm"}
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
@@ -57,13 +51,8 @@ def site(tmp_path):
     examples/ and the test's artifacts; yields (folder, base URL)."""
     for name in ("web", "examples"):
         (tmp_path / name).symlink_to(REPO / name)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serve(str(tmp_path)) as base:
+        yield tmp_path, base
 
 
 def _open(chromium, url: str, screenshot: Path) -> dict:
@@ -102,3 +91,30 @@ def test_the_demo_page_shows_a_typed_error(chromium, site):
     result = _open(chromium, f"{base}/examples/web/index.html?model=/junk.vmfb", folder / "error.png")
     assert result["state"] == "error"
     assert result["status"] == "InvalidEncoding: not a WebTensor artifact: expected an IREE .vmfb from webtensor-compile --target=wasm32"
+
+
+@pytest.mark.parametrize("name", ["mlp", "encoder_block"])
+def test_models_match_jax_in_chromium(chromium, name):
+    import jax
+
+    model = MODELS[name]
+    params, *rest = model.example_args(np.random.default_rng(17))
+    artifact = compile_artifact(import_source(model.fn, (params, *rest)), CompileOptions(target="wasm32"))
+    leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves((params, *rest))]
+    [got] = run_in_chromium(artifact, leaves)
+    np.testing.assert_allclose(got, np.asarray(jax.jit(model.fn)(params, *rest)), rtol=model.rtol, atol=model.atol)
+
+
+def test_webtensor_run_runs_a_web_artifact_in_chromium(chromium, tmp_path, capsys):
+    from webtensor.tools import run
+
+    text = """
+    func.func @main(%a: tensor<3xi32>, %b: tensor<3xi32>) -> tensor<3xi32> {
+      %0 = stablehlo.divide %a, %b : tensor<3xi32>
+      return %0 : tensor<3xi32>
+    }"""
+    path = tmp_path / "div.vmfb"
+    path.write_bytes(compile_artifact(import_source(text), CompileOptions(target="wasm32")))
+    # The sandbox's defined values: x / 0 = -1, INT_MIN / -1 = INT_MIN.
+    assert run.main([str(path), "--device=chromium", "--input=3xi32=7,5,-2147483648", "--input=3xi32=2,0,-1"]) == 0
+    assert capsys.readouterr().out == "EXEC @main\nresult[0]: hal.buffer_view\n3xi32=[3 -1 -2147483648]\n"
