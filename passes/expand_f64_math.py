@@ -173,7 +173,16 @@ def _expand(op: ir.Operation) -> None:
             x = op.operands[0]
             huge = shlo.compare("GE", shlo.unary("abs", x, loc=loc), shlo.filled_like(REDUCTION_LIMIT, x, loc=loc), loc=loc)
             result = shlo.select(huge, shlo.unary(op.name.removeprefix("stablehlo."), x, loc=loc), result, loc=loc)
+        result = _as_type(result, op.result.type, loc)
     shlo.replace_op(op, [result])
+
+
+def _as_type(value: ir.Value, t: ir.Type, loc: ir.Location) -> ir.Value:
+    """`value` as the replaced op's own result type: the arithmetic takes
+    its operands' type, which may carry bounds the result does not."""
+    if value.type == t:
+        return value
+    return shlo.create("stablehlo.convert", [t], [value], loc=loc).result
 
 
 def _expand_complex(op: ir.Operation) -> None:
@@ -193,7 +202,7 @@ def _expand_complex(op: ir.Operation) -> None:
         re, im = _COMPLEX_EXPANSIONS[op.name](b, *parts)
         if narrow:
             re, im = (shlo.convert(p, part_type, loc=loc) for p in (re, im))
-        result = shlo.create("stablehlo.complex", [z.type], [re, im], loc=loc).result
+        result = shlo.create("stablehlo.complex", [op.result.type], [re, im], loc=loc).result
     shlo.replace_op(op, [result])
 
 

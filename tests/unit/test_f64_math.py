@@ -260,3 +260,19 @@ def test_f32_functions_still_compile_for_gpus(target):
     x = np.linspace(-3, 3, 8, dtype=np.float32)
     data = compile_artifact(import_source(f32_functions, (x, x)), CompileOptions(target=target))
     assert data
+
+
+def test_bounded_dynamic_shapes():
+    # The arithmetic takes its operands' type, bounds included; the result
+    # keeps the replaced op's own type (it once failed to verify).
+    bounded = "tensor<?xf64, #stablehlo.bounds<64>>"
+    program = f"""func.func @main(%x: {bounded}) -> tensor<?xf64> {{
+      %0 = stablehlo.sine %x : {bounded}
+      %1 = stablehlo.atan2 %0, %x : ({bounded}, {bounded}) -> tensor<?xf64>
+      return %1 : tensor<?xf64>
+    }}"""
+    model = webtensor.compile(program, cache=False)
+    for n in (1, 37):
+        x = np.linspace(-5, 5, n)
+        got = model(x)
+        assert ulp_difference(got, np.arctan2(np.sin(x), x)).max() <= 3

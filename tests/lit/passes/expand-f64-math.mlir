@@ -211,3 +211,17 @@ func.func @complex_f32_exponential(%z: tensor<2xcomplex<f32>>) -> tensor<2xcompl
   %0 = stablehlo.exponential %z : tensor<2xcomplex<f32>>
   return %0 : tensor<2xcomplex<f32>>
 }
+
+// -----
+
+// The arithmetic takes its operands' type, bounds included; the result keeps
+// the op's own type.
+
+// CHECK-LABEL: func.func @bounded
+// CHECK-NOT:     stablehlo.atan2
+// CHECK:         %[[R:.*]] = stablehlo.convert %{{.*}} : (tensor<?xf64, #stablehlo.bounds<8>>) -> tensor<?xf64>
+// CHECK-NEXT:    return %[[R]] : tensor<?xf64>
+func.func @bounded(%x: tensor<?xf64, #stablehlo.bounds<8>>) -> tensor<?xf64> {
+  %0 = stablehlo.atan2 %x, %x : (tensor<?xf64, #stablehlo.bounds<8>>, tensor<?xf64, #stablehlo.bounds<8>>) -> tensor<?xf64>
+  return %0 : tensor<?xf64>
+}
