@@ -38,6 +38,7 @@ from .runtime import (
 )
 from .runtime import load as load_artifact
 from .runtime.devices import devices
+from .runtime.errors import MissingExtra, require_compiler
 from .runtime.package import is_package
 from .runtime.weights import save_weights
 
@@ -53,6 +54,7 @@ def load(source, *args, **kwargs):
     compiled for this host first (see `webtensor.compiler.api.load_package`;
     needs the compiler, and takes compile options as keywords)."""
     if is_package(source):
+        require_compiler("loading a package (.wtpkg), which is compiled for this host first,")
         from .compiler.api import load_package
 
         if isinstance(source, (bytes, bytearray, memoryview)):
@@ -65,10 +67,12 @@ def __getattr__(name):
     # The compiler (and JAX) load only when a compiler name is first used, so
     # that `import webtensor; webtensor.load(...)` stays a runtime-only import.
     if name in _COMPILER_NAMES:
+        require_compiler(f"webtensor.{name}")
         from . import compiler
 
         return getattr(compiler, name)
     if name in _PROFILE_NAMES:
+        require_compiler(f"webtensor.{name}")
         from .dialects import profile
 
         return getattr(profile, name)
@@ -92,6 +96,7 @@ __all__ = [
     "InvalidArgumentType",
     "InvalidEncoding",
     "Limits",
+    "MissingExtra",
     "Model",
     "NotFound",
     "Phase",

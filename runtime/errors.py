@@ -79,3 +79,29 @@ class SecurityError(WebTensorError):
     """An artifact failed an integrity check and was not executed."""
 
     code = "security"
+
+
+class MissingExtra(WebTensorError, ImportError):
+    """An optional part of webtensor (an extra of its package) is not installed."""
+
+
+# What `pip install 'webtensor[compiler]'` adds to the runtime-only install.
+COMPILER_PACKAGES = ("iree.compiler", "jax", "jaxlib")
+
+
+def require_compiler(what: str) -> None:
+    """Raises MissingExtra, one line naming what to install, where this is
+    a runtime-only install (`pip install webtensor`)."""
+    import importlib.util
+
+    for name in COMPILER_PACKAGES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ImportError:  # a parent package is missing too
+            found = False
+        if not found:
+            raise MissingExtra(
+                f"{what} needs the compiler, and {name} is not installed (a runtime-only install): "
+                "pip install 'webtensor[compiler]'"
+            )
+

@@ -31,6 +31,22 @@ def run_tool(prog: str, parser: argparse.ArgumentParser, body: Callable[[argpars
         return EXIT_INTERNAL if _is_internal(e) else EXIT_ERROR
 
 
+def run_compiler_tool(
+    prog: str, build_parser: Callable[[], argparse.ArgumentParser], body: Callable[[argparse.Namespace], int], argv: Sequence[str] | None
+) -> int:
+    """run_tool for a tool that needs the compiler: in a runtime-only
+    install it says, in one line, what to install (its parser already
+    imports the compiler's option tables)."""
+    from ..runtime.errors import MissingExtra, require_compiler
+
+    try:
+        require_compiler(prog)
+    except MissingExtra as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    return run_tool(prog, build_parser(), body, argv)
+
+
 def _print_traceback(error: Exception) -> None:
     """The traceback without its last line, the error's message: that is
     printed once, after it, as without --debug."""

@@ -20,7 +20,7 @@ import os
 import sys
 from typing import Any, Sequence
 
-from .common import UsageError, run_tool, write_output
+from .common import UsageError, run_compiler_tool, write_output
 from .compile_progress import PhaseDisplay
 
 PROG = "webtensor-compile"
@@ -309,7 +309,7 @@ def _shape_struct(text: str):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_tool(PROG, build_parser(), run, argv)
+    return run_compiler_tool(PROG, build_parser, run, argv)
 
 
 if __name__ == "__main__":

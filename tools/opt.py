@@ -16,7 +16,7 @@ import re
 import sys
 from typing import Sequence
 
-from .common import UsageError, run_tool, write_output
+from .common import UsageError, run_compiler_tool, write_output
 
 PROG = "webtensor-opt"
 SPLIT_MARKER = re.compile(r"^// -----[ \t]*$", re.MULTILINE)
@@ -130,7 +130,7 @@ def _run_passes(session, module, pipeline: str, name: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_tool(PROG, build_parser(), run, argv)
+    return run_compiler_tool(PROG, build_parser, run, argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ...runtime.errors import WebTensorError
+from ...runtime.errors import MissingExtra
 from ...runtime.signature import TensorSpec
 from ...runtime.tree import TreeSpec
 
@@ -152,10 +152,6 @@ class ImportedModule:
     hints: dict[str, EntryPointHint] = dataclasses.field(default_factory=dict)
     portable: bool = False
     named_weights: tuple[TensorSpec, ...] = ()
-
-
-class MissingExtra(WebTensorError, ImportError):
-    """A frontend's optional packages (an extra of webtensor's) are not installed."""
 
 
 def require_extra(module: str, extra: str, what: str) -> None:

@@ -1,0 +1,77 @@
+"""`pip install webtensor` is the runtime alone: a fresh virtual environment
+gets iree-base-runtime and numpy, loads and runs a saved artifact, and every
+door to the compiler says in one line what to install."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import webtensor
+from webtensor.tests.models import mlp, mlp_params
+
+ROOT = Path(webtensor.__file__).parent
+COMPILER_MESSAGE = "needs the compiler, and iree.compiler is not installed (a runtime-only install): pip install 'webtensor[compiler]'"
+
+RUN = textwrap.dedent(
+    """
+    import importlib.util, sys
+    import numpy as np
+    import webtensor
+
+    model = webtensor.load(sys.argv[1], weights=sys.argv[3])
+    print(np.asarray(model(np.load(sys.argv[2]))).tobytes().hex())
+    print([name for name in ("jax", "jaxlib", "iree.compiler") if importlib.util.find_spec(name.split(".")[0]) and importlib.util.find_spec(name)])
+    try:
+        webtensor.compile
+    except webtensor.MissingExtra as e:
+        print(type(e).__name__, e)
+    """
+)
+
+
+def _copy_of_the_repository(to: Path) -> Path:
+    """The sources a user's clone has: no virtualenv, no build outputs."""
+    ignore = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", "build", "Output", "bench-results")
+    return Path(shutil.copytree(ROOT, to / "webtensor", ignore=ignore))
+
+
+@pytest.mark.slow
+def test_a_runtime_only_install_runs_artifacts_and_names_the_compiler_extra(tmp_path):
+    params = mlp_params(np.random.default_rng(0))
+    x = np.random.default_rng(1).standard_normal((4, 64)).astype(np.float32)
+    model = webtensor.compile(mlp, params, x, weights_argnums=0)
+    model.save(tmp_path / "mlp.vmfb")
+    named = {f"params['{key}']": value for key, value in params.items()}
+    webtensor.save_weights(tmp_path / "mlp.safetensors", named)
+    np.save(tmp_path / "x.npy", x)
+    want = np.asarray(model(x)).tobytes().hex()
+
+    source = _copy_of_the_repository(tmp_path)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python, bin_dir = venv / "bin" / "python", venv / "bin"
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(source)], capture_output=True, text=True, timeout=900
+    )
+    assert install.returncode == 0, install.stderr[-3000:]
+
+    ran = subprocess.run(
+        [str(python), "-c", RUN, *(str(tmp_path / name) for name in ("mlp.vmfb", "x.npy", "mlp.safetensors"))],
+        capture_output=True, text=True, timeout=300, cwd=venv,
+    )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    got, present, refusal = ran.stdout.strip().splitlines()
+    assert got == want  # the same bits as in the full install
+    assert present == "[]"  # no jax, no jaxlib, no IREE compiler
+    assert refusal == f"MissingExtra webtensor.compile {COMPILER_MESSAGE}"
+
+    compile_tool = subprocess.run([str(bin_dir / "webtensor-compile"), "model.mlir"], capture_output=True, text=True)
+    assert compile_tool.returncode == 1
+    assert compile_tool.stderr.strip() == f"webtensor-compile: error: webtensor-compile {COMPILER_MESSAGE}"
