@@ -123,7 +123,6 @@ TINY = 2.0**-27
 SIGN_BIT = -(1 << 63)
 MANTISSA_BITS = (1 << 52) - 1
 ONE_BITS = 1023 << 52
-SMALLEST_NORMAL = 2.0**-1022
 
 
 @dataclasses.dataclass(frozen=True)
