@@ -91,15 +91,51 @@ def _in_child(function, text: str, arguments: list[np.ndarray]):
 
 
 def _reference(text: str, arguments: list[np.ndarray]) -> list[np.ndarray]:
+    import ml_dtypes
     from jax._src.interpreters import mlir as jax_mlir
     from jaxlib.mlir import ir
     from jaxlib.mlir.dialects import stablehlo
 
     with jax_mlir.make_ir_context():
+        text, widened = _bfloat16_results_as_float32(text)
         module = ir.Module.parse(text)
         attributes = [_attribute_of(a) for a in arguments]
-        results = stablehlo.eval_module(module, attributes)
-        return [_from_attribute(r) for r in results]
+        results = [_from_attribute(r) for r in stablehlo.eval_module(module, attributes)]
+        return [r.astype(ml_dtypes.bfloat16) if i in widened else r for i, r in enumerate(results)]
+
+
+def _bfloat16_results_as_float32(text: str) -> tuple[str, set[int]]:
+    """The bindings cannot read a bfloat16 attribute's values back: `main`
+    becomes a private function, called by a new `main` that converts its
+    bfloat16 results to float32 (exactly), to be rounded back to bfloat16.
+    The program, and the indices of the results it widened."""
+    from jaxlib.mlir import ir
+
+    module = ir.Module.parse(text)
+    main = next(op for op in module.body.operations if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == "main")
+    ftype = ir.FunctionType(ir.TypeAttr(main.attributes["function_type"]).value)
+    results = [str(t) for t in ftype.results]
+    widened = {i for i, t in enumerate(results) if t.endswith("bf16>")}
+    if not widened:
+        return text, widened
+    main.attributes["sym_name"] = ir.StringAttr.get("inner")
+    main.attributes["sym_visibility"] = ir.StringAttr.get("private")
+    arguments = [str(t) for t in ftype.inputs]
+    params = ", ".join(f"%a{i}: {t}" for i, t in enumerate(arguments))
+    lines = [f"func.func @main({params}) -> ({', '.join(t.replace('bf16>', 'f32>') for t in results)}) {{"]
+    lines.append(f"  %r:{len(results)} = func.call @inner({', '.join(f'%a{i}' for i in range(len(arguments)))}) : ({', '.join(arguments)}) -> ({', '.join(results)})")
+    outs = []
+    for i, t in enumerate(results):
+        if t.endswith("bf16>"):
+            lines.append(f"  %c{i} = stablehlo.convert %r#{i} : ({t}) -> {t.replace('bf16>', 'f32>')}")
+            outs.append(f"%c{i}")
+        else:
+            outs.append(f"%r#{i}")
+    lines.append(f"  func.return {', '.join(outs)} : {', '.join(t.replace('bf16>', 'f32>') for t in results)}")
+    lines.append("}")
+    printed = str(module).rstrip()
+    assert printed.endswith("}"), "a module prints as module { ... }"
+    return printed[:-1] + "\n".join(lines) + "\n}\n", widened
 
 
 def _attribute_of(array: np.ndarray):
@@ -122,8 +158,6 @@ def _from_attribute(attribute) -> np.ndarray:
     shaped = ir.ShapedType(attribute.type)
     element = dtypes.BY_MLIR[str(shaped.element_type)]
     array = np.array(ir.DenseElementsAttr(attribute), copy=True)
-    if element.name == "bfloat16":
-        return array.view(element.dtype).reshape(shaped.shape)
     return array.astype(element.dtype, copy=False).reshape(shaped.shape)
 
 
