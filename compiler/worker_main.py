@@ -9,21 +9,16 @@ private copy of stdout. Whatever the compiler prints goes to stderr.
 
 from __future__ import annotations
 
-import mmap
 import os
 import pickle
 import resource
 import signal
 import sys
-import time
 
 from . import progress
 from .diagnostics import CompileError
 from .worker_wire import MEMORY_WORDS, diagnostic_to_json, encode_frame
 
-# Set only by WebTensor's own tests, in the environment the worker inherits;
-# nothing in a model can reach it.
-TEST_HOOK_VARIABLE = "WEBTENSOR_TEST_WORKER_HOOK"
 CPU_GRACE_SECONDS = 5  # from SIGXCPU at the soft limit to SIGKILL at the hard one
 
 
@@ -102,15 +97,9 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _answer(request: dict) -> bytes:
-    from .api import compile_here
-    from .options import Phase
-
     try:
-        simulated = _run_test_hook()
-        if simulated is not None:
-            return simulated
         with progress.reporting(progress.to_worker_stderr):
-            result = compile_here(request["imported"], request["options"], Phase.parse(request["phase"]), request["debug_info"])
+            result = _compile(request)
     except CompileError as e:
         return encode_frame(_error_header(e))
     except MemoryError:
@@ -120,6 +109,13 @@ def _answer(request: dict) -> bytes:
     if isinstance(result, bytes):
         return encode_frame({"kind": "ok", "format": "bytes"}, result)
     return encode_frame({"kind": "ok", "format": "text"}, result.encode("utf-8"))
+
+
+def _compile(request: dict) -> str | bytes:
+    from .api import compile_here
+    from .options import Phase
+
+    return compile_here(request["imported"], request["options"], Phase.parse(request["phase"]), request["debug_info"])
 
 
 def _error_header(error: CompileError) -> dict:
@@ -143,36 +139,6 @@ def _internal_header(error: Exception) -> dict:
     if frames:
         message += f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno} in {frames[-1].name})"
     return {"kind": "internal", "message": message}
-
-
-def _run_test_hook() -> bytes | None:
-    """Simulated failures for WebTensor's tests; some return the answer to send."""
-    hook = os.environ.get(TEST_HOOK_VARIABLE)
-    if hook == "segv":
-        os.kill(os.getpid(), signal.SIGSEGV)
-    if hook == "abort":
-        os.abort()
-    if hook == "sleep":
-        time.sleep(3600)
-    if hook == "spin":
-        while True:
-            pass
-    if hook == "hog":
-        hoard = []  # address space, never touched: fails fast and uses no memory
-        while True:
-            hoard.append(mmap.mmap(-1, 256 << 20))
-    if hook == "exit":
-        os._exit(3)
-    if hook == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    if hook == "raise":
-        raise TypeError("a simulated bug")
-    if hook == "garbage":
-        return b"WTW1 this is not an answer"
-    if hook == "bad-diagnostic":
-        diagnostic = {"severity": "fatal", "message": "m", "location": None, "notes": []}
-        return encode_frame({"kind": "error", "summary": "s", "diagnostics": [diagnostic], "failed_phase": "input"})
-    return None
 
 
 if __name__ == "__main__":

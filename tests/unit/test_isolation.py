@@ -1,9 +1,9 @@
 """Untrusted input compiles in a worker process with limits: a crash, a hang
 or a memory hog there is a CompileError here, and this process lives on.
 
-Failures that no input is known to cause on demand are simulated with a
-test-only hook, an environment variable that only these tests set and the
-worker inherits.
+Failures that no input is known to cause on demand are simulated by a
+worker of the tests' own (tests/worker_faults.py), which stands in for the
+shipped one.
 """
 
 import os
@@ -19,7 +19,6 @@ from webtensor.compiler.gate import InputLimits
 from webtensor.compiler.options import CompileOptions, Phase
 from webtensor.compiler import worker
 from webtensor.compiler.worker import IsolationLimits, WorkerFailure
-from webtensor.compiler.worker_main import TEST_HOOK_VARIABLE
 from webtensor.compiler.worker_wire import (
     FRAME_MAGIC,
     MalformedAnswer,
@@ -30,6 +29,7 @@ from webtensor.compiler.worker_wire import (
 )
 from webtensor.compiler.diagnostics import Diagnostic, SourceLocation
 from webtensor.compiler.frontends.jax_function import portable_artifact
+from webtensor.tests import worker_faults
 from webtensor.tests.models import MODELS
 from webtensor.tools import compile as compile_tool
 
@@ -41,13 +41,19 @@ NO_DEPTH_LIMIT = InputLimits(max_depth=10**7)
 @pytest.fixture(autouse=True)
 def reproducer_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("WEBTENSOR_REPRODUCER_DIR", str(tmp_path / "repro"))
-    monkeypatch.delenv(TEST_HOOK_VARIABLE, raising=False)
+    monkeypatch.delenv(worker_faults.FAULT_VARIABLE, raising=False)
     return tmp_path / "repro"
 
 
 @pytest.fixture
 def hook(monkeypatch):
-    return lambda name: monkeypatch.setenv(TEST_HOOK_VARIABLE, name)
+    """Makes the next compiles' workers fail as `name` says."""
+
+    def fail_as(name):
+        monkeypatch.setattr(worker, "WORKER_MODULE", worker_faults.MODULE)
+        monkeypatch.setenv(worker_faults.FAULT_VARIABLE, name)
+
+    return fail_as
 
 
 def _failure(source, **options) -> WorkerFailure:
@@ -170,7 +176,7 @@ def test_compiler_over_the_memory_limit():
         (
             "raise",
             "internal error in the compiler worker while compiling <text>: TypeError: a simulated bug "
-            "(at worker_main.py:",
+            "(at worker_faults.py:",
         ),
     ],
 )
@@ -196,8 +202,9 @@ def test_answer_longer_than_the_memory_limit():
         worker._outcome(worker._Answer(too_long=True), 0, "m.mlir", IsolationLimits(memory_bytes=1 << 30), Phase.VMFB)
 
 
-def test_hook_is_only_read_from_the_environment():
-    webtensor.compile(f"// {TEST_HOOK_VARIABLE}=segv\n" + ADD)
+def test_the_shipped_worker_has_no_fault_hook(monkeypatch):
+    monkeypatch.setenv(worker_faults.FAULT_VARIABLE, "segv")
+    assert webtensor.compile(ADD, cache=False)(np.ones(3, np.float32)).tolist() == [2, 2, 2]
 
 
 def test_in_process_compiles_never_start_a_worker(hook):
