@@ -143,8 +143,9 @@ OPS: dict[str, OpRule] = {
     **_rules(_NO_COMPLEX_F64, "pad", "reduce_window", "scatter"),
     # StableHLO has no boolean iota.
     **_rules(INTEGERS + FLOATS + COMPLEX, "iota"),
-    # IREE 3.13 cannot lower a select_and_scatter on unsigned integers.
-    **_rules(BOOL + SIGNED + FLOATS + COMPLEX, "select_and_scatter"),
+    # webtensor-sandbox-select-and-scatter decomposes it, unsigned integers
+    # included (IREE 3.13's own lowering takes none).
+    **_rules(BOOL + INTEGERS + FLOATS + COMPLEX, "select_and_scatter"),
     **_rules(REAL, "bitcast_convert", notes="between widths, the last dimension splits or joins elements, little-endian on every target"),
     **_rules(ELEMENT_TYPES, "dot_general", "dot", "convolution"),
     **_rules(("f32", "complex<f32>"), "fft", notes=FFT_NOTES),

@@ -1520,8 +1520,8 @@ def forbidden_cases() -> Iterator[Case]:
         "'stablehlo.dynamic_gather' is not allowed",
     )
     types = [
-        ("f64-sine", "tensor<4xf64>", "%y = stablehlo.sine %x : tensor<4xf64>", "'stablehlo.sine' does not take f64"),
-        ("complex64-exponential", "tensor<4xcomplex<f64>>", "%y = stablehlo.exponential %x : tensor<4xcomplex<f64>>", "'stablehlo.exponential' does not take complex<f64>"),
+        ("f64-remainder", "tensor<4xf64>", "%y = stablehlo.remainder %x, %x : tensor<4xf64>", "'stablehlo.remainder' does not take f64"),
+        ("complex64-power", "tensor<4xcomplex<f64>>", "%y = stablehlo.power %x, %x : tensor<4xcomplex<f64>>", "'stablehlo.power' does not take complex<f64>"),
         ("integer-power", "tensor<4xi32>", "%y = stablehlo.power %x, %x : tensor<4xi32>", "'stablehlo.power' does not take i32"),
         ("complex-cbrt", "tensor<4xcomplex<f32>>", "%y = stablehlo.cbrt %x : tensor<4xcomplex<f32>>", "'stablehlo.cbrt' does not take complex<f32>"),
         ("float8", "tensor<4xf8E4M3FN>", "%y = stablehlo.add %x, %x : tensor<4xf8E4M3FN>", "element type f8E4M3FN is not in the profile"),
@@ -1907,13 +1907,16 @@ SELECTS = {
 }
 
 
-def select_and_scatter_reference(x, source, select, window, stride) -> np.ndarray:
+def select_and_scatter_reference(x, source, select, window, stride, padding=None) -> np.ndarray:
     """XLA's order: in each window, the current element c stays over a
-    candidate e (row-major) when select(c, e); the source adds to it."""
+    candidate e (row-major, padding never offered) when select(c, e); the
+    source adds to it."""
+    padding = padding or [(0, 0)] * len(window)
     result = np.zeros_like(x)
     for w in np.ndindex(*source.shape):
-        starts = [k * s for k, s in zip(w, stride)]
+        starts = [k * s - low for k, s, (low, _) in zip(w, stride, padding)]
         cells = [tuple(a + b for a, b in zip(starts, off)) for off in np.ndindex(*window)]
+        cells = [c for c in cells if all(0 <= i < n for i, n in zip(c, x.shape))]
         chosen = cells[0]
         for cell in cells[1:]:
             if not select(x[chosen], x[cell]):
@@ -1946,13 +1949,26 @@ def select_and_scatter_cases() -> Iterator[Case]:
             text, out = select_and_scatter_text(shape, window, window, body)
             source = rng.integers(1, 9, out).astype(F32)
             yield value(name, text, [x, source, np.float32(0)], [select_and_scatter_reference(x, source, select, window, window)])
-    # IREE 3.13 lowers only windows that tile the operand; the rest must be
-    # a clean compile error, never a crash or an uninitialized read.
-    text, _ = select_and_scatter_text((10,), (3,), (2,), SELECTS["ge"][0])
-    tiles_only = "select_and_scatter is supported only with windows that tile the operand"
-    yield rejected("select_and_scatter/overlapping-windows", text, tiles_only)
-    text, _ = select_and_scatter_text((9,), (3,), (3,), SELECTS["ge"][0], padding=", padding = dense<[[1, 2]]> : tensor<1x2xi64>")
-    yield rejected("select_and_scatter/padding", text.replace("tensor<3xf32>", "tensor<4xf32>"), tiles_only)
+    # IREE 3.13 lowers only windows that tile the operand; the sandbox's
+    # decomposition takes overlapping and padded ones too, which must give
+    # XLA's values, never a crash or an uninitialized read.
+    for label, shape, window, stride, padding in (
+        ("overlapping-windows", (10,), (3,), (2,), [(0, 0)]),
+        ("padding", (9,), (3,), (3,), [(1, 2)]),
+    ):
+        name = f"select_and_scatter/{label}"
+        rng = rng_for(name)
+        x = rng.integers(0, 3, shape).astype(F32)
+        attr = f", padding = dense<[[{padding[0][0]}, {padding[0][1]}]]> : tensor<1x2xi64>"
+        text, _ = select_and_scatter_text(shape, window, stride, SELECTS["ge"][0], padding=attr)
+        out = tuple((n + lo + hi - w) // s + 1 for n, w, s, (lo, hi) in zip(shape, window, stride, padding))
+        text = text.replace(f"tensor<{(shape[0] - window[0]) // stride[0] + 1}xf32>", f"tensor<{out[0]}xf32>")
+        source = rng.integers(1, 9, out).astype(F32)
+        want = select_and_scatter_reference(x, source, SELECTS["ge"][1], window, stride, padding)
+        yield value(name, text, [x, source, np.float32(0)], [want])
+    # The decomposition grows with the window: a larger one is refused.
+    text, _ = select_and_scatter_text((100,), (65,), (1,), SELECTS["ge"][0])
+    yield rejected("select_and_scatter/window-too-large", text, "takes windows of at most 64 elements; this one has 65")
 
 
 # --- through the compiler worker (isolate=True) ----------------------------------------------

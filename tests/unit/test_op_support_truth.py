@@ -462,13 +462,12 @@ def test_the_profile_lists_ffts_as_iree_lowers_them():
 
 # Element types the profile no longer lists for an op, because IREE 3.13
 # failed on them deep inside its own pipeline (a complex<f64> fill is a
-# 128-bit splat its stream dialect rejects; select_and_scatter on unsigned
-# integers and rng_bit_generator into f16, bf16 or f64 do not lower).
+# 128-bit splat its stream dialect rejects; rng_bit_generator into f16, bf16
+# or f64 does not lower).
 REMOVED = [
     ("pad", "complex<f64>"),
     ("reduce_window", "complex<f64>"),
     ("scatter", "complex<f64>"),
-    ("select_and_scatter", "ui8"),
     ("rng_bit_generator", "f64"),
     ("rng_bit_generator", "bf16"),
 ]

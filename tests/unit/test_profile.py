@@ -93,8 +93,8 @@ def test_op_support_limits_is_json_data():
     limits = profile.op_support_limits()
     assert limits["version"] == profile.VERSION
     assert json.loads(json.dumps(limits)) == limits
-    assert limits["ops"]["sine"]["element_types"] == ["f16", "bf16", "f32", "complex<f32>"]
-    assert limits["ops"]["exponential"]["element_types"] == ["f16", "bf16", "f32", "f64", "complex<f32>"]
+    assert limits["ops"]["sine"]["element_types"] == ["f16", "bf16", "f32", "f64", "complex<f32>", "complex<f64>"]
+    assert limits["ops"]["exponential"]["element_types"] == ["f16", "bf16", "f32", "f64", "complex<f32>", "complex<f64>"]
     assert limits["ops"]["add"]["rank_range"] == [0, profile.Limits().max_rank]
     assert "custom_call" in limits["forbidden"] and "custom_call" not in limits["ops"]
     assert limits["limits"]["max_tensor_elements"] == profile.Limits().max_tensor_elements

@@ -58,7 +58,7 @@ func.func @rng(%a: tensor<f32>, %b: tensor<f32>) -> tensor<4xf32> {
 // Element types per op: StableHLO allows a complex cube root, IREE 3.13
 // cannot lower one.
 
-// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: 'stablehlo.cbrt' does not take complex<f32>; it takes f16, bf16, f32
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: 'stablehlo.cbrt' does not take complex<f32>; it takes f16, bf16, f32, f64
 func.func @complex_cbrt(%x: tensor<4xcomplex<f32>>) -> tensor<4xcomplex<f32>> {
   %0 = stablehlo.cbrt %x : tensor<4xcomplex<f32>>
   return %0 : tensor<4xcomplex<f32>>
