@@ -19,6 +19,7 @@ const TYPED = {
   bool: Uint8Array, int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array,
   uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array,
   float16: Uint16Array, bfloat16: Uint16Array, float32: Float32Array, float64: Float64Array,
+  complex64: Float32Array, complex128: Float64Array,
 };
 
 async function main() {

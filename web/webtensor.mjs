@@ -48,7 +48,11 @@ const DTYPES = {
   bfloat16: [Uint16Array, HAL(0x22, 16)], // the raw bits
   float32: [Float32Array, HAL(0x21, 32)],
   float64: [Float64Array, HAL(0x21, 64)],
+  // Interleaved real and imaginary parts: two array elements per number.
+  complex64: [Float32Array, HAL(0x23, 64)],
+  complex128: [Float64Array, HAL(0x23, 128)],
 };
+const LANES = { complex64: 2, complex128: 2 };
 
 const runtimes = new Map();
 
@@ -353,9 +357,9 @@ function stageInput(spec, value) {
     shape.length === spec.shape.length &&
     shape.every((d, j) => Number.isInteger(d) && d >= 0 && (spec.shape[j] === null || d === spec.shape[j]) && (!spec.bounds || spec.bounds[j] === null || d <= spec.bounds[j]));
   if (!fits) throw new InvalidArgument(`argument ${spec.name}: expected ${expected}, got ${describe(shape, spec.dtype)}`);
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = shape.reduce((a, b) => a * b, 1) * (LANES[spec.dtype] ?? 1);
   if (data.length !== count) {
-    throw new InvalidArgument(`argument ${spec.name}: shape [${shape.join(", ")}] has ${count} elements, the data has ${data.length}`);
+    throw new InvalidArgument(`argument ${spec.name}: shape [${shape.join(", ")}] needs ${count} ${ArrayType.name} elements, the data has ${data.length}`);
   }
   // A bool is one byte, 0 or 1, whatever the caller's bytes held.
   const payload = spec.dtype === "bool" ? Uint8Array.from(data, (x) => (x ? 1 : 0)) : data;

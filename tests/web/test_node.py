@@ -99,3 +99,37 @@ def test_webtensor_run_runs_a_web_artifact_in_node(node, tmp_path, capsys):
     assert capsys.readouterr().out == "EXEC @main\nresult[0]: hal.buffer_view\n2x3xf32=[2 3 4][5 6 7]\n"
     assert run.main([str(path), "--device=node", "--input=2x3xf32=1,2,3,4,5,6", "--input=3xf32=1,1,1"]) == 1
     assert capsys.readouterr().err == "webtensor-run: error: argument arg1: expected float32[2, 3], got float32[3]\n"
+
+
+JS_ERRORS = """
+import * as webtensor from "%(web)s/webtensor.mjs";
+const model = await webtensor.load(process.argv[2]);
+const x = { data: new Float32Array(6), shape: [2, 3] };
+const attempts = [
+  () => model.run([x]),
+  () => model.run([x, { data: new Float32Array(5), shape: [2, 3] }]),
+  () => model.run({ arg0: x, nosuch: x }),
+  () => model.run([x, x], { function: "other" }),
+  () => model.run([x, x], { fuel: -1 }),
+];
+for (const attempt of attempts) {
+  try { await attempt(); console.log("no error"); } catch (e) { console.log(`${e.name}: ${e.message}`); }
+}
+"""
+
+
+def test_js_api_errors_are_typed_with_one_message(node, tmp_path):
+    import subprocess
+
+    from webtensor.web.node import WEB_DIR
+
+    (tmp_path / "add.vmfb").write_bytes(wasm32(ADD))
+    (tmp_path / "errors.mjs").write_text(JS_ERRORS % {"web": WEB_DIR.as_posix()})
+    done = subprocess.run([node, str(tmp_path / "errors.mjs"), str(tmp_path / "add.vmfb")], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [
+        "InvalidArgument: main takes 2 inputs, got 1",
+        "InvalidArgument: argument arg1: shape [2, 3] needs 6 Float32Array elements, the data has 5",
+        "InvalidArgument: main has no input named nosuch; its inputs: arg0, arg1",
+        "NotFound: no function 'other'; the artifact has: main",
+        "InvalidArgument: fuel must be an integer from 0 to 4611686018427387904, got -1",
+    ]
