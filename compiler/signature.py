@@ -9,11 +9,8 @@ import json
 from iree.compiler import ir
 
 from ..dialects import stablehlo as shlo
-from ..dialects.profile import Limits
-from ..passes.verify_dynamic_shapes import GROUPS_ATTR
-from ..passes.verify_profile import dynamic_bound
-from ..passes.bind_weights import WEIGHT_ATTR
-from ..passes.sandbox_fuel import COST_ATTR, FUEL_ATTR, LOOP_COSTS_ATTR
+from ..dialects.profile import Limits, dynamic_bound
+from ..dialects.webtensor import COST_ATTR, FUEL_ATTR, GROUPS_ATTR, LOOP_COSTS_ATTR, WEIGHT_ATTR
 from ..runtime import dtypes
 from ..runtime.artifact import TARGET_KEY
 from ..runtime.signature import REFLECTION_KEY, FunctionSignature, TensorSpec

@@ -13,6 +13,8 @@ import dataclasses
 
 from iree.compiler import ir
 
+from .stablehlo import declared_bounds
+
 VERSION = "webtensor-profile/1"
 
 BOOL = ("i1",)
@@ -240,3 +242,11 @@ def op_support_limits(limits: Limits | None = None) -> dict:
         "forbidden": {k.split(".", 1)[1]: v for k, v in sorted(FORBIDDEN.items()) if k.startswith("stablehlo.")},
         "limits": limits.to_dict(),
     }
+
+
+def dynamic_bound(t: ir.RankedTensorType, dim: int, limits: Limits) -> int | None:
+    """The most a dynamic dim may be: its declared bound, else the limit."""
+    bounds = declared_bounds(t)
+    if bounds and bounds[dim] is not None:
+        return bounds[dim]
+    return limits.dynamic_dim_bound

@@ -526,3 +526,16 @@ def scatter_like(op: ir.Operation, inputs: Sequence[ir.Value], indices: ir.Value
     new = create("stablehlo.scatter", result_types, [*inputs, indices, *updates], attributes, loc=loc, regions=1)
     block.append_to(new.regions[0])
     return new
+
+
+_BOUNDS = re.compile(r"#stablehlo\.bounds<([^>]*)>")
+
+
+def declared_bounds(t: ir.RankedTensorType) -> list[int | None] | None:
+    """The `#stablehlo.bounds<8, ?>` encoding of a tensor type, if any."""
+    if t.encoding is None:
+        return None
+    match = _BOUNDS.match(str(t.encoding))
+    if not match:
+        return None
+    return [None if b.strip() == "?" else int(b) for b in match.group(1).split(",")]

@@ -24,9 +24,9 @@ import dataclasses
 from iree.compiler import ir
 
 from ..dialects import stablehlo as shlo
+from ..dialects.webtensor import WEIGHT_ATTR
 from .base import ModulePass, Report
 
-WEIGHT_ATTR = "webtensor.weight"
 SCOPE = "model"  # the runtime's parameter scope (runtime/weights.py SCOPE)
 GLOBAL_PREFIX = "__webtensor_weight_"
 

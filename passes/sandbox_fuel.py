@@ -64,13 +64,10 @@ from iree.compiler import ir
 
 from ..dialects import cost, loops
 from ..dialects import stablehlo as shlo
-from ..dialects.profile import Limits
+from ..dialects.profile import Limits, dynamic_bound
+from ..dialects.webtensor import COST_ATTR, FUEL_ATTR, LOOP_COSTS_ATTR
 from .base import ModulePass, Report
-from .verify_profile import dynamic_bound
 
-FUEL_ATTR = "webtensor.fuel"
-COST_ATTR = "webtensor.cost"
-LOOP_COSTS_ATTR = "webtensor.loop_costs"
 WHILE = "stablehlo.while"
 # About a tenth of a second of work (cost.py's units).
 UNGUARDED_UNITS = 1_000_000_000

@@ -25,9 +25,9 @@ import json
 from iree.compiler import ir
 
 from ..dialects import stablehlo as shlo
+from ..dialects.webtensor import GROUPS_ATTR
 from .base import ModulePass, Report
 
-GROUPS_ATTR = "webtensor.dim_groups"
 
 # Ops whose operands and results all have one shape (scalars aside, for the
 # predicate of select and the bounds of clamp).

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 
 from iree.compiler import ir
 
 from ..dialects import cost, liveness, profile
 from ..dialects import stablehlo as shlo
-from ..dialects.profile import Limits
+from ..dialects.profile import Limits, dynamic_bound
 from . import sandbox_select_and_scatter as select_and_scatter
 from .base import ModulePass, PassOptionError, Report
 
@@ -280,26 +279,6 @@ def _anchor(module: ir.Operation):
     """Where to report what concerns the whole module: its first function
     (an implicit module has no source location of its own)."""
     return next(shlo.functions(module), module)
-
-
-_BOUNDS = re.compile(r"#stablehlo\.bounds<([^>]*)>")
-
-
-def declared_bounds(t: ir.RankedTensorType) -> list[int | None] | None:
-    """The `#stablehlo.bounds<8, ?>` encoding of a tensor type, if any."""
-    if t.encoding is None:
-        return None
-    match = _BOUNDS.match(str(t.encoding))
-    if not match:
-        return None
-    return [None if b.strip() == "?" else int(b) for b in match.group(1).split(",")]
-
-
-def dynamic_bound(t: ir.RankedTensorType, dim: int, limits: Limits) -> int | None:
-    bounds = declared_bounds(t)
-    if bounds and bounds[dim] is not None:
-        return bounds[dim]
-    return limits.dynamic_dim_bound
 
 
 def _shape_integers(op: ir.Operation, name: str):
