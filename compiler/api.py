@@ -37,7 +37,7 @@ from .frontends import ImportedModule, jax_function, stablehlo_file
 from .frontends import onnx_file, torch_module  # issue 14: the PyTorch and ONNX doors
 from .gate import InputLimits
 from .options import CompileOptions, Phase
-from .pipeline import Compilation
+from .pipeline import Compilation, compile_in_process
 from .worker import IsolationLimits
 
 Source = Callable | str | bytes | os.PathLike
@@ -174,38 +174,12 @@ def run_phases(imported: ImportedModule, options: CompileOptions, phase: Phase, 
     """
     try:
         if not options.isolate:
-            return compile_here(imported, options, phase, debug_info)
+            return compile_in_process(imported, options, phase, debug_info)
         gate.check_envelope(imported, options.input_limits)
         return worker.run(imported, options, phase, debug_info)
     except CompileError as e:
         failed = getattr(e, "failed_phase", Phase.INPUT)
         raise _with_reproducer(e, imported, options, failed) from None
-
-
-def compile_here(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_info: bool = False) -> str | bytes:
-    """The gate and the phases in this process: inside the worker, or for
-    trusted input. A CompileError from here names the phase that was running
-    (`failed_phase`), for the reproducer."""
-    compilation = None
-    try:
-        gate.check(imported, options.input_limits)
-        compilation = Compilation(imported, options)
-        if phase == Phase.VMFB:
-            return compilation.vmfb()
-        compilation.run_to(phase)
-        return compilation.text(debug_info)
-    except CompileError as e:
-        e.failed_phase = _running_phase(compilation)
-        raise
-    finally:
-        if compilation is not None:
-            compilation.close()
-
-
-def _running_phase(compilation: Compilation | None) -> Phase:
-    if compilation is None:
-        return Phase.INPUT
-    return list(Phase)[min(compilation.phase.index + 1, Phase.VMFB.index)]
 
 
 def compile(

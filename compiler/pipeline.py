@@ -13,7 +13,7 @@ from iree.compiler import ir
 
 from .. import passes
 from ..passes.pipeline import build as build_pipeline
-from . import backend, progress, signature
+from . import backend, gate, progress, signature
 from .diagnostics import CompileError, errors_from_mlir
 from .frontends import ImportedModule
 from .options import CompileOptions, Phase, Target
@@ -166,3 +166,29 @@ class Compilation:
 
     def close(self) -> None:
         self.session.close()
+
+
+def compile_in_process(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_info: bool = False) -> str | bytes:
+    """The gate and the phases in this process: inside the worker, or for
+    trusted input. A CompileError from here names the phase that was running
+    (`failed_phase`), for the reproducer."""
+    compilation = None
+    try:
+        gate.check(imported, options.input_limits)
+        compilation = Compilation(imported, options)
+        if phase == Phase.VMFB:
+            return compilation.vmfb()
+        compilation.run_to(phase)
+        return compilation.text(debug_info)
+    except CompileError as e:
+        e.failed_phase = _running_phase(compilation)
+        raise
+    finally:
+        if compilation is not None:
+            compilation.close()
+
+
+def _running_phase(compilation: Compilation | None) -> Phase:
+    if compilation is None:
+        return Phase.INPUT
+    return list(Phase)[min(compilation.phase.index + 1, Phase.VMFB.index)]

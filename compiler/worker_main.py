@@ -112,10 +112,10 @@ def _answer(request: dict) -> bytes:
 
 
 def _compile(request: dict) -> str | bytes:
-    from .api import compile_here
     from .options import Phase
+    from .pipeline import compile_in_process
 
-    return compile_here(request["imported"], request["options"], Phase.parse(request["phase"]), request["debug_info"])
+    return compile_in_process(request["imported"], request["options"], Phase.parse(request["phase"]), request["debug_info"])
 
 
 def _error_header(error: CompileError) -> dict:
