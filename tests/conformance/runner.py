@@ -86,7 +86,7 @@ def _run_webtensor(case, target: str, isolate: bool) -> dict:
     from webtensor.compiler.worker import WorkerFailure
 
     try:
-        model = webtensor.compile(case.program, target=target, cache=False, isolate=isolate)
+        model = webtensor.compile(case.program, target=target, cache=False, isolate=isolate, iree_flags=_target_flags(target))
     except WorkerFailure as e:
         # A limit the worker enforced is a clean error; anything else is a crash.
         outcome = "fail" if e.reason in LIMITS else "crash"
@@ -108,7 +108,7 @@ def _run_iree(case, target: str) -> dict:
     import iree.compiler as compiler
     import iree.runtime as rt
 
-    flags = ["--iree-llvmcpu-target-cpu=host"] if target == "llvm-cpu" else []
+    flags = ["--iree-llvmcpu-target-cpu=host"] if target == "llvm-cpu" else list(_target_flags(target))
     try:
         vmfb = compiler.compile_str(case.program, target_backends=[target], input_type="stablehlo", extra_args=flags)
     except compiler.CompilerToolError as e:
@@ -120,13 +120,49 @@ def _run_iree(case, target: str) -> dict:
         context = rt.SystemContext(vm_modules=[module], config=config)
         function = context.modules[module.name]["main"]
         declared = function.vm_function.reflection.get("iree.abi.declaration", "")
-        outputs = function(*_as_declared(case.inputs, declared))
+        inputs = _as_declared(case.inputs, declared)
+        if target != "llvm-cpu":  # IREE's Vulkan driver cannot import numpy's memory
+            inputs = [_on_device(config.device, x) for x in inputs]
+        outputs = function(*inputs)
     except Exception as e:  # noqa: BLE001
         return {"outcome": "fail", "cause": f"run error: {type(e).__name__}", "detail": _first_line(str(e))}
     outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    outputs = [np.asarray(o.to_host() if hasattr(o, "to_host") else o) for o in outputs]
+    outputs = [_to_host(config.device, o) for o in outputs]
     widened = [o.astype(c.expected.dtype) if o.dtype != c.expected.dtype else o for o, c in zip(outputs, case.checks)]
     return _judge(case, widened)
+
+
+def _to_host(device, output) -> np.ndarray:
+    """A result on the host; on Vulkan through WebTensor's download, since
+    IREE's DeviceArray.to_host imports numpy memory there too."""
+    from webtensor.runtime.tensor import to_host
+
+    if not hasattr(output, "_buffer_view"):
+        return np.asarray(output)
+    return to_host(device, output._buffer_view, output.dtype)
+
+
+def _on_device(device, x: np.ndarray):
+    """x copied into a device buffer: IREE's Vulkan driver would import a
+    numpy argument's memory, and refuses memory below lavapipe's
+    minImportedHostPointerAlignment (4096)."""
+    import iree.runtime as rt
+
+    from webtensor.runtime.dtypes import by_dtype
+
+    view = device.allocator.allocate_buffer_copy(
+        rt.MemoryType.DEVICE_LOCAL, rt.BufferUsage.DEFAULT, device, np.ascontiguousarray(x), by_dtype(x.dtype).hal
+    )
+    return rt.DeviceArray(device, view, implicit_host_transfer=True, override_dtype=x.dtype)
+
+
+def _target_flags(target: str) -> tuple[str, ...]:
+    """The device's own features, as the hostile suite compiles for them:
+    on vulkan-spirv, what lavapipe has (f16, f64, 8/16-bit storage, i64),
+    where IREE's default Vulkan target has 32-bit types only."""
+    from ..hostile.runner import TARGET_FLAGS
+
+    return TARGET_FLAGS.get(target, ())
 
 
 def _as_declared(inputs: list, declaration: str) -> list:
