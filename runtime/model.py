@@ -68,7 +68,7 @@ from .package import is_package
 from .signature import FunctionSignature, TensorSpec, describe_value
 from .tensor import DeviceTensor, check_results_fit, copy_on_device, results_to_host, to_host, upload
 from .tree import flatten, unflatten
-from .weights import BoundWeights, Weights, bind
+from .weights import BoundWeights, Weights, bind, host_array
 
 __all__ = ["DEFAULT_FUEL", "MAX_FUEL", "EntryPoint", "Model", "check_deadline", "check_fuel", "load"]
 
@@ -533,7 +533,9 @@ class EntryPoint:
 
 def _as_input_array(value: Any, spec: TensorSpec, check_size) -> np.ndarray:
     """A C-contiguous numpy array for `value`, checked against `spec`."""
-    if not hasattr(value, "dtype"):
+    if hasattr(value, "dtype"):
+        value = host_array(value, f"argument {spec.name}")  # torch tensors, jax arrays
+    else:
         # Python scalars and lists have no dtype of their own: take the signature's.
         try:
             value = np.asarray(value, dtype=spec.element_type.dtype)
