@@ -100,14 +100,16 @@ def results_to_host(device: ireert.HalDevice, views: list[ireert.HalBufferView],
         if not _mappable(buffer):
             arrays.append(_download(device, buffer, shape, dtype))
             continue
+        if size < HAND_OVER_MIN_BYTES or 2 * size < total:
+            arrays.append(_copy(view.map().asarray(shape, dtype)))  # the mapping goes at once
+            continue
         array = _handed_over(device, buffer, shape, dtype)
         start = array.__array_interface__["data"][0]
-        shared = any(start < end and begin < start + size for begin, end in handed)
-        if size >= HAND_OVER_MIN_BYTES and 2 * size >= total and not shared:
+        if any(start < end and begin < start + size for begin, end in handed):
+            arrays.append(_copy(array))
+        else:
             handed.append((start, start + size))
             arrays.append(array)
-        else:
-            arrays.append(_copy(array))
     return arrays
 
 
