@@ -37,9 +37,9 @@ SUBTRACT = "stablehlo.subtract"
 # Rows at least this long. On shorter ones IREE's softmax op was as fast or
 # faster (BERT-base's and GPT-2's 128, ViT-B/16's 197: within 10%, either way).
 LONG_ROW = 1024
-# What may stand between the row maximum and the subtraction: broadcasts and
-# reshapes that line it up with x, and JAX's maximum with -inf.
-_SHAPING = ("stablehlo.broadcast_in_dim", "stablehlo.reshape", "stablehlo.maximum")
+# What may stand between the row maximum and the subtraction, besides JAX's
+# maximum with -inf: broadcasts and reshapes that line it up with x.
+_SHAPING = ("stablehlo.broadcast_in_dim", "stablehlo.reshape")
 
 
 @dataclasses.dataclass(frozen=True)

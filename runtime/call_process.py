@@ -85,22 +85,6 @@ ERROR_CHARS = 4000
 _ALIGN = 64
 _HEADER = struct.Struct("<Q")
 
-# The errors a child may report by name; anything else is an ExecutionError.
-_ERRORS = {
-    cls.__name__: cls
-    for cls in (
-        errors.BudgetExceeded,
-        errors.ExecutionError,
-        errors.InvalidArgument,
-        errors.InvalidArgumentType,
-        errors.InvalidEncoding,
-        errors.NotFound,
-        errors.Timeout,
-        errors.TooLarge,
-        errors.UnsupportedOperation,
-        errors.WebTensorError,
-    )
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -449,7 +433,7 @@ def _never_started(entry: Any, clock: Deadline) -> Timeout:
 def _reported(reply: dict) -> Exception:
     """The error a child reported, with its type if it is one of the runtime's."""
     kind = reply["error"]
-    cls = _ERRORS.get(kind, ExecutionError) if isinstance(kind, str) else ExecutionError
+    cls = errors.by_name(kind)
     return cls(str(reply.get("message", ""))[:ERROR_CHARS])
 
 

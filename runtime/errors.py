@@ -81,6 +81,15 @@ class SecurityError(WebTensorError):
     code = "security"
 
 
+def by_name(name: object) -> type[WebTensorError]:
+    """The error class another process reported by name (a child process,
+    the web runtime); anything unknown is an ExecutionError."""
+    for cls in _REPORTABLE:
+        if cls.__name__ == name:
+            return cls
+    return ExecutionError
+
+
 class MissingExtra(WebTensorError, ImportError):
     """An optional part of webtensor (an extra of its package) is not installed."""
 
@@ -105,3 +114,17 @@ def require_compiler(what: str) -> None:
                 "pip install 'webtensor[compiler]'"
             )
 
+
+# The errors a runtime in another process may report by name.
+_REPORTABLE = (
+    BudgetExceeded,
+    ExecutionError,
+    InvalidArgument,
+    InvalidArgumentType,
+    InvalidEncoding,
+    NotFound,
+    Timeout,
+    TooLarge,
+    UnsupportedOperation,
+    WebTensorError,
+)

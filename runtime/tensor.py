@@ -181,8 +181,7 @@ _MAPPING_SCOPED = int(ireert.BufferUsage.MAPPING_SCOPED)
 
 
 def _download(device, source, shape, dtype) -> np.ndarray:
-    """The buffer's contents in a fresh staging buffer that the returned
-    array owns (no second copy: nothing else can reach the staging buffer)."""
+    """The buffer's contents, through a staging buffer the host can map."""
     allocator = device.allocator
     try:
         staging = allocator.allocate_buffer(
@@ -202,7 +201,8 @@ def _download(device, source, shape, dtype) -> np.ndarray:
         signal_semaphores=ireert.HalFence.create_at(semaphore, 1),
     )
     ireert.HalFence.create_at(semaphore, 1).wait()
-    return _handed_over(device, staging, shape, dtype)
+    # Copied out: IREE 3.13's Vulkan allocator cannot hand its buffers over.
+    return _copied_bytes(staging, shape, dtype)
 
 
 def _handed_over(device: ireert.HalDevice, buffer: ireert.HalBuffer, shape, dtype) -> np.ndarray:
@@ -219,12 +219,17 @@ def _handed_over(device: ireert.HalDevice, buffer: ireert.HalBuffer, shape, dtyp
     view = ireert.HalBufferView(buffer, [*shape, itemsize], _UINT_8)
     try:
         capsule = device.create_dlpack_capsule(view, _DLPACK_CPU, 0)
-    except NotImplementedError:
-        # IREE 3.13's Vulkan allocator exports no buffers: copy out.
-        raw = buffer.map().asarray((math.prod(shape) * itemsize,), np.dtype(np.uint8))
-        return _copy(raw).view(dtype).reshape(shape)
+    except NotImplementedError:  # IREE 3.13's Vulkan allocator exports no buffers
+        return _copied_bytes(buffer, shape, dtype)
     owner = _Lease(np.from_dlpack(_Capsule(capsule)), device)
     return np.asarray(owner).view(dtype).reshape(shape)
+
+
+def _copied_bytes(buffer: ireert.HalBuffer, shape, dtype) -> np.ndarray:
+    """A caller-owned copy of a mappable buffer, read as bytes (IREE's
+    asarray takes no bfloat16)."""
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    return _copy(buffer.map().asarray((nbytes,), np.dtype(np.uint8))).view(dtype).reshape(shape)
 
 
 _DLPACK_CPU = 1

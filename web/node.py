@@ -28,17 +28,6 @@ RUNNER = WEB_DIR / "node_run.mjs"
 NODE_ENV = "WEBTENSOR_NODE"
 NO_NODE = "Node.js is not installed (apt-get install nodejs), or set WEBTENSOR_NODE to its path"
 
-_ERRORS = {
-    cls.__name__: cls
-    for cls in (
-        errors.InvalidArgument,
-        errors.InvalidEncoding,
-        errors.UnsupportedOperation,
-        errors.BudgetExceeded,
-        errors.ExecutionError,
-        errors.NotFound,
-    )
-}
 
 
 def find_node() -> str | None:
@@ -116,7 +105,7 @@ def stage_inputs(work: Path, inputs: Sequence[np.ndarray]) -> list[dict]:
 
 def error_of(kind: str, message: str) -> errors.WebTensorError:
     """The runtime error for a JS error class name (errors.mjs)."""
-    return _ERRORS.get(kind, errors.ExecutionError)(message)
+    return errors.by_name(kind)(message)
 
 
 def read_output(dtype_name: str, shape: list[int], data: bytes) -> np.ndarray:
