@@ -21,7 +21,6 @@ import shlex
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from ..dialects.profile import Limits
 from ..runtime import cache as artifact_cache
 from ..runtime.artifact import Artifact
 from ..runtime.errors import InvalidArgumentType, WebTensorError
@@ -35,10 +34,8 @@ from .cache import CacheSetting, cache_key, describe, open_cache
 from .diagnostics import CompileError
 from .frontends import ImportedModule, jax_function, stablehlo_file
 from .frontends import onnx_file, torch_module  # issue 14: the PyTorch and ONNX doors
-from .gate import InputLimits
-from .options import CompileOptions, Phase
+from .options import CompileOptions, Phase, command_line
 from .pipeline import Compilation, compile_in_process
-from .worker import IsolationLimits
 
 Source = Callable | str | bytes | os.PathLike
 
@@ -266,49 +263,8 @@ def _with_reproducer(error: CompileError, imported: ImportedModule, options: Com
     path = imported.path or reproducers.save(imported.payload)
     if path is None:
         return error  # too large to keep unasked: WEBTENSOR_REPRODUCER_DIR keeps it
-    command = shlex.join(["webtensor-compile", path, *_option_flags(options), f"--compile-to={phase.value}"])
+    command = shlex.join(["webtensor-compile", path, *command_line(options), f"--compile-to={phase.value}"])
     return error.with_reproducer(path if imported.path is None else None, command)
-
-
-def _option_flags(options: CompileOptions) -> list[str]:
-    flags = [f"--target={options.target.value}"]
-    defaults = CompileOptions()
-    if options.target_cpu != defaults.target_cpu:
-        flags.append(f"--target-cpu={options.target_cpu}")
-    if options.cuda_arch != defaults.cuda_arch:
-        flags.append(f"--cuda-arch={options.cuda_arch}")
-    if options.vulkan_target:
-        flags.append(f"--vulkan-target={options.vulkan_target}")
-    if not options.sandbox:
-        flags.append("--no-sandbox")
-    if not options.tuning:
-        flags.append("--no-tuning")
-    flags.extend(f"--iree-flag={flag}" for flag in options.iree_flags)
-    return flags + _limit_flags(options)
-
-
-def _limit_flags(options: CompileOptions) -> list[str]:
-    """Limits that differ from the defaults, so that the command meets the same ones."""
-    pairs = [
-        ("--max-input-bytes", options.input_limits.max_bytes, InputLimits().max_bytes),
-        ("--max-nesting-depth", options.input_limits.max_depth, InputLimits().max_depth),
-    ]
-    if options.isolate:
-        pairs += [
-            ("--memory-limit", options.isolation_limits.memory_bytes, IsolationLimits().memory_bytes),
-            ("--cpu-limit", options.isolation_limits.cpu_seconds, IsolationLimits().cpu_seconds),
-            ("--time-limit", options.isolation_limits.wall_seconds, IsolationLimits().wall_seconds),
-        ]
-    flags = [f"{flag}={_number(value)}" for flag, value, default in pairs if value != default]
-    for field in dataclasses.fields(Limits):
-        value = getattr(options.limits, field.name)
-        if value != field.default:
-            flags.append(f"--limit={field.name}={'none' if value is None else value}")
-    return flags if options.isolate else flags + ["--no-isolate"]
-
-
-def _number(value: int | float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,50 +15,16 @@ input is worth a process with a wall limit.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import numpy as np
 
 from .diagnostics import CompileError, Diagnostic, SourceLocation
 from .frontends import ImportedModule
+from .frontends.bytecode import read_bytecode_header
+from .options import InputLimits, how_to_raise
 
-BYTECODE_MAGIC = b"ML\xefR"
-# Bytecode versions are small integers (MLIR 24 writes 6); the reader itself
-# rejects a version it does not know, the gate only rejects nonsense.
-MAX_BYTECODE_VERSION = 255
-MAX_PRODUCER_LENGTH = 255
 PARSER_INPUT_NAME = "-"  # how MLIR names text parsed from memory
-
-
-@dataclasses.dataclass(frozen=True)
-class InputLimits:
-    """Limits an input must meet before it is parsed.
-
-    Attributes:
-      max_bytes: the largest input, in bytes (default 1 GiB). Compiling a
-        module with 256 MiB of inline constants took 1.9 GiB of address
-        space, so 1 GiB of input fits the worker's default 8 GiB.
-      max_depth: the deepest nesting of (), [], {} and <> in MLIR text
-        (default 256). Real models nest a few dozen levels (a function, a
-        few regions of control flow, types); the parser crashes at about
-        4,000, and passes written in Python recurse per level too.
-    """
-
-    max_bytes: int = 1 << 30
-    max_depth: int = 256
-
-    def __post_init__(self):
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"InputLimits.{field.name} must be a positive integer, got {value!r}")
-
-
-@dataclasses.dataclass(frozen=True)
-class BytecodeHeader:
-    version: int
-    producer: str
 
 
 def check(imported: ImportedModule, limits: InputLimits = InputLimits()) -> None:
@@ -98,7 +64,7 @@ def _check_size(size: int, name: str, limits: InputLimits) -> None:
     if size > limits.max_bytes:
         raise CompileError(
             f"{name}: the input is {size} bytes, over the limit of {limits.max_bytes}; "
-            "if the model is legitimate, raise InputLimits.max_bytes (--max-input-bytes)"
+            f"if the model is legitimate, {how_to_raise('input_limits.max_bytes')}"
         )
 
 
@@ -108,7 +74,7 @@ def _check_depth(data: bytes, name: str, max_depth: int) -> None:
         return
     message = (
         f"nesting is deeper than the limit of {max_depth} levels of (), [], {{}} and <>; "
-        "if the model is legitimate, raise InputLimits.max_depth (--max-nesting-depth)"
+        f"if the model is legitimate, {how_to_raise('input_limits.max_depth')}"
     )
     _reject(name, *where, message)
 
@@ -216,41 +182,3 @@ def _column_as_written(line: bytes, column: int) -> int:
             break
         removed += match.end() - match.start()
     return column + removed + 1
-
-
-# --- Bytecode header ------------------------------------------------------------
-
-
-def read_bytecode_header(data: bytes, source_name: str) -> BytecodeHeader:
-    """Magic, a prefix-varint version, then a NUL-terminated producer string."""
-    if not data.startswith(BYTECODE_MAGIC):
-        raise CompileError(f"{source_name}: not MLIR bytecode (no 'ML\\xefR' header)")
-    version, pos = _read_prefix_varint(data, len(BYTECODE_MAGIC), source_name)
-    if version > MAX_BYTECODE_VERSION:
-        raise CompileError(f"{source_name}: malformed MLIR bytecode: version {version} is not a bytecode version")
-    end = data.find(b"\0", pos, pos + MAX_PRODUCER_LENGTH + 1)
-    if end < 0 and len(data) <= pos + MAX_PRODUCER_LENGTH:
-        raise CompileError(f"{source_name}: truncated MLIR bytecode: the header ends inside the producer string")
-    if end < 0:
-        raise CompileError(
-            f"{source_name}: malformed MLIR bytecode: the producer string is not NUL-terminated "
-            f"within {MAX_PRODUCER_LENGTH} bytes"
-        )
-    producer = data[pos:end]
-    if not all(0x20 <= byte < 0x7F for byte in producer):
-        raise CompileError(f"{source_name}: malformed MLIR bytecode: the producer string is not printable ASCII")
-    return BytecodeHeader(version, producer.decode("ascii"))
-
-
-def _read_prefix_varint(data: bytes, pos: int, source_name: str) -> tuple[int, int]:
-    """MLIR's PrefixVarInt: the first byte's trailing zeros count the extra bytes."""
-    if pos >= len(data):
-        raise CompileError(f"{source_name}: truncated MLIR bytecode: nothing after the 'ML\\xefR' header")
-    first = data[pos]
-    extra = (first & -first).bit_length() - 1 if first else 8
-    end = pos + 1 + extra
-    if end > len(data):
-        raise CompileError(f"{source_name}: truncated MLIR bytecode: the header ends inside the version number")
-    if first == 0:  # a zero marker byte, then eight bytes of value
-        return int.from_bytes(data[pos + 1 : end], "little"), end
-    return int.from_bytes(data[pos:end], "little") >> (extra + 1), end

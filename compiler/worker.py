@@ -34,12 +34,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import CompileError
+from .options import CompileOptions, IsolationLimits, Phase, how_to_raise
 from .progress import WorkerLines
 from .worker_wire import MEMORY_WORDS, MalformedAnswer, decode_frame, diagnostics_from_json, ok_body, string
 
 if TYPE_CHECKING:
     from .frontends import ImportedModule
-    from .options import CompileOptions, Phase
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -54,34 +54,6 @@ NEAR_THE_LIMIT = 0.9
 # per core; capping them keeps the address space a compile needs from
 # growing with the machine's core count.
 MALLOC_ARENAS = "8"
-
-
-@dataclasses.dataclass(frozen=True)
-class IsolationLimits:
-    """Limits on the worker process that compiles one module.
-
-    Attributes:
-      memory_bytes: its address space (RLIMIT_AS; default 8 GiB). Address
-        space, not resident memory: compiling tests/models.py's encoder
-        block peaked at 0.86 GiB of address space (0.27 GiB resident), and
-        a module with 256 MiB of inline constants at 1.9 GiB.
-      cpu_seconds: CPU time of all its threads (RLIMIT_CPU; default 1200).
-        The kernel enforces it even if the parent is gone; four times the
-        wall limit, so that a compile using four cores is cut by the wall
-        limit first.
-      wall_seconds: elapsed time, enforced by the parent (default 300). The
-        encoder block compiles in about 2 s.
-    """
-
-    memory_bytes: int = 8 * GiB
-    cpu_seconds: int = 1200
-    wall_seconds: float = 300.0
-
-    def __post_init__(self):
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"IsolationLimits.{field.name} must be positive, got {value!r}")
 
 
 class WorkerFailure(CompileError):
@@ -240,7 +212,7 @@ def _outcome(answer: _Answer, status: int, source_name: str, limits: IsolationLi
         raise WorkerFailure(
             "timeout",
             f"compiling {source_name} exceeded its {limits.wall_seconds:g} s time limit; the input may make "
-            "the compiler loop; if the model is legitimate, raise IsolationLimits.wall_seconds (--time-limit)",
+            f"the compiler loop; if the model is legitimate, {how_to_raise('isolation_limits.wall_seconds')}",
         )
     if answer.too_long:
         raise _malformed(source_name, f"it sent more than {_size(limits.memory_bytes)}")
@@ -259,7 +231,7 @@ def _failure_from_status(status: int, answer: _Answer, source_name: str, limits:
         return WorkerFailure(
             "cpu",
             f"compiling {source_name} exceeded its {limits.cpu_seconds:g} s CPU time limit; the input may make "
-            "the compiler loop; if the model is legitimate, raise IsolationLimits.cpu_seconds (--cpu-limit)",
+            f"the compiler loop; if the model is legitimate, {how_to_raise('isolation_limits.cpu_seconds')}",
         )
     near_the_limit = answer.peak_address_space >= NEAR_THE_LIMIT * limits.memory_bytes
     if near_the_limit or any(word.encode() in stderr for word in MEMORY_WORDS):
@@ -284,7 +256,7 @@ def _memory_failure(source_name: str, limits: IsolationLimits) -> WorkerFailure:
     return WorkerFailure(
         "memory",
         f"compiling {source_name} exceeded its {_size(limits.memory_bytes)} memory limit; if the model is "
-        "legitimate, raise IsolationLimits.memory_bytes (--memory-limit)",
+        f"legitimate, {how_to_raise('isolation_limits.memory_bytes')}",
     )
 
 
@@ -297,8 +269,6 @@ def _malformed(source_name: str, detail: str) -> WorkerFailure:
 
 
 def _result(header: dict, body: bytes, source_name: str, limits: IsolationLimits, phase: Phase) -> str | bytes:
-    from .options import Phase
-
     kind = header.get("kind")
     if kind == "ok":
         return ok_body(header, body, phase == Phase.VMFB)
@@ -316,8 +286,6 @@ def _result(header: dict, body: bytes, source_name: str, limits: IsolationLimits
 
 
 def _compile_error(header: dict, source_name: str) -> CompileError:
-    from .options import Phase
-
     error = CompileError(
         string(header.get("summary")), diagnostics_from_json(header.get("diagnostics")), source_name=source_name
     )

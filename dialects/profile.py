@@ -13,7 +13,7 @@ import dataclasses
 
 from iree.compiler import ir
 
-from .stablehlo import declared_bounds
+from .attributes import declared_bounds
 
 VERSION = "webtensor-profile/1"
 
@@ -66,6 +66,60 @@ class Limits:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def parse(cls, settings: dict[str, str]) -> Limits:
+        """Limits from name-to-text settings, as `--limit NAME=VALUE` and the
+        pass option `{max_rank=4}` spell them: an integer as Python writes
+        one (1024, 0x400, 1_000), or "none" for a limit that may be absent."""
+        fields = {field.name: field for field in dataclasses.fields(cls)}
+        values = {}
+        for name, text in settings.items():
+            if name not in fields:
+                raise UnknownLimit(name, tuple(sorted(fields)))
+            values[name] = _limit_value(fields[name], text)
+        return cls(**values)
+
+    def settings(self) -> dict[str, str]:
+        """The limits that differ from the defaults, spelled as `parse` reads them."""
+        return {
+            field.name: _limit_text(getattr(self, field.name))
+            for field in dataclasses.fields(self)
+            if getattr(self, field.name) != field.default
+        }
+
+
+class UnknownLimit(ValueError):
+    """A setting names no limit; `names` are the limits there are."""
+
+    def __init__(self, name: str, names: tuple[str, ...]):
+        super().__init__(f"unknown limit '{name}'; limits: {', '.join(names)}")
+        self.name = name
+        self.names = names
+
+
+class BadLimitValue(ValueError):
+    """A setting's text is not a value its limit takes."""
+
+    def __init__(self, name: str, text: str):
+        super().__init__(f"limit {name}: '{text}' is not an integer")
+        self.name = name
+        self.text = text
+
+
+def _limit_value(field: dataclasses.Field, text: str) -> int | None:
+    # Only a limit declared `int | None` may be absent; a None elsewhere
+    # would reach the verifier's arithmetic as a crash, not an error.
+    if text == "none" and "None" in str(field.type):
+        return None
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise BadLimitValue(field.name, text) from None
+
+
+def _limit_text(value: int | None) -> str:
+    return "none" if value is None else str(value)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,8 +19,10 @@ import math
 from iree.compiler import ir
 
 from ..dialects import cost, liveness, profile
-from ..dialects import stablehlo as shlo
-from ..dialects.profile import Limits, dynamic_bound
+from ..dialects.attributes import attribute, dense_i64_array
+from ..dialects.types import element_type, has_static_shape, shape, tensor_type
+from ..dialects.walk import FUNC, function_type, functions, is_declaration, symbol_name, walk
+from ..dialects.profile import BadLimitValue, Limits, UnknownLimit, dynamic_bound
 from . import sandbox_select_and_scatter as select_and_scatter
 from .base import ModulePass, PassOptionError, Report
 
@@ -37,24 +39,16 @@ class VerifyProfile(ModulePass):
     @classmethod
     def from_options(cls, options: dict[str, str]) -> "VerifyProfile":
         """Options are the Limits fields: `{max_rank=4 dynamic_dim_bound=64}`."""
-        fields = {f.name for f in dataclasses.fields(Limits)}
-        values = {}
-        for key, text in options.items():
-            if key not in fields:
-                raise PassOptionError(f"pass '{cls.name}' has no option '{key}' (options: {', '.join(sorted(fields))})")
-            try:
-                values[key] = None if text == "none" else int(text, 0)
-            except ValueError:
-                raise PassOptionError(f"pass '{cls.name}': option '{key}' expects an integer, got '{text}'") from None
-        return cls(Limits(**values))
+        try:
+            return cls(Limits.parse(options))
+        except UnknownLimit as e:
+            raise PassOptionError(f"pass '{cls.name}' has no option '{e.name}' (options: {', '.join(e.names)})") from None
+        except BadLimitValue as e:
+            raise PassOptionError(f"pass '{cls.name}': option '{e.name}' expects an integer, got '{e.text}'") from None
 
     def spelling(self) -> str:
-        changed = [
-            f"{f.name}={'none' if getattr(self.limits, f.name) is None else getattr(self.limits, f.name)}"
-            for f in dataclasses.fields(Limits)
-            if getattr(self.limits, f.name) != f.default
-        ]
-        return f"{self.name}{{{' '.join(changed)}}}" if changed else self.name
+        changed = " ".join(f"{name}={text}" for name, text in self.limits.settings().items())
+        return f"{self.name}{{{changed}}}" if changed else self.name
 
     def run(self, module: ir.Operation, report: Report) -> None:
         _Check(self.limits, report).module(module)
@@ -78,14 +72,14 @@ class _Check:
 
     def module(self, module: ir.Operation) -> None:
         try:
-            ops = shlo.walk(module)
+            ops = walk(module)
             anchor = _anchor(module)
             if len(ops) > self.limits.max_ops:
                 self.error(anchor, f"the module has {len(ops)} ops, above the limit of {self.limits.max_ops}")
             constant_bytes = 0
-            for func in shlo.functions(module):
+            for func in functions(module):
                 self.derived_bound = self.input_bound(func)
-                for op in shlo.walk(func):
+                for op in walk(func):
                     if self.op(op):
                         constant_bytes += _constant_bytes(op)
             if constant_bytes > self.limits.max_constant_bytes:
@@ -106,7 +100,7 @@ class _Check:
         function equals an input dim, so this bounds dims that declare none."""
         bounds = [
             dynamic_bound(ir.RankedTensorType(t), d, self.limits)
-            for t in shlo.function_type(func).inputs
+            for t in function_type(func).inputs
             if isinstance(t, ir.RankedTensorType)
             for d in range(t.rank)
             if t.is_dynamic_dim(d)
@@ -132,7 +126,7 @@ class _Check:
 
     def work(self, op: ir.Operation) -> None:
         """Ops whose cost grows faster than their operands and results."""
-        if not all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results)):
+        if not all(has_static_shape(v) for v in list(op.operands) + list(op.results)):
             return
         if op.name == "stablehlo.sort":
             size = _dims(op.operands[0])[ir.IntegerAttr(op.attributes["dimension"]).value]
@@ -155,10 +149,10 @@ class _Check:
             if problem:
                 self.error(op, problem)
         elif op.name == "stablehlo.fft":
-            problem = profile.fft_problem(shlo.dense_i64_array(op, "fft_length"))
+            problem = profile.fft_problem(dense_i64_array(op, "fft_length"))
             if problem:
                 self.error(op, problem)
-        elif op.name == "stablehlo.constant" and str(shlo.element_type(op.results[0])) == "complex<f64>":
+        elif op.name == "stablehlo.constant" and str(element_type(op.results[0])) == "complex<f64>":
             problem = _complex_f64_constant_problem(op)
             if problem:
                 self.error(op, f"{problem}; pass it as an argument, or use complex<f32>")
@@ -235,7 +229,7 @@ class _Check:
                     self.error(op, f"attribute '{name}' holds {value}, beyond any tensor size the profile allows")
                     return
         check = _SHAPE_CHECKS.get(op.name)
-        if check and all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results)):
+        if check and all(has_static_shape(v) for v in list(op.operands) + list(op.results)):
             problem = check(op)
             if problem:
                 self.error(op, problem)
@@ -244,14 +238,14 @@ class _Check:
         def bound(t, i):
             return dynamic_bound(t, i, self.limits) or 0
 
-        for func in shlo.functions(module):
-            if shlo.is_declaration(func):
+        for func in functions(module):
+            if is_declaration(func):
                 continue
             peak = liveness.peak_bytes(func.regions[0].blocks[0], bound)
             if peak > self.limits.max_live_bytes:
                 self.error(
                     func,
-                    f"@{shlo.symbol_name(func)} needs an estimated {peak} bytes of live tensors, "
+                    f"@{symbol_name(func)} needs an estimated {peak} bytes of live tensors, "
                     f"above the limit of {self.limits.max_live_bytes}",
                 )
 
@@ -272,17 +266,17 @@ def _is_function_argument(value: ir.Value) -> bool:
     block = value.owner
     if not isinstance(block, ir.Block):
         return False  # an op's result
-    return block.region.owner.operation.name == shlo.FUNC
+    return block.region.owner.operation.name == FUNC
 
 
 def _anchor(module: ir.Operation):
     """Where to report what concerns the whole module: its first function
     (an implicit module has no source location of its own)."""
-    return next(shlo.functions(module), module)
+    return next(functions(module), module)
 
 
 def _shape_integers(op: ir.Operation, name: str):
-    attr = shlo.attribute(op, name)
+    attr = attribute(op, name)
     if isinstance(attr, ir.DenseI64ArrayAttr):
         return list(attr)
     if isinstance(attr, ir.DenseIntElementsAttr) and op.name != "stablehlo.constant":
@@ -291,13 +285,13 @@ def _shape_integers(op: ir.Operation, name: str):
 
 
 def _dims(value: ir.Value) -> list[int]:
-    return shlo.shape(value)
+    return shape(value)
 
 
 def _check_pad(op: ir.Operation) -> str | None:
-    low = shlo.dense_i64_array(op, "edge_padding_low")
-    high = shlo.dense_i64_array(op, "edge_padding_high")
-    interior = shlo.dense_i64_array(op, "interior_padding")
+    low = dense_i64_array(op, "edge_padding_low")
+    high = dense_i64_array(op, "edge_padding_high")
+    interior = dense_i64_array(op, "interior_padding")
     for i, (n, lo, hi, mid, got) in enumerate(zip(_dims(op.operands[0]), low, high, interior, _dims(op.results[0]))):
         want = lo + hi + n + max(n - 1, 0) * mid
         if mid < 0 or want != got:
@@ -322,9 +316,9 @@ def _check_reshape(op: ir.Operation) -> str | None:
 
 
 def _check_slice(op: ir.Operation) -> str | None:
-    start = shlo.dense_i64_array(op, "start_indices")
-    limit = shlo.dense_i64_array(op, "limit_indices")
-    strides = shlo.dense_i64_array(op, "strides")
+    start = dense_i64_array(op, "start_indices")
+    limit = dense_i64_array(op, "limit_indices")
+    strides = dense_i64_array(op, "strides")
     for i, (n, lo, hi, step, got) in enumerate(zip(_dims(op.operands[0]), start, limit, strides, _dims(op.results[0]))):
         if not (0 <= lo <= hi <= n and step > 0) or got != -(-(hi - lo) // step):
             return f"slice of dimension {i} ({lo}:{hi}:{step} of {n}) does not give {got} elements"
@@ -357,7 +351,7 @@ def _select_and_scatter_problem(op: ir.Operation) -> str | None:
         return None
     why = "windows that do not tile the operand" if not select_and_scatter.Windows.of(op).tile else "unsigned elements"
     fix = "(window_strides equal to window_dimensions, no padding)"
-    if not all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results)):
+    if not all(has_static_shape(v) for v in list(op.operands) + list(op.results)):
         return f"select_and_scatter with {why} needs static shapes"
     elements = select_and_scatter.Windows.of(op).elements
     if elements > select_and_scatter.MAX_WINDOW_ELEMENTS:
@@ -396,8 +390,8 @@ def _complex_f64_constant_problem(op: ir.Operation) -> str | None:
             "a complex<f64> constant that is returned, carried by a loop or a branch, or passed to "
             "optimization_barrier is not in the profile: IREE 3.13 cannot make a buffer of it"
         )
-    t = shlo.tensor_type(op.results[0])
-    # The bindings cannot read complex dense data (shlo.attribute), so this
+    t = tensor_type(op.results[0])
+    # The bindings cannot read complex dense data (attribute), so this
     # reads the printed op: MLIR prints a splat as one element, `dense<(re,im)>`.
     if t.has_static_shape and math.prod(t.shape) > 1 and "dense<(" in op.get_asm(large_elements_limit=1):
         return (
@@ -410,7 +404,7 @@ def _complex_f64_constant_problem(op: ir.Operation) -> str | None:
 def _constant_bytes(op: ir.Operation) -> int:
     if op.name != "stablehlo.constant":
         return 0
-    value = shlo.attribute(op, "value")
+    value = attribute(op, "value")
     if isinstance(value, ir.DenseElementsAttr) and value.is_splat:
         return 0  # a fill, not stored data
     return liveness.tensor_bytes(op.results[0].type, lambda t, i: 0)

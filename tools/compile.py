@@ -28,7 +28,8 @@ STDIN_NAME = "<stdin>"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..compiler.options import CUDA_ARCHS, PHASE_HELP, Phase, Target
+    from ..compiler import options
+    from ..compiler.options import PHASE_HELP, Phase
 
     phases = "\n".join(f"  {p.value:<10} {PHASE_HELP[p]}" for p in Phase)
     parser = argparse.ArgumentParser(
@@ -59,10 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N[,N...]",
         help="for file.py:function, the positional arguments that are weights (their values from example_args())",
     )
-    parser.add_argument("--target", default="llvm-cpu", help=f"one of {', '.join(t.value for t in Target)} (default llvm-cpu)")
-    parser.add_argument("--target-cpu", default="host", help="llvm-cpu: 'host' (default), 'generic', or an LLVM CPU name (checked against LLVM's list)")
-    parser.add_argument("--cuda-arch", default="sm_80", help=f"cuda: one of {', '.join(CUDA_ARCHS)} (default sm_80)")
-    parser.add_argument("--vulkan-target", help="vulkan-spirv: an IREE Vulkan target such as 'ampere' (default: portable baseline)")
+    options.add_arguments(parser)
     parser.add_argument("--compile-to", default="vmfb", metavar="PHASE", help="stop after this phase and write its IR (default vmfb)")
     parser.add_argument(
         "--input",
@@ -73,9 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="for file.py:function, one per positional argument, e.g. 2x3xf32; "
         "without it, example_args() in the same file supplies them",
     )
-    parser.add_argument("--no-sandbox", action="store_true", help="skip the sandbox phase (unsafe; for measuring it)")
-    parser.add_argument("--no-tuning", action="store_true", help="leave out the target's speed flags (data tiling on llvm-cpu)")
-    parser.add_argument("--iree-flag", dest="iree_flags", action="append", default=[], metavar="FLAG", help="pass a flag to the IREE compiler (repeatable)")
     parser.add_argument("--print-debuginfo", action="store_true", help="print locations with the IR")
     parser.add_argument("--timings", action="store_true", help="print how long each phase took, as a table on stderr")
     parser.add_argument(
@@ -84,63 +79,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="always compile: neither read nor write the compile cache (an artifact, -o, is cached by default; see webtensor-cache)",
     )
     profile = parser.add_argument_group("profile", "what a module may contain and ask of the host")
-    profile.add_argument(
-        "--limit",
-        dest="limits",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="set a profile limit, e.g. --limit=dynamic_dim_bound=1024 (see --print-profile for the names)",
-    )
+    options.add_arguments(profile, "profile")
     profile.add_argument("--print-profile", action="store_true", help="print the profile (ops, element types, limits) as JSON and exit")
-    limits = parser.add_argument_group(
+    isolation = parser.add_argument_group(
         "isolation", "untrusted input is compiled in a worker process with these limits (defaults in brackets)"
     )
-    limits.add_argument("--no-isolate", action="store_true", help="compile in this process (trusted input only)")
-    limits.add_argument("--time-limit", type=float, metavar="SECONDS", help="wall time [300]")
-    limits.add_argument("--cpu-limit", type=int, metavar="SECONDS", help="CPU time of all threads [1200]")
-    limits.add_argument("--memory-limit", type=_byte_count, metavar="BYTES", help="address space, e.g. 8G [8G]")
-    limits.add_argument("--max-input-bytes", type=_byte_count, metavar="BYTES", help="input size, e.g. 1G [1G]")
-    limits.add_argument("--max-nesting-depth", type=int, metavar="N", help="bracket nesting in MLIR text [256]")
+    options.add_arguments(isolation, "isolation")
     return parser
-
-
-def _byte_count(text: str) -> int:
-    """A count of bytes with an optional binary suffix: 512M, 8G."""
-    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
-    digits = text[:-1] if scale > 1 else text
-    if not digits.isdigit():
-        raise argparse.ArgumentTypeError(f"'{text}' is not a byte count such as 512M or 8G")
-    return int(digits) * scale
 
 
 def run(args: argparse.Namespace) -> int:
     from ..compiler import progress
-    from ..compiler.options import CompileOptions, Phase
+    from ..compiler.options import Phase, from_arguments, parse_limit_settings
 
     try:
-        limits = _profile_limits(args.limits)
         if args.print_profile:
             from ..dialects.profile import op_support_limits
 
-            print(json.dumps(op_support_limits(limits), indent=2))
+            print(json.dumps(op_support_limits(parse_limit_settings(args.limit or ())), indent=2))
             return 0
         if not args.input:
             raise UsageError("no input (a .mlir, .mlirbc or .onnx file, '-', or file.py:function)")
         phase = Phase.parse(args.compile_to)
-        options = CompileOptions(
-            target=args.target,
-            target_cpu=args.target_cpu,
-            cuda_arch=args.cuda_arch,
-            vulkan_target=args.vulkan_target,
-            sandbox=not args.no_sandbox,
-            tuning=not args.no_tuning,
-            iree_flags=tuple(args.iree_flags),
-            isolate=not args.no_isolate,
-            isolation_limits=_isolation_limits(args),
-            input_limits=_input_limits(args),
-            limits=limits,
-        )
+        options = from_arguments(args)
     except ValueError as e:
         raise UsageError(str(e)) from None
     if phase == Phase.VMFB and not args.output:
@@ -195,38 +156,6 @@ def _write_package(args: argparse.Namespace, source, example_args, argnums, opti
     if args.compile_to != "vmfb":
         raise UsageError("--portable writes a package; it does not stop at a phase")
     export(source, *example_args, weights_argnums=argnums, weights=args.weights, options=options).save(args.output)
-
-
-def _profile_limits(settings: list[str]):
-    import dataclasses
-
-    from ..dialects.profile import Limits
-
-    names = {f.name for f in dataclasses.fields(Limits)}
-    values = {}
-    for setting in settings:
-        name, sep, value = setting.partition("=")
-        if not sep or name not in names:
-            raise UsageError(f"--limit takes NAME=VALUE with NAME one of: {', '.join(sorted(names))}")
-        try:
-            values[name] = None if value == "none" else int(value, 0)
-        except ValueError:
-            raise UsageError(f"--limit {name}: '{value}' is not an integer") from None
-    return Limits(**values)
-
-
-def _isolation_limits(args: argparse.Namespace):
-    from ..compiler.worker import IsolationLimits
-
-    given = {"memory_bytes": args.memory_limit, "cpu_seconds": args.cpu_limit, "wall_seconds": args.time_limit}
-    return IsolationLimits(**{name: value for name, value in given.items() if value is not None})
-
-
-def _input_limits(args: argparse.Namespace):
-    from ..compiler.gate import InputLimits
-
-    given = {"max_bytes": args.max_input_bytes, "max_depth": args.max_nesting_depth}
-    return InputLimits(**{name: value for name, value in given.items() if value is not None})
 
 
 def _load_input(spec: str, input_types: list[str]) -> tuple[Any, tuple]:

@@ -21,8 +21,7 @@ from ...runtime.package import Package
 from ...runtime.signature import TensorSpec
 from ..diagnostics import CompileError
 from . import EntryPointHint, ImportedModule
-from .stablehlo_file import PORTABLE_PRODUCER_PREFIX
-from ..gate import read_bytecode_header
+from .bytecode import read_bytecode_header
 
 # What the manifest promises about the program's StableHLO version: a
 # consumer of this version or newer reads it, within StableHLO's
@@ -59,10 +58,10 @@ def imported_from(package: Package) -> ImportedModule:
 
 def program_version(program: bytes, source_name: str) -> str:
     """The StableHLO version a portable artifact was written for, from its header."""
-    producer = read_bytecode_header(program, source_name).producer
-    if not producer.startswith(PORTABLE_PRODUCER_PREFIX):
-        raise CompileError(f"{source_name}: the program is not a StableHLO portable artifact (producer {producer!r})")
-    return producer[len(PORTABLE_PRODUCER_PREFIX):]
+    header = read_bytecode_header(program, source_name)
+    if header.stablehlo_version is None:
+        raise CompileError(f"{source_name}: the program is not a StableHLO portable artifact (producer {header.producer!r})")
+    return header.stablehlo_version
 
 
 def _check_readable(version: str, name: str) -> None:

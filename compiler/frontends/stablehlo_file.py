@@ -12,10 +12,9 @@ import os
 from pathlib import Path
 
 from ..diagnostics import CompileError
-from ..gate import BYTECODE_MAGIC, read_bytecode_header
 from . import ImportedModule
+from .bytecode import BYTECODE_MAGIC, is_bytecode, read_bytecode_header  # noqa: F401 (tools/opt.py reads the magic here)
 
-PORTABLE_PRODUCER_PREFIX = "StableHLO_v"
 TEXT_SUFFIXES = (".mlir",)
 BYTECODE_SUFFIXES = (".mlirbc",)
 
@@ -39,10 +38,9 @@ def load_bytes(data: bytes, source_name: str = "<bytes>", path: str | None = Non
     Nothing here parses MLIR: a portable artifact is deserialized when it is
     parsed, which for untrusted input happens in the compiler worker.
     """
-    if data.startswith(BYTECODE_MAGIC):
+    if is_bytecode(data):
         header = read_bytecode_header(data, source_name)
-        portable = header.producer.startswith(PORTABLE_PRODUCER_PREFIX)
-        return ImportedModule(data, source_name, path=path, portable=portable)
+        return ImportedModule(data, source_name, path=path, portable=header.portable)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -7,7 +7,8 @@ import webtensor
 from webtensor.compiler import gate
 from webtensor.compiler.frontends import ImportedModule
 from webtensor.compiler.frontends.stablehlo_file import load_bytes
-from webtensor.compiler.gate import InputLimits, find_too_deep
+from webtensor.compiler.gate import find_too_deep
+from webtensor.compiler.options import InputLimits
 
 ADD = "func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {\n  return %a : tensor<2xf32>\n}\n"
 
@@ -127,18 +128,6 @@ def test_limits_must_be_positive_integers(field, value):
 )
 def test_malformed_bytecode_header(data, message):
     assert message in _error(data)
-
-
-def test_not_bytecode():
-    with pytest.raises(webtensor.CompileError, match=r"x: not MLIR bytecode \(no 'ML\\xefR' header\)"):
-        gate.read_bytecode_header(b"MLIR", "x")
-
-
-def test_bytecode_header_fields():
-    header = gate.read_bytecode_header(b"ML\xefR\x0dStableHLO_v1.15.0\x00...", "x")
-    assert header == gate.BytecodeHeader(6, "StableHLO_v1.15.0")
-    # A two-byte prefix varint: 200 << 2 | 0b10, little-endian.
-    assert gate.read_bytecode_header(b"ML\xefR\x22\x03MLIR\x00", "x") == gate.BytecodeHeader(200, "MLIR")
 
 
 def test_header_errors_reach_the_user_at_load():

@@ -1,5 +1,7 @@
 """The runtime never needs the compiler: a host that ships artifacts installs
-iree-base-runtime and numpy, nothing else."""
+iree-base-runtime and numpy, nothing else. Within the compiler, imports walk
+one way: no module is in an import cycle, and the frontends, which own the
+input's bytes, never import the gate that checks them."""
 
 import ast
 from pathlib import Path
@@ -9,7 +11,9 @@ import numpy as np
 import webtensor
 from webtensor.tests.runtime_only import run_without_compiler
 
-RUNTIME_DIR = Path(webtensor.__file__).parent / "runtime"
+PACKAGE_DIR = Path(webtensor.__file__).parent
+RUNTIME_DIR = PACKAGE_DIR / "runtime"
+COMPILER_DIR = PACKAGE_DIR / "compiler"
 ALLOWED_TOP_LEVEL = {"iree", "numpy", "ml_dtypes", "__future__"}
 
 
@@ -54,3 +58,75 @@ def test_loading_and_running_an_artifact_imports_no_compiler(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[2.0, 4.0, 6.0]"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE_DIR).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(path: Path):
+    """Every module `path` imports, at any depth of its code: a function's
+    lazy import closes a cycle as surely as a top-level one."""
+    name = _module_name(path)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.removeprefix("webtensor.") for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+            else:
+                base = (node.module or "").removeprefix("webtensor.")
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)  # `from . import gate` is a module
+
+
+def _compiler_import_graph() -> dict[str, set[str]]:
+    paths = {_module_name(path): path for path in COMPILER_DIR.rglob("*.py")}
+    known = set(paths)
+    graph = {}
+    for name, path in paths.items():
+        # A package's __init__ runs before any module in it, so an import of
+        # an enclosing package is never the second half of a cycle.
+        graph[name] = {
+            imported for imported in _imported_modules(path)
+            if imported in known and imported != name and not name.startswith(imported + ".")
+        }
+    return graph
+
+
+def _cycle_through(graph: dict[str, set[str]], start: str) -> list[str] | None:
+    """A chain of imports from `start` back to itself, or None."""
+    stack, seen = [(start, [start])], set()
+    while stack:
+        module, chain = stack.pop()
+        for imported in sorted(graph[module]):
+            if imported == start:
+                return chain + [start]
+            if imported not in seen:
+                seen.add(imported)
+                stack.append((imported, chain + [imported]))
+    return None
+
+
+def test_no_compiler_module_is_in_an_import_cycle():
+    graph = _compiler_import_graph()
+    assert {"compiler.options", "compiler.worker", "compiler.gate", "compiler.frontends.bytecode"} <= set(graph)
+    for module in sorted(graph):
+        cycle = _cycle_through(graph, module)
+        assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_options_import_neither_the_worker_nor_the_gate():
+    graph = _compiler_import_graph()
+    assert not graph["compiler.options"] & {"compiler.worker", "compiler.gate", "compiler.api"}
+    assert "compiler.options" in graph["compiler.worker"] and "compiler.options" in graph["compiler.gate"]
+
+
+def test_the_gate_reads_bytes_through_the_frontend_never_the_reverse():
+    graph = _compiler_import_graph()
+    frontends = [name for name in graph if name.startswith("compiler.frontends")]
+    for name in frontends:
+        assert "compiler.gate" not in graph[name], f"{name} imports the gate"
+    assert "compiler.frontends.bytecode" in graph["compiler.gate"]
