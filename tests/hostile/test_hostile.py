@@ -157,6 +157,9 @@ def run_on(target: str, families: list[str], compile_only: bool = False) -> dict
     print(f"\n{target}{' (compiled only)' if compile_only else ''}:\n" + runner.table(summary))
     if target == "vulkan-spirv":
         print("not run on vulkan:\n" + "\n".join(f"  {name}: {why}" for name, why in VULKAN_NOT_RUN.items()))
+    retried = [f"  {r.name}: {r.detail}" for r in records if r.passed and r.detail.startswith("retried alone")]
+    if retried:
+        print("passed when retried alone, after a lost device:\n" + "\n".join(retried))
     return {r.name: r for r in records}
 
 
@@ -264,6 +267,28 @@ def test_a_hang_is_pinned_on_its_case():
     records = runner.run(batch, jobs=1)
     assert outcomes(records) == {"runner/no-budget": "hang", "runner/budget": "budget"}
     assert time.monotonic() - start < 60
+
+
+def test_a_lost_device_is_retried_alone_and_a_repeated_loss_fails(monkeypatch):
+    """A lost VkDevice fails every later call of its process: the runner reruns
+    the failed cases alone, keeps the ones that pass with a note, and fails
+    the one that loses the device again."""
+    lost = "ExecutionError: main failed on vulkan: DATA_LOSS; [vkWaitSemaphores] VK_ERROR_DEVICE_LOST"
+    batch = [Case(f"runner/{name}", FOREVER, BUDGET, inputs=(np.int32(0),), fuel=100) for name in ("a", "b", "c", "d")]
+
+    def child(cases, environment, compile_only=False):
+        if len(cases) > 1:  # the batch: b loses the device, c and d meet it lost
+            return [runner.Record("runner/a", "budget", "")] + [
+                runner.Record(case.name, "unexpected", lost) for case in cases[1:]
+            ], False
+        (case,) = cases
+        return [runner.Record(case.name, "unexpected" if case.name == "runner/c" else "budget", lost if case.name == "runner/c" else "")], False
+
+    monkeypatch.setattr(runner, "_run_child", child)
+    records = runner.run(batch, jobs=1)
+    assert outcomes(records) == {"runner/a": "budget", "runner/b": "budget", "runner/c": "unexpected", "runner/d": "budget"}
+    assert records[1].detail.startswith("retried alone: the device was lost after runner/a in one process (")
+    assert records[2].detail == lost
 
 
 def test_other_outcomes_than_the_defined_one_fail(tmp_path):
