@@ -41,7 +41,7 @@ from webtensor.compiler.worker import IsolationLimits, WorkerFailure  # noqa: E4
 
 LONG_RUN = int(os.environ.get("WEBTENSOR_FUZZ_EXAMPLES", "0"))
 IN_PROCESS_EXAMPLES = LONG_RUN * 10 or 400
-WORKER_EXAMPLES = LONG_RUN or 100
+WORKER_EXAMPLES = LONG_RUN or 40
 # Generous against a loaded machine, short against a hang.
 WORKER_LIMITS = IsolationLimits(memory_bytes=4 << 30, cpu_seconds=60, wall_seconds=30)
 
