@@ -14,7 +14,8 @@ from iree.compiler.api import ctypes_dl
 
 import dataclasses
 
-from ..dialects import stablehlo as shlo
+from ..dialects.types import tensor_type
+from ..dialects.walk import walk
 from ..passes.cpu_softmax import LONG_ROW
 from .diagnostics import CompileError, Diagnostic, SourceLocation
 from .options import TRIPLE_FLAG, WASM32_TRIPLE, CompileOptions, Target
@@ -61,7 +62,7 @@ def op_mix_flags(module: ir.Module, options: CompileOptions) -> tuple[str, ...]:
     (later flags win over TUNING_FLAGS)."""
     if not options.tuning or options.target != Target.LLVM_CPU:
         return ()
-    ops = shlo.walk(module.operation)
+    ops = walk(module.operation)
     flags = []
     if any(_is_strided_convolution(op) for op in ops):
         flags.append(IM2COL)
@@ -78,7 +79,7 @@ def _row_maximum_length(op: ir.Operation) -> int:
     body = op.regions[0].blocks[0]
     if not any(inner.operation.name in ("arith.maximumf", "arith.maxnumf") for inner in body.operations):
         return 0
-    source, result = shlo.tensor_type(op.operands[0]), shlo.tensor_type(op.results[0])
+    source, result = tensor_type(op.operands[0]), tensor_type(op.results[0])
     if not (source.has_static_shape and result.has_static_shape):
         return 0
     return math.prod(source.shape) // max(math.prod(result.shape), 1)

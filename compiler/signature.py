@@ -8,7 +8,7 @@ import json
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects.walk import function_type, functions, is_declaration, is_public, symbol_name
 from ..dialects.profile import Limits, dynamic_bound
 from ..dialects.webtensor import COST_ATTR, FUEL_ATTR, GROUPS_ATTR, LOOP_COSTS_ATTR, WEIGHT_ATTR
 from ..runtime import dtypes
@@ -22,7 +22,7 @@ REFLECTION_ATTR = "iree.reflection"
 
 def entry_points(module: ir.Module) -> list[ir.Operation]:
     return [
-        f for f in shlo.functions(module.operation) if shlo.is_public(f) and not shlo.is_declaration(f)
+        f for f in functions(module.operation) if is_public(f) and not is_declaration(f)
     ]
 
 
@@ -47,7 +47,7 @@ def read_signatures(
     the arguments' own names in functions without a hint."""
     entries, problems, found = {}, [], set()
     for func in entry_points(module):
-        name = shlo.symbol_name(func)
+        name = symbol_name(func)
         try:
             entry = _entry_point(func, name, hints.get(name), named_weights)
             entries[name] = EntryPoint(_with_dynamic_dims(entry.signature, func, limits, entry.weight_args), entry.weight_args)
@@ -56,7 +56,7 @@ def read_signatures(
             problems.append(Diagnostic("error", str(e), source_location(func.location)))
     missing = [w.name for w in named_weights if w.name not in found]
     if missing and not problems:
-        arguments = ", ".join(_argument_name(f, i) for f in entry_points(module) for i in range(len(shlo.function_type(f).inputs)))
+        arguments = ", ".join(_argument_name(f, i) for f in entry_points(module) for i in range(len(function_type(f).inputs)))
         raise CompileError(
             f"{source_name}: no function has an argument named as weight(s) {', '.join(missing)} "
             f"(arguments are named by their loc, as jax.export writes, else argN: {arguments})"
@@ -69,7 +69,7 @@ def read_signatures(
 
 
 def _entry_point(func: ir.Operation, name: str, hint: EntryPointHint | None, named_weights) -> EntryPoint:
-    ftype = shlo.function_type(func)
+    ftype = function_type(func)
     arguments = [_tensor_spec(t, _argument_name(func, i), f"@{name} argument {i}") for i, t in enumerate(ftype.inputs)]
     outputs = [_tensor_spec(t, f"result{i}", f"@{name} result {i}") for i, t in enumerate(ftype.results)]
     if hint is None:
@@ -165,9 +165,9 @@ def _with_dynamic_dims(
     groups = json.loads(ir.StringAttr(func.attributes[GROUPS_ATTR]).value)
     del func.attributes[GROUPS_ATTR]
     passed = [i for i in range(len(signature.inputs)) if i not in signature.unused]
-    program_inputs = [i for i in range(len(shlo.function_type(func).inputs)) if i not in weight_args]
+    program_inputs = [i for i in range(len(function_type(func).inputs)) if i not in weight_args]
     to_input = dict(zip(program_inputs, passed))
-    input_types = list(shlo.function_type(func).inputs)
+    input_types = list(function_type(func).inputs)
     bounds = {
         (to_input[i], d): dynamic_bound(ir.RankedTensorType(t), d, limits)
         for i, t in enumerate(input_types)
@@ -213,7 +213,7 @@ def attach(module: ir.Module, entries: dict[str, EntryPoint], target: str) -> No
     (`webtensor.cost`, `webtensor.loop_costs`) moves into the signature too."""
     context = module.context
     for func in entry_points(module):
-        name = shlo.symbol_name(func)
+        name = symbol_name(func)
         signature = entries[name].signature
         _mark_weights(func, entries[name].weight_args)
         if FUEL_ATTR in func.attributes:
@@ -239,7 +239,7 @@ def _mark_weights(func: ir.Operation, weight_args: dict[int, str]) -> None:
     if not weight_args:
         return
     context = func.context
-    count = len(shlo.function_type(func).inputs)
+    count = len(function_type(func).inputs)
     marks = [
         ir.DictAttr.get({WEIGHT_ATTR: ir.StringAttr.get(weight_args[i], context=context)}, context=context)
         if i in weight_args

@@ -24,7 +24,13 @@ import math
 
 from iree.compiler import ir
 
-from . import stablehlo as shlo
+from .attributes import (
+    convolution_dimension_numbers,
+    dense_i64_array,
+    dot_dimension_numbers,
+    scatter_dimension_numbers,
+)
+from .types import element_type, has_static_shape, shape
 
 
 def element_bytes(element: ir.Type) -> int:
@@ -96,7 +102,7 @@ def scratch_bytes(op: ir.Operation) -> int:
     """Bytes of the buffers IREE materialises for `op` beyond its operands
     and results (0 where a shape is dynamic: such ops are not padded)."""
     measure = _SCRATCH.get(op.name)
-    if measure is None or not all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results)):
+    if measure is None or not all(has_static_shape(v) for v in list(op.operands) + list(op.results)):
         return 0
     return measure(op)
 
@@ -106,12 +112,12 @@ def padded_input_elements(op: ir.Operation) -> int | None:
     `convolution` or `reduce_window`; None when the op pads nothing."""
     if op.name not in ("stablehlo.convolution", "stablehlo.reduce_window"):
         return None
-    if not all(shlo.has_static_shape(v) for v in op.operands):
+    if not all(has_static_shape(v) for v in op.operands):
         return None
-    dims = shlo.shape(op.operands[0])
-    spatial = _conv_layouts(op)[0][1] if op.name == "stablehlo.convolution" else list(range(len(dims)))
+    dims = shape(op.operands[0])
+    spatial = convolution_dimension_numbers(op).input_spatial_dimensions if op.name == "stablehlo.convolution" else list(range(len(dims)))
     dilation_name = "lhs_dilation" if op.name == "stablehlo.convolution" else "base_dilations"
-    dilations = shlo.dense_i64_array(op, dilation_name) or (1,) * len(spatial)
+    dilations = dense_i64_array(op, dilation_name) or (1,) * len(spatial)
     padding = _padding_pairs(op, len(spatial))
     if all(d == 1 for d in dilations) and all(lo == 0 and hi == 0 for lo, hi in padding):
         return None
@@ -123,17 +129,17 @@ def padded_input_elements(op: ir.Operation) -> int | None:
 
 
 def _convolution_scratch(op: ir.Operation) -> int:
-    (input_layout, _), kernel_layout, output_layout = _conv_layouts(op)
-    element = element_bytes(shlo.element_type(op.operands[0]))
+    numbers = convolution_dimension_numbers(op)
+    element = element_bytes(element_type(op.operands[0]))
     total = 0
     padded = padded_input_elements(op)
     if padded is not None:
         total += padded * element
-    elif not _canonical(input_layout, "b", "f"):
+    elif not _in_order(numbers.input_batch_dimension, *numbers.input_spatial_dimensions, numbers.input_feature_dimension):
         total += _static_bytes(op.operands[0])
-    if not _canonical(kernel_layout, None, "io"):
+    if not _in_order(*numbers.kernel_spatial_dimensions, numbers.kernel_input_feature_dimension, numbers.kernel_output_feature_dimension):
         total += _static_bytes(op.operands[1])
-    if not _canonical(output_layout, "b", "f"):
+    if not _in_order(numbers.output_batch_dimension, *numbers.output_spatial_dimensions, numbers.output_feature_dimension):
         total += _static_bytes(op.results[0])
     return total
 
@@ -143,19 +149,22 @@ def _reduce_window_scratch(op: ir.Operation) -> int:
     if padded is None:
         return 0
     count = len(op.operands) // 2
-    return sum(padded * element_bytes(shlo.element_type(v)) for v in op.operands[:count])
+    return sum(padded * element_bytes(element_type(v)) for v in op.operands[:count])
 
 
 def _dot_general_scratch(op: ir.Operation) -> int:
     """IREE moves batch dims first and contracting dims between the free
     ones (lhs: batch, free, contracting; rhs: batch, contracting, free),
     copying an operand that is not laid out so."""
-    numbers = shlo._parse_struct_attr(str(op.attributes["dot_dimension_numbers"]))
+    numbers = dot_dimension_numbers(op)
     total = 0
-    for side, operand, contracting_last in (("lhs", op.operands[0], True), ("rhs", op.operands[1], False)):
-        batch = list(numbers.get(f"{side}_batching_dimensions", ()))
-        contracting = list(numbers.get(f"{side}_contracting_dimensions", ()))
-        rank = len(shlo.shape(operand))
+    sides = (
+        (op.operands[0], numbers.lhs_batching_dimensions, numbers.lhs_contracting_dimensions, True),
+        (op.operands[1], numbers.rhs_batching_dimensions, numbers.rhs_contracting_dimensions, False),
+    )
+    for operand, batch, contracting, contracting_last in sides:
+        batch, contracting = list(batch), list(contracting)
+        rank = len(shape(operand))
         free = [d for d in range(rank) if d not in batch and d not in contracting]
         order = batch + (free + contracting if contracting_last else contracting + free)
         if order != list(range(rank)):
@@ -165,10 +174,10 @@ def _dot_general_scratch(op: ir.Operation) -> int:
 
 def _scatter_scratch(op: ir.Operation) -> int:
     """IREE copies the updates when their window dims do not trail."""
-    numbers = shlo.scatter_dimension_numbers(op)
+    numbers = scatter_dimension_numbers(op)
     count = (len(op.operands) - 1) // 2
     updates = op.operands[1 + count :]
-    rank = len(shlo.shape(updates[0]))
+    rank = len(shape(updates[0]))
     window = list(numbers.update_window_dims)
     if window == list(range(rank - len(window), rank)):
         return 0
@@ -187,27 +196,11 @@ def _static_bytes(value: ir.Value) -> int:
     return tensor_bytes(value.type, lambda t, i: 0)
 
 
-def _conv_layouts(op: ir.Operation) -> tuple[tuple[list[str], list[int]], list[str], list[str]]:
-    """`[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]`: each operand's dims by
-    role, and the input's spatial dims in window order."""
-    text = str(op.attributes["dimension_numbers"])
-    body = text[text.index("<") + 1 : text.rindex(">")]
-    lhs, rest = body.split("x", 1)
-    kernel, output = rest.split("->")
-
-    def roles(part: str) -> list[str]:
-        return [r.strip() for r in part.strip().strip("[]").split(",")]
-
-    input_roles = roles(lhs)
-    spatial = sorted((int(r), i) for i, r in enumerate(input_roles) if r.isdigit())
-    return (input_roles, [i for _, i in spatial]), roles(kernel), roles(output)
-
-
-def _canonical(layout: list[str], first: str | None, last: str) -> bool:
-    """Whether spatial dims sit in order between `first` and `last` roles."""
-    head = [first] if first else []
-    spatial = [r for r in layout if r.isdigit()]
-    return layout == head + sorted(spatial, key=int) + list(last)
+def _in_order(*dims: int) -> bool:
+    """Whether an operand is laid out as IREE wants it: `dims` are where its
+    roles sit, taken in IREE's order (batch, the spatial dims in window
+    order, feature; for the kernel: spatial, input feature, output feature)."""
+    return list(dims) == list(range(len(dims)))
 
 
 def _padding_pairs(op: ir.Operation, rank: int) -> list[tuple[int, int]]:

@@ -18,7 +18,8 @@ import dataclasses
 
 from iree.compiler import ir
 
-from . import stablehlo as shlo
+from .attributes import comparison_direction, comparison_type
+from .types import element_type, is_bool, is_integer, is_unsigned, shape
 
 WHILE = "stablehlo.while"
 
@@ -61,7 +62,7 @@ def bounded_loop(op: ir.Operation) -> BoundedLoop | None:
         return None
     k, start, compare = found
     limit = compare.operands[1]
-    if constant_int(limit) is not None or not shlo.is_integer(shlo.element_type(limit)) or shlo.is_unsigned(shlo.element_type(limit)):
+    if constant_int(limit) is not None or not is_integer(element_type(limit)) or is_unsigned(element_type(limit)):
         return None
     cond, body = op.regions[0].blocks[0], op.regions[1].blocks[0]
     if isinstance(limit, ir.BlockArgument) and limit.owner == cond:
@@ -83,7 +84,7 @@ def _counter_compare(op: ir.Operation) -> tuple[int, int, ir.Operation] | None:
     compare, terminator = cond_ops[-2:]
     if compare.name != "stablehlo.compare" or terminator.operands[0] != compare.results[0]:
         return None
-    if shlo.comparison_direction(compare) != "LT" or not _compares_as_its_type(compare):
+    if comparison_direction(compare) != "LT" or not _compares_as_its_type(compare):
         return None
     counter = compare.operands[0]
     args = list(op.regions[0].blocks[0].arguments)
@@ -101,21 +102,21 @@ def constant_int(value: ir.Value) -> int | None:
     owner = value.owner
     if not isinstance(owner, (ir.Operation, ir.OpView)) or owner.operation.name != "stablehlo.constant":
         return None
-    element = shlo.element_type(value)
-    if shlo.shape(value) or not shlo.is_integer(element) or shlo.is_bool(element):
+    element = element_type(value)
+    if shape(value) or not is_integer(element) or is_bool(element):
         return None
     raw = ir.IntegerAttr(ir.DenseIntElementsAttr(owner.operation.attributes["value"]).get_splat_value()).value
-    return raw & ((1 << element.width) - 1) if shlo.is_unsigned(element) else raw
+    return raw & ((1 << element.width) - 1) if is_unsigned(element) else raw
 
 
 def _compares_as_its_type(compare: ir.Operation) -> bool:
     """Whether the compare reads its integers as their type says: an
     UNSIGNED compare of signless i32 makes -1 the largest value, and a
     trip count worked out as signed would be wrong by 2^32."""
-    if "compare_type" not in compare.attributes:
+    kind = comparison_type(compare)
+    if kind is None:
         return True  # the default follows the element type
-    kind = str(compare.attributes["compare_type"]).split()[-1].rstrip(">")
-    unsigned = shlo.is_unsigned(shlo.element_type(compare.operands[0]))
+    unsigned = is_unsigned(element_type(compare.operands[0]))
     return kind == ("UNSIGNED" if unsigned else "SIGNED")
 
 

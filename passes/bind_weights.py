@@ -23,7 +23,7 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects.walk import function_type, functions, is_declaration
 from ..dialects.webtensor import WEIGHT_ATTR
 from .base import ModulePass, Report
 
@@ -39,11 +39,11 @@ class BindWeights(ModulePass):
     def run(self, module: ir.Operation, report: Report) -> None:
         globals_by_name: dict[str, str] = {}
         body = module.regions[0].blocks[0]
-        for func in list(shlo.functions(module)):
+        for func in list(functions(module)):
             marked = _marked_arguments(func)
             if not marked:
                 continue
-            if shlo.is_declaration(func):
+            if is_declaration(func):
                 report.error(func, "a function without a body cannot read weights")
                 continue
             for index, weight in marked.items():
@@ -66,7 +66,7 @@ def _marked_arguments(func: ir.Operation) -> dict[int, str]:
 def _add_global(body: ir.Block, func: ir.Operation, weight: str, number: int, index: int) -> str:
     """A private global initialised from the parameter `"model"::weight`."""
     context = func.context
-    value_type = shlo.function_type(func).inputs[index]
+    value_type = function_type(func).inputs[index]
     symbol = f"{GLOBAL_PREFIX}{number}"
     key = ir.StringAttr.get(weight, context=context)
     initial = ir.Attribute.parse(f'#flow.parameter.named<"{SCOPE}"::{key}> : {value_type}', context=context)
@@ -101,7 +101,7 @@ def _replace_arguments(func: ir.Operation, symbols: dict[int, str]) -> None:
     kept = [i for i in range(len(block.arguments)) if i not in symbols]
     for index in sorted(symbols, reverse=True):
         block.erase_argument(index)
-    ftype = shlo.function_type(func)
+    ftype = function_type(func)
     inputs = [ftype.inputs[i] for i in kept]
     func.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(inputs, list(ftype.results), context=func.context), context=func.context)
     arg_attrs = list(ir.ArrayAttr(func.attributes["arg_attrs"]))

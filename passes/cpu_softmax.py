@@ -30,7 +30,10 @@ import math
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.attributes import dense_i64_array
+from ..dialects.types import element_type, has_static_shape, is_float, shape
+from ..dialects.walk import region_combiner, walk
 from .base import ModulePass, Report
 
 SUBTRACT = "stablehlo.subtract"
@@ -48,9 +51,9 @@ class CpuSoftmax(ModulePass):
     summary = "Write softmax's x - max(x) as x + -max(x), bit for bit, so that IREE's slow CPU softmax op is not used"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module, SUBTRACT):
+        for op in walk(module, SUBTRACT):
             x, shifted = op.operands
-            if shlo.is_float(shlo.element_type(x)) and _row_maximum_length(shifted, x) >= LONG_ROW:
+            if is_float(element_type(x)) and _row_maximum_length(shifted, x) >= LONG_ROW:
                 _add_negated(op)
 
 
@@ -63,10 +66,10 @@ def _row_maximum_length(value: ir.Value, x: ir.Value, depth: int = 0) -> int:
         return 0
     op = owner.operation
     if op.name == "stablehlo.reduce":
-        if len(op.operands) != 2 or op.operands[0] != x or shlo.region_combiner(op) != "stablehlo.maximum":
+        if len(op.operands) != 2 or op.operands[0] != x or region_combiner(op) != "stablehlo.maximum":
             return 0
-        dims = shlo.dense_i64_array(op, "dimensions")
-        return math.prod(shlo.shape(x)[d] for d in dims) if shlo.has_static_shape(x) else 0
+        dims = dense_i64_array(op, "dimensions")
+        return math.prod(shape(x)[d] for d in dims) if has_static_shape(x) else 0
     if op.name == "stablehlo.maximum":  # JAX's maximum(-inf, m): either side may lead to m
         return max(_row_maximum_length(v, x, depth + 1) for v in op.operands)
     return _row_maximum_length(op.operands[0], x, depth + 1) if op.name in _SHAPING else 0
@@ -76,6 +79,6 @@ def _add_negated(op: ir.Operation) -> None:
     loc = op.location
     x, shifted = op.operands
     with ir.InsertionPoint(op):
-        negated = shlo.unary("negate", shifted, loc=loc)
-        result = shlo.binary("add", x, negated, loc=loc)
-    shlo.replace_op(op, [result])
+        negated = build.unary("negate", shifted, loc=loc)
+        result = build.binary("add", x, negated, loc=loc)
+    build.replace_op(op, [result])

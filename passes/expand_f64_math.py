@@ -68,7 +68,9 @@ from typing import Callable
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.types import element_type, with_element_type
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 # pi/2 in four parts: the first three have 26 significant bits, so k * part
@@ -136,8 +138,8 @@ class ExpandF64Math(ModulePass):
     f32: bool = False
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module):
-            element = str(shlo.element_type(op.result)) if len(op.results) == 1 else ""
+        for op in walk(module):
+            element = str(element_type(op.result)) if len(op.results) == 1 else ""
             if element == "f64" and op.name in _EXPANSIONS:
                 _expand(op)
             elif element == "complex<f64>" and op.name in _COMPLEX_EXPANSIONS:
@@ -160,20 +162,20 @@ COMPLEX_F32_MISSES = ("stablehlo.exponential",)
 def _expand(op: ir.Operation) -> None:
     loc = op.location
     f64 = ir.F64Type.get(loc.context)
-    element = shlo.element_type(op.result)
+    element = element_type(op.result)
     with ir.InsertionPoint(op):
-        operands = [v if element == f64 else shlo.convert(v, f64, loc=loc) for v in op.operands]
+        operands = [v if element == f64 else build.convert(v, f64, loc=loc) for v in op.operands]
         b = _Builder(operands[0], loc, for_f32=element != f64)
         result = _EXPANSIONS[op.name](b, *operands)
         if element != f64:
-            result = shlo.convert(result, element, loc=loc)
+            result = build.convert(result, element, loc=loc)
         if element != f64 and op.name in _REDUCED:
             # Beyond the exact reduction, an f32 keeps IREE's own value.
             x = op.operands[0]
-            huge = shlo.compare("GE", shlo.unary("abs", x, loc=loc), shlo.filled_like(REDUCTION_LIMIT, x, loc=loc), loc=loc)
-            result = shlo.select(huge, shlo.unary(op.name.removeprefix("stablehlo."), x, loc=loc), result, loc=loc)
+            huge = build.compare("GE", build.unary("abs", x, loc=loc), build.filled_like(REDUCTION_LIMIT, x, loc=loc), loc=loc)
+            result = build.select(huge, build.unary(op.name.removeprefix("stablehlo."), x, loc=loc), result, loc=loc)
         result = _as_type(result, op.result.type, loc)
-    shlo.replace_op(op, [result])
+    build.replace_op(op, [result])
 
 
 def _as_type(value: ir.Value, t: ir.Type, loc: ir.Location) -> ir.Value:
@@ -181,7 +183,7 @@ def _as_type(value: ir.Value, t: ir.Type, loc: ir.Location) -> ir.Value:
     its operands' type, which may carry bounds the result does not."""
     if value.type == t:
         return value
-    return shlo.create("stablehlo.convert", [t], [value], loc=loc).result
+    return build.create("stablehlo.convert", [t], [value], loc=loc).result
 
 
 def _expand_complex(op: ir.Operation) -> None:
@@ -190,19 +192,19 @@ def _expand_complex(op: ir.Operation) -> None:
     f64 = ir.F64Type.get(loc.context)
     with ir.InsertionPoint(op):
         z = op.operands[0]
-        part_type = ir.ComplexType(shlo.element_type(z)).element_type
+        part_type = ir.ComplexType(element_type(z)).element_type
         parts = [
-            shlo.unary(part, z, loc=loc, result_type=shlo.with_element_type(z, part_type)) for part in ("real", "imag")
+            build.unary(part, z, loc=loc, result_type=with_element_type(z, part_type)) for part in ("real", "imag")
         ]
         narrow = part_type != f64
         if narrow:
-            parts = [shlo.convert(p, f64, loc=loc) for p in parts]
+            parts = [build.convert(p, f64, loc=loc) for p in parts]
         b = _Builder(parts[0], loc, for_f32=narrow)
         re, im = _COMPLEX_EXPANSIONS[op.name](b, *parts)
         if narrow:
-            re, im = (shlo.convert(p, part_type, loc=loc) for p in (re, im))
-        result = shlo.create("stablehlo.complex", [op.result.type], [re, im], loc=loc).result
-    shlo.replace_op(op, [result])
+            re, im = (build.convert(p, part_type, loc=loc) for p in (re, im))
+        result = build.create("stablehlo.complex", [op.result.type], [re, im], loc=loc).result
+    build.replace_op(op, [result])
 
 
 class _Builder:
@@ -216,15 +218,15 @@ class _Builder:
         self.i64 = ir.IntegerType.get_signless(64, loc.context)
 
     def c(self, value: float) -> ir.Value:
-        return shlo.filled_like(value, self.like, loc=self.loc)
+        return build.filled_like(value, self.like, loc=self.loc)
 
     def ci(self, value: int) -> ir.Value:
-        return shlo.filled_like(value, self.like, loc=self.loc, element=self.i64)
+        return build.filled_like(value, self.like, loc=self.loc, element=self.i64)
 
     def op(self, name: str, *operands: ir.Value) -> ir.Value:
         if len(operands) == 1:
-            return shlo.unary(name, operands[0], loc=self.loc)
-        return shlo.binary(name, operands[0], operands[1], loc=self.loc)
+            return build.unary(name, operands[0], loc=self.loc)
+        return build.binary(name, operands[0], operands[1], loc=self.loc)
 
     def add(self, a, b):
         return self.op("add", a, b)
@@ -239,20 +241,20 @@ class _Builder:
         return self.op("divide", a, b)
 
     def cmp(self, direction: str, a, b):
-        return shlo.compare(direction, a, b, loc=self.loc)
+        return build.compare(direction, a, b, loc=self.loc)
 
     def select(self, pred, a, b):
-        return shlo.select(pred, a, b, loc=self.loc)
+        return build.select(pred, a, b, loc=self.loc)
 
     def either(self, p, q):
         return self.op("or", p, q)
 
     def bits(self, x):
-        return shlo.unary("bitcast_convert", x, loc=self.loc, result_type=shlo.with_element_type(x, self.i64))
+        return build.unary("bitcast_convert", x, loc=self.loc, result_type=with_element_type(x, self.i64))
 
     def from_bits(self, i):
         f64 = ir.F64Type.get(self.loc.context)
-        return shlo.unary("bitcast_convert", i, loc=self.loc, result_type=shlo.with_element_type(i, f64))
+        return build.unary("bitcast_convert", i, loc=self.loc, result_type=with_element_type(i, f64))
 
     def is_nan(self, x):
         return self.cmp("NE", x, x)
@@ -430,7 +432,7 @@ def _cbrt(b: _Builder, x: ir.Value) -> ir.Value:
     magnitude_bits = b.op("and", b.bits(x), b.ci(~SIGN_BIT))
     exponent_field = b.op("shift_right_logical", magnitude_bits, b.ci(52))
     subnormal = b.cmp("EQ", exponent_field, b.ci(0))
-    as_float = shlo.convert(magnitude_bits, ir.F64Type.get(b.loc.context), loc=b.loc)
+    as_float = build.convert(magnitude_bits, ir.F64Type.get(b.loc.context), loc=b.loc)
     ax = b.select(subnormal, as_float, b.from_bits(magnitude_bits))
     bits = b.bits(ax)
     exponent = b.sub(b.op("shift_right_logical", bits, b.ci(52)), b.ci(1023))
@@ -465,7 +467,7 @@ def _expm1(b: _Builder, x: ir.Value) -> ir.Value:
     r = b.sub(b.sub(x, b.mul(k, b.c(LN2[0]))), b.mul(k, b.c(LN2[1])))
     small = b.mul(b.mul(r, r), b.polynomial(r, EXPM1_COEFFICIENTS))
     e = b.add(r, small)  # expm1(r)
-    two_k = b.from_bits(b.op("shift_left", b.add(shlo.convert(k, b.i64, loc=b.loc), b.ci(1023)), b.ci(52)))
+    two_k = b.from_bits(b.op("shift_left", b.add(build.convert(k, b.i64, loc=b.loc), b.ci(1023)), b.ci(52)))
     # 2^k e + (2^k - 1): 2^k - 1 is exact for |k| <= 52, and for k = 0 this
     # is e itself.
     reduced = b.add(b.mul(two_k, e), b.sub(two_k, b.c(1.0)))

@@ -13,7 +13,8 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.walk import COMPOSITE, composite_decomposition, walk
 from .base import ModulePass, Report
 
 
@@ -23,8 +24,8 @@ class LegalizeComposite(ModulePass):
     summary = "Replace stablehlo.composite ops with calls to their decompositions"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module, shlo.COMPOSITE):
-            callee = shlo.composite_decomposition(op)
+        for op in walk(module, COMPOSITE):
+            callee = composite_decomposition(op)
             with ir.InsertionPoint(op):
-                call = shlo.call(callee, op.operands, [r.type for r in op.results], loc=op.location)
-            shlo.replace_op(op, call.results)
+                call = build.call(callee, op.operands, [r.type for r in op.results], loc=op.location)
+            build.replace_op(op, call.results)

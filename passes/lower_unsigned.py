@@ -24,7 +24,15 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.types import (
+    element_type,
+    has_static_shape,
+    is_unsigned,
+    tensor_type,
+    with_element_type,
+)
+from ..dialects.walk import region_combiner, walk
 from .base import ModulePass, Report
 
 REVERSE = "stablehlo.reverse"
@@ -39,62 +47,62 @@ class LowerUnsigned(ModulePass):
     summary = "Compute reverse and reduce_window on unsigned integers in signless ones, bit for bit"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module):
+        for op in walk(module):
             if op.name not in (REVERSE, REDUCE_WINDOW) or not _unsigned_static(op):
                 continue
             if op.name == REVERSE:
                 _reverse(op)
-            elif len(op.results) == 1 and shlo.region_combiner(op) in WRAPPING + ORDERED:
+            elif len(op.results) == 1 and region_combiner(op) in WRAPPING + ORDERED:
                 _reduce_window(op)
 
 
 def _unsigned_static(op: ir.Operation) -> bool:
     values = list(op.operands) + list(op.results)
-    return all(shlo.has_static_shape(v) and shlo.is_unsigned(shlo.element_type(v)) for v in values)
+    return all(has_static_shape(v) and is_unsigned(element_type(v)) for v in values)
 
 
 def _signless(x: ir.Value, *, loc: ir.Location) -> ir.Value:
-    element = shlo.element_type(x)
+    element = element_type(x)
     signless = ir.IntegerType.get_signless(element.width, element.context)
     return _bitcast(x, signless, loc=loc)
 
 
 def _bitcast(x: ir.Value, element: ir.Type, *, loc: ir.Location) -> ir.Value:
-    t = shlo.with_element_type(shlo.tensor_type(x), element)
-    return shlo.create("stablehlo.bitcast_convert", [t], [x], loc=loc).result
+    t = with_element_type(tensor_type(x), element)
+    return build.create("stablehlo.bitcast_convert", [t], [x], loc=loc).result
 
 
 def _reverse(op: ir.Operation) -> None:
     loc = op.location
-    element = shlo.element_type(op.results[0])
+    element = element_type(op.results[0])
     with ir.InsertionPoint(op):
         x = _signless(op.operands[0], loc=loc)
         attributes = {name: op.attributes[name] for name in op.attributes}
-        reversed_ = shlo.create(REVERSE, [x.type], [x], attributes, loc=loc).result
+        reversed_ = build.create(REVERSE, [x.type], [x], attributes, loc=loc).result
         result = _bitcast(reversed_, element, loc=loc)
-    shlo.replace_op(op, [result])
+    build.replace_op(op, [result])
 
 
 def _reduce_window(op: ir.Operation) -> None:
     loc = op.location
-    combiner = shlo.region_combiner(op)
-    element = shlo.element_type(op.results[0])
+    combiner = region_combiner(op)
+    element = element_type(op.results[0])
     flip = combiner in ORDERED
     with ir.InsertionPoint(op):
         x, init = (_signless(v, loc=loc) for v in op.operands)
         if flip:
             x, init = _flip(x, loc=loc), _flip(init, loc=loc)
         attributes = {name: op.attributes[name] for name in op.attributes}
-        result_type = shlo.with_element_type(shlo.tensor_type(op.results[0]), shlo.element_type(x))
-        new = shlo.create(REDUCE_WINDOW, [result_type], [x, init], attributes, loc=loc, regions=1)
-        shlo.reduce_region(new, combiner.removeprefix("stablehlo."), shlo.element_type(x), loc=loc)
+        result_type = with_element_type(tensor_type(op.results[0]), element_type(x))
+        new = build.create(REDUCE_WINDOW, [result_type], [x, init], attributes, loc=loc, regions=1)
+        build.reduce_region(new, combiner.removeprefix("stablehlo."), element_type(x), loc=loc)
         result = _flip(new.result, loc=loc) if flip else new.result
         result = _bitcast(result, element, loc=loc)
-    shlo.replace_op(op, [result])
+    build.replace_op(op, [result])
 
 
 def _flip(x: ir.Value, *, loc: ir.Location) -> ir.Value:
     """x with its top bit flipped: unsigned order becomes signed order."""
-    element = shlo.element_type(x)
-    top = shlo.splat(-(1 << (element.width - 1)), shlo.tensor_type(x), loc=loc)
-    return shlo.binary("xor", x, top, loc=loc)
+    element = element_type(x)
+    top = build.splat(-(1 << (element.width - 1)), tensor_type(x), loc=loc)
+    return build.binary("xor", x, top, loc=loc)

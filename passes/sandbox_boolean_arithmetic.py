@@ -12,7 +12,9 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.types import element_type, is_bool
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 LOGICAL = {"stablehlo.add": "or", "stablehlo.multiply": "and"}
@@ -24,10 +26,10 @@ class SandboxBooleanArithmetic(ModulePass):
     summary = "Make add and multiply on booleans the logical or and and of the spec"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module):
+        for op in walk(module):
             logical = LOGICAL.get(op.name)
-            if logical is None or not shlo.is_bool(shlo.element_type(op.results[0])):
+            if logical is None or not is_bool(element_type(op.results[0])):
                 continue
             with ir.InsertionPoint(op):
-                result = shlo.binary(logical, op.operands[0], op.operands[1], loc=op.location)
-            shlo.replace_op(op, [result])
+                result = build.binary(logical, op.operands[0], op.operands[1], loc=op.location)
+            build.replace_op(op, [result])

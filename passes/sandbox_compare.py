@@ -21,7 +21,10 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.attributes import comparison_direction, comparison_type
+from ..dialects.types import element_type, is_bool, is_integer, is_unsigned
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 COMPARE = "stablehlo.compare"
@@ -29,13 +32,7 @@ COMPARE = "stablehlo.compare"
 
 def natural_compare_type(element: ir.Type) -> str:
     """How IREE reads integers of this element type."""
-    return "UNSIGNED" if shlo.is_unsigned(element) or shlo.is_bool(element) else "SIGNED"
-
-
-def compare_type(op: ir.Operation) -> str | None:
-    if "compare_type" not in op.attributes:
-        return None
-    return str(op.attributes["compare_type"]).split()[-1].rstrip(">")
+    return "UNSIGNED" if is_unsigned(element) or is_bool(element) else "SIGNED"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,26 +41,26 @@ class SandboxCompare(ModulePass):
     summary = "Make integer compares read their operands as SIGNED or UNSIGNED as they say"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module, COMPARE):
+        for op in walk(module, COMPARE):
             lhs, rhs = op.operands
-            element = shlo.element_type(lhs)
-            kind = compare_type(op)
-            if not shlo.is_integer(element) or kind not in ("SIGNED", "UNSIGNED"):
+            element = element_type(lhs)
+            kind = comparison_type(op)
+            if not is_integer(element) or kind not in ("SIGNED", "UNSIGNED"):
                 continue
             natural = natural_compare_type(element)
-            if kind == natural or shlo.comparison_direction(op) in ("EQ", "NE"):
+            if kind == natural or comparison_direction(op) in ("EQ", "NE"):
                 continue
             loc = op.location
             with ir.InsertionPoint(op):
-                sign = shlo.splat(_sign_bit(element), lhs.type, loc=loc)
-                flipped = [shlo.binary("xor", v, sign, loc=loc) for v in (lhs, rhs)]
-                result = shlo.compare(shlo.comparison_direction(op), *flipped, loc=loc, compare_type=natural)
-            shlo.replace_op(op, [result])
+                sign = build.splat(_sign_bit(element), lhs.type, loc=loc)
+                flipped = [build.binary("xor", v, sign, loc=loc) for v in (lhs, rhs)]
+                result = build.compare(comparison_direction(op), *flipped, loc=loc, compare_type=natural)
+            build.replace_op(op, [result])
 
 
 def _sign_bit(element: ir.IntegerType) -> int | bool:
     """The value whose bits are the sign bit alone, in the element type."""
-    if shlo.is_bool(element):
+    if is_bool(element):
         return True
     top = 1 << (element.width - 1)
-    return top if shlo.is_unsigned(element) else -top
+    return top if is_unsigned(element) else -top

@@ -29,7 +29,10 @@ import dataclasses
 from iree.compiler import ir
 
 from ..dialects import loops
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.attributes import dense_i64_array
+from ..dialects.types import has_static_shape, saturate, shape, tensor_type
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 DYNAMIC_SLICE = "stablehlo.dynamic_slice"
@@ -42,30 +45,30 @@ class SandboxDynamicSlice(ModulePass):
     summary = "Clamp dynamic_slice and dynamic_update_slice start indices into bounds"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in [op for op in shlo.walk(module) if op.name in (DYNAMIC_SLICE, DYNAMIC_UPDATE_SLICE)]:
-            if not all(shlo.has_static_shape(v) for v in op.operands):
+        for op in [op for op in walk(module) if op.name in (DYNAMIC_SLICE, DYNAMIC_UPDATE_SLICE)]:
+            if not all(has_static_shape(v) for v in op.operands):
                 report.error(op, f"the sandbox does not support {op.name} on dynamic shapes; give the operands static shapes")
                 continue
             _clamp_start_indices(op)
 
 
 def _clamp_start_indices(op: ir.Operation) -> None:
-    operand_shape = shlo.shape(op.operands[0])
+    operand_shape = shape(op.operands[0])
     if op.name == DYNAMIC_SLICE:
-        first, sizes = 1, shlo.dense_i64_array(op, "slice_sizes")
+        first, sizes = 1, dense_i64_array(op, "slice_sizes")
     else:
-        first, sizes = 2, shlo.shape(op.operands[1])
+        first, sizes = 2, shape(op.operands[1])
     loc = op.location
     with ir.InsertionPoint(op):
         for i, size in enumerate(sizes):
             index = op.operands[first + i]
-            t = shlo.tensor_type(index)
-            bound = shlo.saturate(operand_shape[i] - size, t.element_type)
+            t = tensor_type(index)
+            bound = saturate(operand_shape[i] - size, t.element_type)
             known = loops.int_range(index)
             if known and 0 <= known[0] and known[1] <= bound:
                 continue  # provably in bounds: a constant, or a scan's counter
             if known and known[0] == known[1]:
-                op.operands[first + i] = shlo.splat(min(max(known[0], 0), bound), t, loc=loc)
+                op.operands[first + i] = build.splat(min(max(known[0], 0), bound), t, loc=loc)
                 continue
-            high = shlo.splat(bound, t, loc=loc)
-            op.operands[first + i] = shlo.clamp(shlo.splat(0, t, loc=loc), index, high, loc=loc)
+            high = build.splat(bound, t, loc=loc)
+            op.operands[first + i] = build.clamp(build.splat(0, t, loc=loc), index, high, loc=loc)

@@ -38,7 +38,18 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.types import (
+    bit_width,
+    element_type,
+    int_range,
+    is_bool,
+    is_complex,
+    is_float,
+    is_integer,
+    with_element_type,
+)
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 CONVERT = "stablehlo.convert"
@@ -50,49 +61,49 @@ class SandboxFloatToInt(ModulePass):
     summary = "Make float-to-integer convert saturate, with NaN to 0"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module, CONVERT):
+        for op in walk(module, CONVERT):
             if _is_float_to_int(op):
                 _sandbox(op)
 
 
 def _is_float_to_int(op: ir.Operation) -> bool:
-    source = shlo.element_type(op.operands[0])
-    target = shlo.element_type(op.result)
-    if not shlo.is_integer(target) or shlo.is_bool(target):
+    source = element_type(op.operands[0])
+    target = element_type(op.result)
+    if not is_integer(target) or is_bool(target):
         return False
-    return shlo.is_float(source) or shlo.is_complex(source)
+    return is_float(source) or is_complex(source)
 
 
 def _sandbox(op: ir.Operation) -> None:
     loc = op.location
-    target = shlo.element_type(op.result)
-    int_min, int_max = shlo.int_range(target)
+    target = element_type(op.result)
+    int_min, int_max = int_range(target)
     with ir.InsertionPoint(op):
         x = _exact_real(op.operands[0], loc)
-        lower = shlo.filled_like(float(int_min), x, loc=loc)
-        upper = shlo.filled_like(float(int_max + 1), x, loc=loc)
-        in_range = shlo.binary(
+        lower = build.filled_like(float(int_min), x, loc=loc)
+        upper = build.filled_like(float(int_max + 1), x, loc=loc)
+        in_range = build.binary(
             "and",
-            shlo.compare("GT", x, lower, loc=loc),
-            shlo.compare("LT", x, upper, loc=loc),
+            build.compare("GT", x, lower, loc=loc),
+            build.compare("LT", x, upper, loc=loc),
             loc=loc,
         )
-        safe = shlo.select(in_range, x, shlo.filled_like(0.0, x, loc=loc), loc=loc)
-        converted = shlo.convert(safe, target, loc=loc)
-        below = shlo.compare("LE", x, lower, loc=loc)
-        defined = shlo.select(below, shlo.filled_like(int_min, converted, loc=loc), converted, loc=loc)
-        above = shlo.compare("GE", x, upper, loc=loc)
-        defined = shlo.select(above, shlo.filled_like(int_max, converted, loc=loc), defined, loc=loc)
-    shlo.replace_op(op, [defined])
+        safe = build.select(in_range, x, build.filled_like(0.0, x, loc=loc), loc=loc)
+        converted = build.convert(safe, target, loc=loc)
+        below = build.compare("LE", x, lower, loc=loc)
+        defined = build.select(below, build.filled_like(int_min, converted, loc=loc), converted, loc=loc)
+        above = build.compare("GE", x, upper, loc=loc)
+        defined = build.select(above, build.filled_like(int_max, converted, loc=loc), defined, loc=loc)
+    build.replace_op(op, [defined])
 
 
 def _exact_real(x: ir.Value, loc: ir.Location) -> ir.Value:
     """x as a float type in which the bounds are exact: the real part of a
     complex, and f16/bf16 (or narrower) widened to f32, both exactly."""
-    element = shlo.element_type(x)
-    if shlo.is_complex(element):
+    element = element_type(x)
+    if is_complex(element):
         element = element.element_type
-        x = shlo.unary("real", x, loc=loc, result_type=shlo.with_element_type(x, element))
-    if shlo.bit_width(element) >= 32:
+        x = build.unary("real", x, loc=loc, result_type=with_element_type(x, element))
+    if bit_width(element) >= 32:
         return x
-    return shlo.convert(x, ir.F32Type.get(element.context), loc=loc)
+    return build.convert(x, ir.F32Type.get(element.context), loc=loc)

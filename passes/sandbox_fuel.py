@@ -63,7 +63,10 @@ import dataclasses
 from iree.compiler import ir
 
 from ..dialects import cost, loops
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.attributes import i64_array_attr
+from ..dialects.types import element_type, ranked
+from ..dialects.walk import function_type, functions, is_declaration, walk
 from ..dialects.profile import Limits, dynamic_bound
 from ..dialects.webtensor import COST_ATTR, FUEL_ATTR, LOOP_COSTS_ATTR
 from .base import ModulePass, Report
@@ -89,8 +92,8 @@ class SandboxFuel(ModulePass):
 
     def run(self, module: ir.Operation, report: Report) -> None:
         limits = Limits(dynamic_dim_bound=self.dynamic_dim_bound or None)
-        for func in shlo.functions(module):
-            if shlo.is_declaration(func):
+        for func in functions(module):
+            if is_declaration(func):
                 continue
             dim_bound = _dim_bound(func, limits)
             body = func.regions[0].blocks[0]
@@ -107,7 +110,7 @@ class SandboxFuel(ModulePass):
             context = func.context
             i64 = ir.IntegerType.get_signless(64, context)
             func.attributes[COST_ATTR] = ir.IntegerAttr.get(i64, upfront)
-            func.attributes[LOOP_COSTS_ATTR] = shlo.i64_array_attr(threader.charges, context)
+            func.attributes[LOOP_COSTS_ATTR] = i64_array_attr(threader.charges, context)
 
 
 def _is_loop(op: ir.Operation) -> bool:
@@ -120,7 +123,7 @@ def _dim_bound(func: ir.Operation, limits: Limits):
     proved every dynamic dim equals an input dim)."""
     inputs = [
         dynamic_bound(ir.RankedTensorType(t), d, limits) or 0
-        for t in shlo.function_type(func).inputs
+        for t in function_type(func).inputs
         if isinstance(t, ir.RankedTensorType)
         for d in range(ir.RankedTensorType(t).rank)
         if ir.RankedTensorType(t).is_dynamic_dim(d)
@@ -134,11 +137,11 @@ def _dim_bound(func: ir.Operation, limits: Limits):
 
 
 def _contains_loop(op: ir.Operation) -> bool:
-    return bool(shlo.walk(op, WHILE))
+    return bool(walk(op, WHILE))
 
 
 def fuel_type(context: ir.Context) -> ir.RankedTensorType:
-    return shlo.ranked([], ir.IntegerType.get_signless(64, context))
+    return ranked([], ir.IntegerType.get_signless(64, context))
 
 
 def _add_fuel(func: ir.Operation, threader: "_Threader") -> None:
@@ -152,7 +155,7 @@ def _add_fuel(func: ir.Operation, threader: "_Threader") -> None:
         block.erase_argument(len(block.arguments) - 1)
         return
     _append_operand(list(block.operations)[-1], remaining)
-    ftype = shlo.function_type(func)
+    ftype = function_type(func)
     new_type = ir.FunctionType.get(
         list(ftype.inputs) + [fuel_type(context)], list(ftype.results) + [fuel_type(context)], context=context
     )
@@ -224,7 +227,7 @@ class _Threader:
         if leaf and not in_counted and self.unguarded + total <= UNGUARDED_UNITS:
             self.unguarded += total
             with ir.InsertionPoint(op):
-                return shlo.binary("subtract", fuel, shlo.splat(total, fuel.type, loc=op.location), loc=op.location), 0
+                return build.binary("subtract", fuel, build.splat(total, fuel.type, loc=op.location), loc=op.location), 0
         return self.guarded_loop(op, fuel, total)
 
     def checked_loop(self, op: ir.Operation, fuel: ir.Value, charge: int, in_counted: bool) -> tuple[ir.Value, int]:
@@ -237,7 +240,7 @@ class _Threader:
         left, nested = self.block(body, body_fuel, in_counted)
         terminator = list(body.operations)[-1]
         with ir.InsertionPoint(terminator):
-            spent = shlo.binary("subtract", left, shlo.splat(charge, fuel.type, loc=loc), loc=loc)
+            spent = build.binary("subtract", left, build.splat(charge, fuel.type, loc=loc), loc=loc)
         _append_operand(terminator, spent)
         return new.results[-1], min(charge + nested, LARGEST_CHARGE)
 
@@ -250,10 +253,10 @@ class _Threader:
         budget is carried through the body for them."""
         loc = op.location
         with ir.InsertionPoint(op):
-            needed = shlo.splat(total, fuel.type, loc=loc)
-            covered = shlo.compare("GE", fuel, needed, loc=loc)
-            charged = shlo.binary("subtract", fuel, needed, loc=loc)
-            overdrawn = shlo.splat(-1, fuel.type, loc=loc)
+            needed = build.splat(total, fuel.type, loc=loc)
+            covered = build.compare("GE", fuel, needed, loc=loc)
+            charged = build.binary("subtract", fuel, needed, loc=loc)
+            overdrawn = build.splat(-1, fuel.type, loc=loc)
         carries = _contains_loop_inside(op)
         nested = 0
         if carries:
@@ -266,23 +269,23 @@ class _Threader:
             loop, skipped = op, list(op.operands) + [overdrawn]
         results = list(loop.results) if carries else list(loop.results) + [charged]
         with ir.InsertionPoint(loop):
-            guard = shlo.create("stablehlo.if", [r.type for r in results], [covered], loc=loc, regions=2)
+            guard = build.create("stablehlo.if", [r.type for r in results], [covered], loc=loc, regions=2)
         for old, new in zip(loop.results, guard.results):
             old.replace_all_uses_with(new)
         run = guard.regions[0].blocks.append()
         with ir.InsertionPoint(run):
-            returned = shlo.create("stablehlo.return", [], results, loc=loc)
+            returned = build.create("stablehlo.return", [], results, loc=loc)
         loop.move_before(returned)
         with ir.InsertionPoint(guard.regions[1].blocks.append()):
             # Not enough fuel: the call fails, so the skipped results do not matter.
-            shlo.create("stablehlo.return", [], skipped, loc=loc)
+            build.create("stablehlo.return", [], skipped, loc=loc)
         return guard.results[-1], nested
 
     def branches(self, op: ir.Operation, fuel: ir.Value, in_counted: bool) -> tuple[ir.Value, int]:
         """An if or case whose branches contain loops returns what they leave."""
         loc = op.location
         with ir.InsertionPoint(op):
-            new = shlo.create(
+            new = build.create(
                 op.name,
                 [r.type for r in op.results] + [fuel.type],
                 list(op.operands),
@@ -296,7 +299,7 @@ class _Threader:
             left, needs = self.block(block, fuel, in_counted)  # branches read the fuel from above
             reserve = max(reserve, needs)
             _append_operand(list(block.operations)[-1], left)
-        shlo.replace_op(op, list(new.results)[:-1])
+        build.replace_op(op, list(new.results)[:-1])
         return new.results[-1], reserve
 
 
@@ -317,21 +320,21 @@ def _clamped_loop(op: ir.Operation, bounded: loops.BoundedLoop, fuel: ir.Value, 
     from wrapping where it is used, and needs no 64-bit division, which
     IREE's 64-bit emulation on Vulkan lacks."""
     loc = op.location
-    i64 = shlo.element_type(fuel)
+    i64 = element_type(fuel)
     limit_type = bounded.end.type
     most = MAX_BUDGET // charge
     with ir.InsertionPoint(op):
-        start = shlo.splat(bounded.start, fuel.type, loc=loc)
-        price = shlo.splat(charge, fuel.type, loc=loc)
-        end = shlo.convert(bounded.end, i64, loc=loc)
-        count = shlo.binary("subtract", shlo.binary("maximum", end, start, loc=loc), start, loc=loc)
-        spent = shlo.binary("multiply", count, price, loc=loc)
-        within = shlo.compare("LE", count, shlo.splat(most, fuel.type, loc=loc), loc=loc)
-        affordable = shlo.compare("LE", spent, fuel, loc=loc)
-        covered = shlo.binary("and", within, affordable, loc=loc)
-        limit = shlo.select(covered, bounded.end, shlo.splat(bounded.start, limit_type, loc=loc), loc=loc)
-        left = shlo.select(
-            covered, shlo.binary("subtract", fuel, spent, loc=loc), shlo.splat(-1, fuel.type, loc=loc), loc=loc
+        start = build.splat(bounded.start, fuel.type, loc=loc)
+        price = build.splat(charge, fuel.type, loc=loc)
+        end = build.convert(bounded.end, i64, loc=loc)
+        count = build.binary("subtract", build.binary("maximum", end, start, loc=loc), start, loc=loc)
+        spent = build.binary("multiply", count, price, loc=loc)
+        within = build.compare("LE", count, build.splat(most, fuel.type, loc=loc), loc=loc)
+        affordable = build.compare("LE", spent, fuel, loc=loc)
+        covered = build.binary("and", within, affordable, loc=loc)
+        limit = build.select(covered, bounded.end, build.splat(bounded.start, limit_type, loc=loc), loc=loc)
+        left = build.select(
+            covered, build.binary("subtract", fuel, spent, loc=loc), build.splat(-1, fuel.type, loc=loc), loc=loc
         )
     if bounded.carried is None:
         bounded.compare.operands[1] = limit
@@ -349,7 +352,7 @@ def _carrying_fuel(op: ir.Operation, fuel: ir.Value):
     Returns the new loop and the fuel argument of its condition and body."""
     loc = op.location
     with ir.InsertionPoint(op):
-        new = shlo.create(
+        new = build.create(
             WHILE,
             [r.type for r in op.results] + [fuel.type],
             list(op.operands) + [fuel],
@@ -361,13 +364,13 @@ def _carrying_fuel(op: ir.Operation, fuel: ir.Value):
     body_block.append_to(new.regions[1])
     cond_fuel = cond_block.add_argument(fuel.type, loc)
     body_fuel = body_block.add_argument(fuel.type, loc)
-    shlo.replace_op(op, list(new.results)[:-1])
+    build.replace_op(op, list(new.results)[:-1])
     # A body that does not touch the budget hands it back unchanged.
     return new, cond_fuel, body_fuel
 
 
 def _contains_loop_inside(op: ir.Operation) -> bool:
-    return len(shlo.walk(op, WHILE)) > 1
+    return len(walk(op, WHILE)) > 1
 
 
 def _guard_condition(cond_block: ir.Block, fuel: ir.Value, loc: ir.Location) -> None:
@@ -381,8 +384,8 @@ def _guard_condition(cond_block: ir.Block, fuel: ir.Value, loc: ir.Location) -> 
     terminator = list(cond_block.operations)[-1]
     condition = terminator.operands[0]
     with ir.InsertionPoint(terminator):
-        has_fuel = shlo.compare("GE", fuel, shlo.splat(0, fuel.type, loc=loc), loc=loc)
-        guarded = shlo.binary("and", condition, has_fuel, loc=loc)
+        has_fuel = build.compare("GE", fuel, build.splat(0, fuel.type, loc=loc), loc=loc)
+        guarded = build.binary("and", condition, has_fuel, loc=loc)
     terminator.operands[0] = guarded
 
 
@@ -390,5 +393,5 @@ def _append_operand(terminator: ir.Operation, value: ir.Value) -> None:
     """Recreates a return-like terminator with one more operand."""
     terminator = terminator.operation
     with ir.InsertionPoint(terminator):
-        shlo.create(terminator.name, [], list(terminator.operands) + [value], loc=terminator.location)
+        build.create(terminator.name, [], list(terminator.operands) + [value], loc=terminator.location)
     terminator.erase()

@@ -33,7 +33,10 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.attributes import dense_i64_array, gather_dimension_numbers
+from ..dialects.types import element_type, has_static_shape, saturate, shape
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 GATHER = "stablehlo.gather"
@@ -46,10 +49,10 @@ class SandboxGather(ModulePass):
     summary = "Clamp gather start indices into bounds, as the StableHLO spec defines"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module, DYNAMIC_GATHER):
+        for op in walk(module, DYNAMIC_GATHER):
             report.error(op, "the sandbox does not support stablehlo.dynamic_gather; use stablehlo.gather")
-        for op in shlo.walk(module, GATHER):
-            if not all(shlo.has_static_shape(v) for v in op.operands):
+        for op in walk(module, GATHER):
+            if not all(has_static_shape(v) for v in op.operands):
                 report.error(op, "the sandbox does not support gather on dynamic shapes; give the operand and start indices static shapes")
                 continue
             _clamp_start_indices(op)
@@ -57,23 +60,23 @@ class SandboxGather(ModulePass):
 
 def _clamp_start_indices(op: ir.Operation) -> None:
     operand, indices = op.operands[0], op.operands[1]
-    dims = shlo.gather_dimension_numbers(op)
-    slice_sizes = shlo.dense_i64_array(op, "slice_sizes")
-    operand_shape = shlo.shape(operand)
+    dims = gather_dimension_numbers(op)
+    slice_sizes = dense_i64_array(op, "slice_sizes")
+    operand_shape = shape(operand)
     upper = [operand_shape[d] - slice_sizes[d] for d in dims.start_index_map]
     op.attributes["indices_are_sorted"] = ir.BoolAttr.get(False, context=op.context)
     if not upper:
         return  # No start index components: every slice starts at 0.
     with ir.InsertionPoint(op):
-        clamped = shlo.clamp_index_vectors(indices, upper, dims.index_vector_dim, loc=op.location)
+        clamped = build.clamp_index_vectors(indices, upper, dims.index_vector_dim, loc=op.location)
         op.operands[1] = _signed_for_iree(clamped, max(upper), loc=op.location)
 
 
 def _signed_for_iree(indices: ir.Value, upper: int, *, loc: ir.Location) -> ir.Value:
     """`indices` (clamped into [0, upper]) in a type that IREE may read as signed."""
-    element = shlo.element_type(indices)
+    element = element_type(indices)
     width = element.width
-    if not element.is_unsigned or shlo.saturate(upper, element) < 1 << (width - 1):
+    if not element.is_unsigned or saturate(upper, element) < 1 << (width - 1):
         return indices
     wider = ir.IntegerType.get_signless(min(64, max(8, 2 * width)), element.context)
-    return shlo.convert(indices, wider, loc=loc)
+    return build.convert(indices, wider, loc=loc)

@@ -38,7 +38,9 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.types import element_type, int_range, is_integer, is_unsigned
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 DIVIDE = "stablehlo.divide"
@@ -51,8 +53,8 @@ class SandboxIntegerDivision(ModulePass):
     summary = "Define integer divide and remainder for a zero divisor and for INT_MIN / -1"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module):
-            if op.name in (DIVIDE, REMAINDER) and shlo.is_integer(shlo.element_type(op.result)):
+        for op in walk(module):
+            if op.name in (DIVIDE, REMAINDER) and is_integer(element_type(op.result)):
                 _sandbox(op)
 
 
@@ -60,31 +62,31 @@ def _sandbox(op: ir.Operation) -> None:
     loc = op.location
     lhs, rhs = op.operands
     with ir.InsertionPoint(op):
-        by_zero = shlo.compare("EQ", rhs, shlo.filled_like(0, rhs, loc=loc), loc=loc)
+        by_zero = build.compare("EQ", rhs, build.filled_like(0, rhs, loc=loc), loc=loc)
         unsafe = by_zero
-        if not shlo.is_unsigned(shlo.element_type(rhs)):
-            unsafe = shlo.binary("or", by_zero, _overflows(lhs, rhs, loc), loc=loc)
+        if not is_unsigned(element_type(rhs)):
+            unsafe = build.binary("or", by_zero, _overflows(lhs, rhs, loc), loc=loc)
         # Dividing by 1 instead already gives INT_MIN / -1 and INT_MIN % -1
         # their defined values; only x / 0 and x % 0 need replacing.
-        safe_rhs = shlo.select(unsafe, shlo.filled_like(1, rhs, loc=loc), rhs, loc=loc)
+        safe_rhs = build.select(unsafe, build.filled_like(1, rhs, loc=loc), rhs, loc=loc)
         result = _divide_or_remainder(op.name, lhs, safe_rhs, loc)
-        by_zero_result = shlo.filled_like(-1, rhs, loc=loc) if op.name == DIVIDE else lhs
-        defined = shlo.select(by_zero, by_zero_result, result, loc=loc)
-    shlo.replace_op(op, [defined])
+        by_zero_result = build.filled_like(-1, rhs, loc=loc) if op.name == DIVIDE else lhs
+        defined = build.select(by_zero, by_zero_result, result, loc=loc)
+    build.replace_op(op, [defined])
 
 
 def _divide_or_remainder(name: str, lhs: ir.Value, rhs: ir.Value, loc: ir.Location) -> ir.Value:
     """lhs / rhs or lhs % rhs, for a divisor that is neither 0 nor (with
     INT_MIN) -1; a signed remainder through the quotient (see above)."""
-    if name == DIVIDE or shlo.is_unsigned(shlo.element_type(lhs)):
-        return shlo.binary(name.removeprefix("stablehlo."), lhs, rhs, loc=loc)
-    quotient = shlo.binary("divide", lhs, rhs, loc=loc)
-    return shlo.binary("subtract", lhs, shlo.binary("multiply", quotient, rhs, loc=loc), loc=loc)
+    if name == DIVIDE or is_unsigned(element_type(lhs)):
+        return build.binary(name.removeprefix("stablehlo."), lhs, rhs, loc=loc)
+    quotient = build.binary("divide", lhs, rhs, loc=loc)
+    return build.binary("subtract", lhs, build.binary("multiply", quotient, rhs, loc=loc), loc=loc)
 
 
 def _overflows(lhs: ir.Value, rhs: ir.Value, loc: ir.Location) -> ir.Value:
     """lhs == INT_MIN and rhs == -1: the one signed quotient that does not fit."""
-    int_min, _ = shlo.int_range(shlo.element_type(lhs))
-    lhs_is_min = shlo.compare("EQ", lhs, shlo.filled_like(int_min, lhs, loc=loc), loc=loc)
-    rhs_is_minus_one = shlo.compare("EQ", rhs, shlo.filled_like(-1, rhs, loc=loc), loc=loc)
-    return shlo.binary("and", lhs_is_min, rhs_is_minus_one, loc=loc)
+    int_min, _ = int_range(element_type(lhs))
+    lhs_is_min = build.compare("EQ", lhs, build.filled_like(int_min, lhs, loc=loc), loc=loc)
+    rhs_is_minus_one = build.compare("EQ", rhs, build.filled_like(-1, rhs, loc=loc), loc=loc)
+    return build.binary("and", lhs_is_min, rhs_is_minus_one, loc=loc)

@@ -27,7 +27,10 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.attributes import dense_i64_array
+from ..dialects.types import has_static_shape, shape, tensor_type
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 PAD = "stablehlo.pad"
@@ -39,13 +42,13 @@ class SandboxPad(ModulePass):
     summary = "Crop before padding, so negative edge padding allocates nothing beyond the result"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module, PAD):
-            if _crops(op) and shlo.has_static_shape(op.operands[0]) and shlo.has_static_shape(op.result):
+        for op in walk(module, PAD):
+            if _crops(op) and has_static_shape(op.operands[0]) and has_static_shape(op.result):
                 _sandbox(op)
 
 
 def _crops(op: ir.Operation) -> bool:
-    edges = shlo.dense_i64_array(op, "edge_padding_low") + shlo.dense_i64_array(op, "edge_padding_high")
+    edges = dense_i64_array(op, "edge_padding_low") + dense_i64_array(op, "edge_padding_high")
     return any(p < 0 for p in edges)
 
 
@@ -75,18 +78,18 @@ def _visible(n: int, low: int, interior: int, size: int) -> _Visible | None:
 def _sandbox(op: ir.Operation) -> None:
     loc = op.location
     x, padding_value = op.operands
-    interior = shlo.dense_i64_array(op, "interior_padding")
-    lows = shlo.dense_i64_array(op, "edge_padding_low")
+    interior = dense_i64_array(op, "interior_padding")
+    lows = dense_i64_array(op, "edge_padding_low")
     dims = [
         _visible(n, low, i, size)
-        for n, low, i, size in zip(shlo.shape(x), lows, interior, shlo.shape(op.result))
+        for n, low, i, size in zip(shape(x), lows, interior, shape(op.result))
     ]
     with ir.InsertionPoint(op):
         if any(d is None for d in dims):
-            result = shlo.broadcast_in_dim(padding_value, shlo.tensor_type(op.result), [], loc=loc)
+            result = build.broadcast_in_dim(padding_value, tensor_type(op.result), [], loc=loc)
         else:
-            cropped = shlo.slice_(x, [d.first for d in dims], [d.last + 1 for d in dims], loc=loc)
-            result = shlo.pad(
+            cropped = build.slice_(x, [d.first for d in dims], [d.last + 1 for d in dims], loc=loc)
+            result = build.pad(
                 cropped, padding_value, [d.low for d in dims], [d.high for d in dims], loc=loc, interior=interior
             )
-    shlo.replace_op(op, [result])
+    build.replace_op(op, [result])

@@ -59,7 +59,25 @@ import math
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.attributes import (
+    ScatterDimensionNumbers,
+    i64_array_attr,
+    scatter_dimension_numbers,
+)
+from ..dialects.types import (
+    bool_like,
+    element_type,
+    has_static_shape,
+    int_range,
+    is_complex,
+    is_float,
+    is_integer,
+    ranked,
+    shape,
+    tensor_type,
+)
+from ..dialects.walk import region_combiner, walk
 from .base import ModulePass, Report
 
 SCATTER = "stablehlo.scatter"
@@ -67,10 +85,10 @@ SCATTER = "stablehlo.scatter"
 # The identity of each recognised combiner, for a float and an integer (or
 # bool) element type: applying it leaves the operand's element unchanged.
 IDENTITIES = {
-    "stablehlo.add": lambda e: -0.0 if shlo.is_float(e) else 0,
+    "stablehlo.add": lambda e: -0.0 if is_float(e) else 0,
     "stablehlo.multiply": lambda e: 1,
-    "stablehlo.maximum": lambda e: -math.inf if shlo.is_float(e) else shlo.int_range(e)[0],
-    "stablehlo.minimum": lambda e: math.inf if shlo.is_float(e) else shlo.int_range(e)[1],
+    "stablehlo.maximum": lambda e: -math.inf if is_float(e) else int_range(e)[0],
+    "stablehlo.minimum": lambda e: math.inf if is_float(e) else int_range(e)[1],
     "stablehlo.or": lambda e: 0,
     "stablehlo.and": lambda e: -1,  # all bits set; true for i1
     "stablehlo.xor": lambda e: 0,
@@ -86,14 +104,14 @@ class SandboxScatter(ModulePass):
     summary = "Skip scatter updates whose window falls out of bounds, as XLA and JAX's mode='drop' do"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module, SCATTER):
-            if not all(shlo.has_static_shape(v) for v in op.operands):
+        for op in walk(module, SCATTER):
+            if not all(has_static_shape(v) for v in op.operands):
                 report.error(op, "the sandbox does not support scatter on dynamic shapes; give the operands static shapes")
                 continue
             _sandbox(_Scatter.of(op), report)
         if report.error_count:
             return
-        for op in shlo.walk(module, SCATTER):
+        for op in walk(module, SCATTER):
             _lowerable(_Scatter.of(op))
 
 
@@ -105,31 +123,31 @@ class _Scatter:
     inputs: list[ir.Value]
     indices: ir.Value
     updates: list[ir.Value]
-    dims: shlo.ScatterDimensionNumbers
+    dims: ScatterDimensionNumbers
 
     @classmethod
     def of(cls, op: ir.Operation) -> "_Scatter":
         operands = list(op.operands)
         n = (len(operands) - 1) // 2
-        return cls(op, operands[:n], operands[n], operands[n + 1 :], shlo.scatter_dimension_numbers(op))
+        return cls(op, operands[:n], operands[n], operands[n + 1 :], scatter_dimension_numbers(op))
 
     @property
     def operand_shape(self) -> list[int]:
-        return shlo.shape(self.inputs[0])
+        return shape(self.inputs[0])
 
     def window_sizes(self) -> list[int]:
         """The update window's extent along each operand dimension."""
         not_windowed = set(self.dims.inserted_window_dims) | set(self.dims.input_batching_dims)
         windowed = [d for d in range(len(self.operand_shape)) if d not in not_windowed]
         sizes = [1] * len(self.operand_shape)
-        update_shape = shlo.shape(self.updates[0])
+        update_shape = shape(self.updates[0])
         for d, u in zip(windowed, self.dims.update_window_dims):
             sizes[d] = update_shape[u]
         return sizes
 
     def update_scatter_dims(self) -> list[int]:
         """The dims of the updates that the index vectors' dims map to, in order."""
-        rank = len(shlo.shape(self.updates[0]))
+        rank = len(shape(self.updates[0]))
         return [d for d in range(rank) if d not in self.dims.update_window_dims]
 
 
@@ -144,7 +162,7 @@ def _lowerable(s: _Scatter) -> None:
     if dims.input_batching_dims or not sdod or (not spread and inserted == list(range(len(inserted)))):
         return  # IREE's own rewrite handles these
     rank = len(s.operand_shape)
-    index_shape = shlo.shape(s.indices)
+    index_shape = shape(s.indices)
     ivd = dims.index_vector_dim
     batch = [d for d in range(len(index_shape)) if d != ivd]
     count = math.prod(index_shape[d] for d in batch)
@@ -155,9 +173,9 @@ def _lowerable(s: _Scatter) -> None:
     with ir.InsertionPoint(s.op):
         indices = _transposed_reshape(s.indices, batch + ([ivd] if ivd < len(index_shape) else []), [count, len(sdod)], loc=loc)
         i64 = ir.IntegerType.get_signless(64, s.op.context)
-        if shlo.element_type(indices) != i64:  # room for start + offset, and signless
-            indices = shlo.convert(indices, i64, loc=loc)
-        update_shape = shlo.shape(s.updates[0])
+        if element_type(indices) != i64:  # room for start + offset, and signless
+            indices = build.convert(indices, i64, loc=loc)
+        update_shape = shape(s.updates[0])
         window_positions = {d: u for d, u in zip(windowed, dims.update_window_dims)}
         order = s.update_scatter_dims() + [window_positions[d] for d in spread + kept]
         per_window = [windows[d] for d in spread]
@@ -166,7 +184,7 @@ def _lowerable(s: _Scatter) -> None:
         if spread:
             indices = _spread_windows(indices, sdod, spread, per_window, loc=loc)
         inputs = [_transposed(x, perm, loc=loc) for x in s.inputs]
-        new = shlo.scatter_like(s.op, inputs, indices, updates, loc=loc)
+        new = build.scatter_like(s.op, inputs, indices, updates, loc=loc)
         new.attributes["scatter_dimension_numbers"] = dataclasses.replace(
             dims,
             update_window_dims=tuple(range(1, len(kept) + 1)),
@@ -176,46 +194,46 @@ def _lowerable(s: _Scatter) -> None:
         ).to_attr(new.context)
         inverse = [perm.index(d) for d in range(rank)]
         results = [_transposed(r, inverse, loc=loc) for r in new.results]
-    shlo.replace_op(s.op, results)
+    build.replace_op(s.op, results)
 
 
 def _spread_windows(indices: ir.Value, sdod: list[int], spread: list[int], sizes: list[int], *, loc: ir.Location) -> ir.Value:
     """Index vectors [N, K] -> [N * M, K]: each followed by its window's
     M = prod(sizes) positions along the `spread` dims, in row-major order."""
-    count, depth = shlo.shape(indices)
+    count, depth = shape(indices)
     offsets = [
         [combo[spread.index(d)] if d in spread else 0 for d in sdod]
         for combo in itertools.product(*[range(n) for n in sizes])
     ]
-    element = shlo.element_type(indices)
-    table = shlo.reshape(
-        shlo.constant_1d([v for row in offsets for v in row], element, loc=loc),
-        shlo.ranked([len(offsets), depth], element), loc=loc,
+    element = element_type(indices)
+    table = build.reshape(
+        build.constant_1d([v for row in offsets for v in row], element, loc=loc),
+        ranked([len(offsets), depth], element), loc=loc,
     )
-    wide = shlo.ranked([count, len(offsets), depth], element)
-    total = shlo.binary(
+    wide = ranked([count, len(offsets), depth], element)
+    total = build.binary(
         "add",
-        shlo.broadcast_in_dim(indices, wide, [0, 2], loc=loc),
-        shlo.broadcast_in_dim(table, wide, [1, 2], loc=loc),
+        build.broadcast_in_dim(indices, wide, [0, 2], loc=loc),
+        build.broadcast_in_dim(table, wide, [1, 2], loc=loc),
         loc=loc,
     )
-    return shlo.reshape(total, shlo.ranked([count * len(offsets), depth], element), loc=loc)
+    return build.reshape(total, ranked([count * len(offsets), depth], element), loc=loc)
 
 
 def _transposed(x: ir.Value, order: list[int], *, loc: ir.Location) -> ir.Value:
-    t = shlo.tensor_type(x)
+    t = tensor_type(x)
     if order == list(range(t.rank)):
         return x
-    permuted = shlo.ranked([t.shape[d] for d in order], t.element_type)
-    return shlo.create("stablehlo.transpose", [permuted], [x], {"permutation": shlo.i64_array_attr(order, t.context)}, loc=loc).result
+    permuted = ranked([t.shape[d] for d in order], t.element_type)
+    return build.create("stablehlo.transpose", [permuted], [x], {"permutation": i64_array_attr(order, t.context)}, loc=loc).result
 
 
 def _transposed_reshape(x: ir.Value, order: list[int], new_shape: list[int], *, loc: ir.Location) -> ir.Value:
     """`x` with its dims in `order`, then reshaped to `new_shape`."""
     x = _transposed(x, order, loc=loc)
-    if shlo.shape(x) == new_shape:
+    if shape(x) == new_shape:
         return x
-    return shlo.reshape(x, shlo.ranked(new_shape, shlo.element_type(x)), loc=loc)
+    return build.reshape(x, ranked(new_shape, element_type(x)), loc=loc)
 
 
 def _sandbox(s: _Scatter, report: Report) -> None:
@@ -231,8 +249,8 @@ def _sandbox(s: _Scatter, report: Report) -> None:
     if identity is not None:
         _mask_updates(s, upper, identity)
         return
-    if not all(_has_zero(shlo.element_type(x)) for x in s.inputs):
-        report.error(s.op, f"the sandbox does not support scatter on {shlo.element_type(s.inputs[0])}")
+    if not all(_has_zero(element_type(x)) for x in s.inputs):
+        report.error(s.op, f"the sandbox does not support scatter on {element_type(s.inputs[0])}")
         return
     _redirect_to_padding(s, windows, upper)
 
@@ -242,23 +260,23 @@ def _drop_all(s: _Scatter) -> None:
     loc = s.op.location
     with ir.InsertionPoint(s.op):
         results = [
-            x if x.type == r.type else shlo.convert(x, shlo.element_type(r), loc=loc)
+            x if x.type == r.type else build.convert(x, element_type(r), loc=loc)
             for x, r in zip(s.inputs, s.op.results)
         ]
-    shlo.replace_op(s.op, results)
+    build.replace_op(s.op, results)
 
 
 def _identity(s: _Scatter) -> int | float | None:
     """The identity of the update computation, when the fast path applies."""
-    combiner = shlo.region_combiner(s.op)
-    element = shlo.element_type(s.updates[0])
+    combiner = region_combiner(s.op)
+    element = element_type(s.updates[0])
     if combiner not in IDENTITIES:
         return None
-    if s.op.regions[0].blocks[0].arguments[0].type != shlo.ranked([], element):
+    if s.op.regions[0].blocks[0].arguments[0].type != ranked([], element):
         return None  # The computation works on a promoted type.
-    if shlo.is_float(element) and not isinstance(element, FAST_FLOATS):
+    if is_float(element) and not isinstance(element, FAST_FLOATS):
         return None
-    if not (shlo.is_float(element) or shlo.is_integer(element)):
+    if not (is_float(element) or is_integer(element)):
         return None
     return IDENTITIES[combiner](element)
 
@@ -268,10 +286,10 @@ def _mask_updates(s: _Scatter, upper: list[int], identity: int | float) -> None:
     loc = s.op.location
     updates = s.updates[0]
     with ir.InsertionPoint(s.op):
-        clamped = shlo.clamp_index_vectors(s.indices, upper, s.dims.index_vector_dim, loc=loc)
+        clamped = build.clamp_index_vectors(s.indices, upper, s.dims.index_vector_dim, loc=loc)
         in_bounds = _in_bounds(clamped, s.indices, s.dims.index_vector_dim, loc=loc)
-        in_bounds = _spread(in_bounds, shlo.bool_like(updates), s.update_scatter_dims(), loc=loc)
-        kept = shlo.select(in_bounds, updates, shlo.splat(identity, shlo.tensor_type(updates), loc=loc), loc=loc)
+        in_bounds = _spread(in_bounds, bool_like(updates), s.update_scatter_dims(), loc=loc)
+        kept = build.select(in_bounds, updates, build.splat(identity, tensor_type(updates), loc=loc), loc=loc)
     n = len(s.inputs)  # 1: a two-argument computation has one input
     s.op.operands[n] = clamped
     s.op.operands[n + 1] = kept
@@ -286,57 +304,57 @@ def _redirect_to_padding(s: _Scatter, windows: list[int], upper: list[int]) -> N
     rank = len(s.operand_shape)
     high = [windows[d0] if d == d0 else 0 for d in range(rank)]
     with ir.InsertionPoint(s.op):
-        clamped = shlo.clamp_index_vectors(s.indices, upper, ivd, loc=loc)
+        clamped = build.clamp_index_vectors(s.indices, upper, ivd, loc=loc)
         in_bounds = _in_bounds(clamped, s.indices, ivd, loc=loc)
         indices = _holding(s.indices, s.operand_shape[d0], loc=loc)
-        t = shlo.tensor_type(indices)
-        padding = shlo.along_dim([s.operand_shape[d0]] + [0] * (len(upper) - 1), t, ivd, loc=loc)
-        in_bounds = _spread(in_bounds, shlo.bool_like(indices), [d for d in range(t.rank) if d != ivd], loc=loc)
-        indices = shlo.select(in_bounds, indices, padding, loc=loc)
-        padded = [shlo.pad(x, _zero(shlo.element_type(x), loc), [0] * rank, high, loc=loc) for x in s.inputs]
-        new = shlo.scatter_like(s.op, padded, indices, s.updates, loc=loc)
+        t = tensor_type(indices)
+        padding = build.along_dim([s.operand_shape[d0]] + [0] * (len(upper) - 1), t, ivd, loc=loc)
+        in_bounds = _spread(in_bounds, bool_like(indices), [d for d in range(t.rank) if d != ivd], loc=loc)
+        indices = build.select(in_bounds, indices, padding, loc=loc)
+        padded = [build.pad(x, _zero(element_type(x), loc), [0] * rank, high, loc=loc) for x in s.inputs]
+        new = build.scatter_like(s.op, padded, indices, s.updates, loc=loc)
         _clear_promises(new)
-        results = [shlo.slice_(r, [0] * rank, s.operand_shape, loc=loc) for r in new.results]
-    shlo.replace_op(s.op, results)
+        results = [build.slice_(r, [0] * rank, s.operand_shape, loc=loc) for r in new.results]
+    build.replace_op(s.op, results)
 
 
 def _in_bounds(clamped: ir.Value, indices: ir.Value, index_vector_dim: int, *, loc: ir.Location) -> ir.Value:
     """One i1 per index vector: clamping left every component unchanged."""
-    same = shlo.compare("EQ", clamped, indices, loc=loc)
-    if index_vector_dim == shlo.tensor_type(indices).rank:
+    same = build.compare("EQ", clamped, indices, loc=loc)
+    if index_vector_dim == tensor_type(indices).rank:
         return same
-    true = shlo.splat(True, shlo.ranked([], shlo.element_type(same)), loc=loc)
-    return shlo.reduce(same, true, [index_vector_dim], "and", loc=loc)
+    true = build.splat(True, ranked([], element_type(same)), loc=loc)
+    return build.reduce(same, true, [index_vector_dim], "and", loc=loc)
 
 
 def _spread(mask: ir.Value, t: ir.RankedTensorType, dims: list[int], *, loc: ir.Location) -> ir.Value:
     """`mask` broadcast to `t`, its dims going to `dims`."""
-    if shlo.shape(mask) == list(t.shape):
+    if shape(mask) == list(t.shape):
         return mask
-    return shlo.broadcast_in_dim(mask, t, dims, loc=loc)
+    return build.broadcast_in_dim(mask, t, dims, loc=loc)
 
 
 def _holding(indices: ir.Value, value: int, *, loc: ir.Location) -> ir.Value:
     """`indices`, converted to a wider signed type if `value` does not fit theirs.
     (Only types narrower than 32 bits can be too small for a dimension size,
     and converting those to i32 is exact.)"""
-    element = shlo.element_type(indices)
-    if value <= shlo.int_range(element)[1]:
+    element = element_type(indices)
+    if value <= int_range(element)[1]:
         return indices
     width = 32 if element.width < 32 and value < 1 << 31 else 64
-    return shlo.convert(indices, ir.IntegerType.get_signless(width, element.context), loc=loc)
+    return build.convert(indices, ir.IntegerType.get_signless(width, element.context), loc=loc)
 
 
 def _has_zero(element: ir.Type) -> bool:
-    return shlo.is_integer(element) or shlo.is_float(element) or shlo.is_complex(element)
+    return is_integer(element) or is_float(element) or is_complex(element)
 
 
 def _zero(element: ir.Type, loc: ir.Location) -> ir.Value:
     """A rank-0 zero of `element` (the padding value; it is sliced off)."""
-    if not shlo.is_complex(element):
-        return shlo.splat(0, shlo.ranked([], element), loc=loc)
-    real = shlo.splat(0, shlo.ranked([], element.element_type), loc=loc)
-    return shlo.convert(real, element, loc=loc)
+    if not is_complex(element):
+        return build.splat(0, ranked([], element), loc=loc)
+    real = build.splat(0, ranked([], element.element_type), loc=loc)
+    return build.convert(real, element, loc=loc)
 
 
 def _clear_promises(op: ir.Operation) -> None:

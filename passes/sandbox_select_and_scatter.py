@@ -71,7 +71,19 @@ from typing import Sequence
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.attributes import dense_i64_array, i64_array_attr
+from ..dialects.types import (
+    bit_width,
+    element_type,
+    has_static_shape,
+    is_complex,
+    is_unsigned,
+    ranked,
+    shape,
+    tensor_type,
+)
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 SELECT_AND_SCATTER = "stablehlo.select_and_scatter"
@@ -89,7 +101,7 @@ class SandboxSelectAndScatter(ModulePass):
     summary = "Decompose select_and_scatter into ops IREE lowers well; in every window, choose the element XLA chooses"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module, SELECT_AND_SCATTER):
+        for op in walk(module, SELECT_AND_SCATTER):
             if decomposable(op):
                 _decompose(op)
             elif iree_lowers(op):
@@ -104,8 +116,8 @@ class Windows:
 
     @classmethod
     def of(cls, op: ir.Operation) -> "Windows":
-        window = shlo.dense_i64_array(op, "window_dimensions")
-        strides = shlo.dense_i64_array(op, "window_strides") or (1,) * len(window)
+        window = dense_i64_array(op, "window_dimensions")
+        strides = dense_i64_array(op, "window_strides") or (1,) * len(window)
         padding = ((0, 0),) * len(window)
         if "padding" in op.attributes:
             flat = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["padding"])]
@@ -123,17 +135,17 @@ class Windows:
 
 def iree_lowers(op: ir.Operation) -> bool:
     """IREE 3.13's own lowering: tiling windows, no unsigned elements."""
-    return Windows.of(op).tile and not shlo.is_unsigned(shlo.element_type(op.operands[0]))
+    return Windows.of(op).tile and not is_unsigned(element_type(op.operands[0]))
 
 
 def decomposable(op: ir.Operation) -> bool:
     """Static shapes, a window within the cap, and no complex<f64> (IREE
     3.13 cannot pad with a 128-bit value)."""
-    element = shlo.element_type(op.operands[0])
+    element = element_type(op.operands[0])
     return (
-        all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results))
+        all(has_static_shape(v) for v in list(op.operands) + list(op.results))
         and Windows.of(op).elements <= MAX_WINDOW_ELEMENTS
-        and not (shlo.is_complex(element) and shlo.bit_width(element) == 128)
+        and not (is_complex(element) and bit_width(element) == 128)
     )
 
 
@@ -146,8 +158,8 @@ def _swap_select(op: ir.Operation) -> None:
     candidate, current = block.arguments
     terminator = original[-1]
     with ir.InsertionPoint(terminator):
-        keep_current = shlo.inline_block(block, [current, candidate])[0]
-        terminator.operands[0] = shlo.unary("not", keep_current, loc=loc)
+        keep_current = build.inline_block(block, [current, candidate])[0]
+        terminator.operands[0] = build.unary("not", keep_current, loc=loc)
     for unused in reversed(original[:-1]):
         unused.erase()
 
@@ -199,15 +211,15 @@ def _decompose(op: ir.Operation) -> None:
     loc = op.location
     operand, source, init = op.operands
     windows = Windows.of(op)
-    operand_shape, source_shape = shlo.shape(operand), shlo.shape(source)
-    result_type = shlo.tensor_type(op.results[0])
+    operand_shape, source_shape = shape(operand), shape(source)
+    result_type = tensor_type(op.results[0])
     with ir.InsertionPoint(op):
-        result = shlo.broadcast_in_dim(init, result_type, [], loc=loc)
+        result = build.broadcast_in_dim(init, result_type, [], loc=loc)
         offsets = _offsets(windows, operand_shape, source_shape)
         if offsets and math.prod(source_shape):
             index = _select(op, operand, windows, offsets, source_shape)
             result = _scatter(op, result, source, index, windows, offsets)
-    shlo.replace_op(op, [result])
+    build.replace_op(op, [result])
 
 
 def _select(op, operand, windows, offsets, source_shape) -> ir.Value:
@@ -215,25 +227,25 @@ def _select(op, operand, windows, offsets, source_shape) -> ir.Value:
     of padding only (its source element goes nowhere)."""
     loc = op.location
     i32 = ir.IntegerType.get_signless(32, loc.context)
-    index_type = shlo.ranked(source_shape, i32)
+    index_type = ranked(source_shape, i32)
     best = index = seen = None
     for offset in offsets:
         x = _window_elements(operand, windows, offset, source_shape, loc)
         valid = None if offset.covers_all(source_shape) else _valid(offset, source_shape, loc)
         if best is None:
-            best, index, seen = x, shlo.splat(offset.k, index_type, loc=loc), valid
+            best, index, seen = x, build.splat(offset.k, index_type, loc=loc), valid
             continue
         keep = _map(op.regions[0].blocks[0], [best, x], loc)
-        take = shlo.unary("not", keep, loc=loc)
+        take = build.unary("not", keep, loc=loc)
         if seen is not None:
-            take = shlo.binary("or", take, shlo.unary("not", seen, loc=loc), loc=loc)
+            take = build.binary("or", take, build.unary("not", seen, loc=loc), loc=loc)
         if valid is not None:
-            take = shlo.binary("and", take, valid, loc=loc)
-        best = shlo.select(take, x, best, loc=loc)
-        index = shlo.select(take, shlo.splat(offset.k, index_type, loc=loc), index, loc=loc)
-        seen = None if seen is None or valid is None else shlo.binary("or", seen, valid, loc=loc)
+            take = build.binary("and", take, valid, loc=loc)
+        best = build.select(take, x, best, loc=loc)
+        index = build.select(take, build.splat(offset.k, index_type, loc=loc), index, loc=loc)
+        seen = None if seen is None or valid is None else build.binary("or", seen, valid, loc=loc)
     if seen is not None:
-        index = shlo.select(seen, index, shlo.splat(-1, index_type, loc=loc), loc=loc)
+        index = build.select(seen, index, build.splat(-1, index_type, loc=loc), loc=loc)
     return index
 
 
@@ -241,30 +253,30 @@ def _window_elements(operand, windows, offset: _Offset, source_shape, loc) -> ir
     """The offset's element of every window; where that is padding, the
     operand's first element (never selected: `valid` is false there)."""
     begin, end = offset.operand_span(windows)
-    x = shlo.slice_(operand, begin, [e + 1 for e in end], loc=loc, strides=windows.strides)
+    x = build.slice_(operand, begin, [e + 1 for e in end], loc=loc, strides=windows.strides)
     if offset.covers_all(source_shape):
         return x
     rank = len(source_shape)
-    first = shlo.slice_(operand, [0] * rank, [1] * rank, loc=loc)
-    filler = shlo.reshape(first, shlo.ranked([], shlo.element_type(operand)), loc=loc)
+    first = build.slice_(operand, [0] * rank, [1] * rank, loc=loc)
+    filler = build.reshape(first, ranked([], element_type(operand)), loc=loc)
     high = [m - 1 - b for m, b in zip(source_shape, offset.last)]
-    return shlo.pad(x, filler, offset.first, high, loc=loc)
+    return build.pad(x, filler, offset.first, high, loc=loc)
 
 
 def _valid(offset: _Offset, source_shape, loc) -> ir.Value:
     """True at the windows whose offset element is an operand element."""
     i32 = ir.IntegerType.get_signless(32, loc.context)
-    positions = shlo.ranked(source_shape, i32)
+    positions = ranked(source_shape, i32)
     valid = None
     for dim, (a, b, m) in enumerate(zip(offset.first, offset.last, source_shape)):
         if a == 0 and b == m - 1:
             continue
-        w = shlo.iota(positions, dim, loc=loc)
+        w = build.iota(positions, dim, loc=loc)
         bounds = [("GE", a)] if a > 0 else []
         bounds += [("LE", b)] if b < m - 1 else []
         for direction, bound in bounds:
-            inside = shlo.compare(direction, w, shlo.splat(bound, positions, loc=loc), loc=loc)
-            valid = inside if valid is None else shlo.binary("and", valid, inside, loc=loc)
+            inside = build.compare(direction, w, build.splat(bound, positions, loc=loc), loc=loc)
+            valid = inside if valid is None else build.binary("and", valid, inside, loc=loc)
     return valid
 
 
@@ -280,38 +292,38 @@ def _scatter(op, result, source, index, windows: Windows, offsets: list[_Offset]
     fuses all of them into one kernel, where a pad per offset cost a kernel
     and a copy each."""
     loc = op.location
-    operand_shape = shlo.shape(result)
+    operand_shape = shape(result)
     shift_max = [w - 1 - lo for w, (lo, _) in zip(windows.window, windows.padding)]
     low = [max(0, t) for t in shift_max]
     high = [
         max(0, n + lo - m * s + s - 1)
-        for n, m, s, (lo, _) in zip(operand_shape, shlo.shape(source), windows.strides, windows.padding)
+        for n, m, s, (lo, _) in zip(operand_shape, shape(source), windows.strides, windows.padding)
     ]
     interior = [s - 1 for s in windows.strides]
-    none = shlo.splat(-1, shlo.ranked([], shlo.element_type(index)), loc=loc)
-    spread_index = shlo.pad(index, none, low, high, loc=loc, interior=interior)
-    spread_source = shlo.pad(source, op.operands[2], low, high, loc=loc, interior=interior)
+    none = build.splat(-1, ranked([], element_type(index)), loc=loc)
+    spread_index = build.pad(index, none, low, high, loc=loc, interior=interior)
+    spread_source = build.pad(source, op.operands[2], low, high, loc=loc, interior=interior)
     for offset in reversed(offsets):
         start = [l - (o - lo) for l, o, (lo, _) in zip(low, offset.offset, windows.padding)]
         limit = [b + n for b, n in zip(start, operand_shape)]
-        at = shlo.slice_(spread_index, start, limit, loc=loc)
-        chosen = shlo.compare("EQ", at, shlo.splat(offset.k, shlo.tensor_type(at), loc=loc), loc=loc)
-        values = shlo.slice_(spread_source, start, limit, loc=loc)
+        at = build.slice_(spread_index, start, limit, loc=loc)
+        chosen = build.compare("EQ", at, build.splat(offset.k, tensor_type(at), loc=loc), loc=loc)
+        values = build.slice_(spread_source, start, limit, loc=loc)
         combined = _map(op.regions[1].blocks[0], [result, values], loc)
-        result = shlo.select(chosen, combined, result, loc=loc)
+        result = build.select(chosen, combined, result, loc=loc)
     return result
 
 
 def _map(body: ir.Block, inputs: Sequence[ir.Value], loc) -> ir.Value:
     """A region of rank-0 arguments applied elementwise, as stablehlo.map."""
-    rank = len(shlo.shape(inputs[0]))
-    scalars = [shlo.ranked([], shlo.element_type(v)) for v in inputs]
+    rank = len(shape(inputs[0]))
+    scalars = [ranked([], element_type(v)) for v in inputs]
     returned = body.operations[len(body.operations) - 1].operands[0]
-    result_type = shlo.ranked(shlo.shape(inputs[0]), shlo.element_type(returned))
-    attributes = {"dimensions": shlo.i64_array_attr(range(rank), loc.context)}
-    new = shlo.create("stablehlo.map", [result_type], inputs, attributes, loc=loc, regions=1)
+    result_type = ranked(shape(inputs[0]), element_type(returned))
+    attributes = {"dimensions": i64_array_attr(range(rank), loc.context)}
+    new = build.create("stablehlo.map", [result_type], inputs, attributes, loc=loc, regions=1)
     block = new.regions[0].blocks.append(*scalars, arg_locs=[loc] * len(scalars))
     with ir.InsertionPoint(block):
-        values = shlo.inline_block(body, list(block.arguments))
-        shlo.create("stablehlo.return", [], values, loc=loc)
+        values = build.inline_block(body, list(block.arguments))
+        build.create("stablehlo.return", [], values, loc=loc)
     return new.result

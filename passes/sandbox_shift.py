@@ -38,7 +38,9 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.types import bit_width, element_type, is_unsigned
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 SHIFT_LEFT = "stablehlo.shift_left"
@@ -53,7 +55,7 @@ class SandboxShift(ModulePass):
     summary = "Define shifts by the bit width or more (and by negative amounts)"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module):
+        for op in walk(module):
             if op.name in SHIFTS:
                 _sandbox(op)
 
@@ -61,27 +63,27 @@ class SandboxShift(ModulePass):
 def _sandbox(op: ir.Operation) -> None:
     loc = op.location
     x, amount = op.operands
-    width = shlo.bit_width(shlo.element_type(x))
+    width = bit_width(element_type(x))
     with ir.InsertionPoint(op):
         too_far = _at_least_width(amount, width, loc)
         if op.name == SHIFT_RIGHT_ARITHMETIC:
-            capped = shlo.select(too_far, shlo.filled_like(width - 1, amount, loc=loc), amount, loc=loc)
-            defined = shlo.binary("shift_right_arithmetic", x, capped, loc=loc)
+            capped = build.select(too_far, build.filled_like(width - 1, amount, loc=loc), amount, loc=loc)
+            defined = build.binary("shift_right_arithmetic", x, capped, loc=loc)
         else:
-            zero = shlo.filled_like(0, amount, loc=loc)
-            safe_amount = shlo.select(too_far, zero, amount, loc=loc)
-            shifted = shlo.binary(op.name.removeprefix("stablehlo."), x, safe_amount, loc=loc)
+            zero = build.filled_like(0, amount, loc=loc)
+            safe_amount = build.select(too_far, zero, amount, loc=loc)
+            shifted = build.binary(op.name.removeprefix("stablehlo."), x, safe_amount, loc=loc)
             if width == 64:
-                by_zero = shlo.compare("EQ", amount, zero, loc=loc)
-                shifted = shlo.select(by_zero, x, shifted, loc=loc)
-            defined = shlo.select(too_far, zero, shifted, loc=loc)
-    shlo.replace_op(op, [defined])
+                by_zero = build.compare("EQ", amount, zero, loc=loc)
+                shifted = build.select(by_zero, x, shifted, loc=loc)
+            defined = build.select(too_far, zero, shifted, loc=loc)
+    build.replace_op(op, [defined])
 
 
 def _at_least_width(amount: ir.Value, width: int, loc: ir.Location) -> ir.Value:
     """amount >= width, with amount read as unsigned."""
-    too_far = shlo.compare("GE", amount, shlo.filled_like(width, amount, loc=loc), loc=loc)
-    if shlo.is_unsigned(shlo.element_type(amount)):
+    too_far = build.compare("GE", amount, build.filled_like(width, amount, loc=loc), loc=loc)
+    if is_unsigned(element_type(amount)):
         return too_far
-    negative = shlo.compare("LT", amount, shlo.filled_like(0, amount, loc=loc), loc=loc)
-    return shlo.binary("or", negative, too_far, loc=loc)
+    negative = build.compare("LT", amount, build.filled_like(0, amount, loc=loc), loc=loc)
+    return build.binary("or", negative, too_far, loc=loc)

@@ -47,7 +47,18 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects import build
+from ..dialects.types import (
+    bit_width,
+    element_type,
+    has_static_shape,
+    int_range,
+    is_integer,
+    ranked,
+    shape,
+    with_element_type,
+)
+from ..dialects.walk import walk
 from .base import ModulePass, Report
 
 SORT = "stablehlo.sort"
@@ -59,10 +70,10 @@ class SandboxSort(ModulePass):
     summary = "Break sort ties by position: stable, and the same order on every target"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module, SORT):
+        for op in walk(module, SORT):
             if not _depends_on_arguments(_comparator(op)):
-                shlo.replace_op(op, list(op.operands))
-            elif shlo.has_static_shape(op.operands[0]):
+                build.replace_op(op, list(op.operands))
+            elif has_static_shape(op.operands[0]):
                 _break_ties(op)
 
 
@@ -73,7 +84,7 @@ def _comparator(op: ir.Operation) -> ir.Block:
 def _dimension(op: ir.Operation) -> int:
     """The sort dimension; the spec allows negative ones, counted from the end."""
     dimension = ir.IntegerAttr(op.attributes["dimension"]).value
-    return dimension % len(shlo.shape(op.operands[0]))
+    return dimension % len(shape(op.operands[0]))
 
 
 def _depends_on_arguments(block: ir.Block) -> bool:
@@ -89,7 +100,7 @@ def _depends_on_arguments(block: ir.Block) -> bool:
             continue
         seen.add(value)
         # Operands of ops nested in the defining op's regions count too.
-        for op in shlo.walk(value.owner.operation):
+        for op in walk(value.owner.operation):
             pending.extend(op.operands)
     return False
 
@@ -105,36 +116,36 @@ def _break_ties(op: ir.Operation) -> None:
     dimension = _dimension(op)
     with ir.InsertionPoint(op):
         # The element type of each operand carried as bits; None if not.
-        carried = [shlo.element_type(v) if _is_bf16(v) else None for v in operands]
+        carried = [element_type(v) if _is_bf16(v) else None for v in operands]
         operands = [v if t is None else _bitcast(v, _bits_type(v), loc) for v, t in zip(operands, carried)]
         positions = _positions(operands, dimension)
         if positions is None:
-            operands.append(_new_positions(shlo.shape(inputs[0]), dimension, loc))
+            operands.append(_new_positions(shape(inputs[0]), dimension, loc))
             positions = len(operands) - 1
         attributes = {name: op.attributes[name] for name in op.attributes}
-        sort = shlo.create(SORT, [v.type for v in operands], operands, attributes, loc=loc, regions=1)
+        sort = build.create(SORT, [v.type for v in operands], operands, attributes, loc=loc, regions=1)
     _tie_breaking_comparator(_comparator(op), sort, slot, positions, loc, carried)
     with ir.InsertionPoint(op):
         # IREE 3.13 keeps a sort result that nothing uses on the stack, and
         # refuses one over 32 KiB: the barrier uses them all.
-        results = shlo.optimization_barrier(list(sort.results), loc=loc)
+        results = build.optimization_barrier(list(sort.results), loc=loc)
         results = [
             results[i] if element is None else _bitcast(results[i], element, loc)
             for i, element in enumerate(carried)
         ] + results[len(carried):]
-    shlo.replace_op(op, [results[s] for s in slot])
+    build.replace_op(op, [results[s] for s in slot])
 
 
 def _is_bf16(value: ir.Value) -> bool:
-    return isinstance(shlo.element_type(value), ir.BF16Type)
+    return isinstance(element_type(value), ir.BF16Type)
 
 
 def _bits_type(value: ir.Value) -> ir.Type:
-    return ir.IntegerType.get_signless(shlo.bit_width(shlo.element_type(value)))
+    return ir.IntegerType.get_signless(bit_width(element_type(value)))
 
 
 def _bitcast(value: ir.Value, element: ir.Type, loc: ir.Location) -> ir.Value:
-    return shlo.unary("bitcast_convert", value, loc=loc, result_type=shlo.with_element_type(value, element))
+    return build.unary("bitcast_convert", value, loc=loc, result_type=with_element_type(value, element))
 
 
 def _positions(operands: list[ir.Value], dimension: int) -> int | None:
@@ -144,17 +155,17 @@ def _positions(operands: list[ir.Value], dimension: int) -> int | None:
     for i, value in enumerate(operands):
         if not isinstance(value, ir.OpResult) or value.owner.name != "stablehlo.iota":
             continue
-        element = shlo.element_type(value)
+        element = element_type(value)
         along = ir.IntegerAttr(value.owner.attributes["iota_dimension"]).value == dimension
-        wide_enough = shlo.is_integer(element) and shlo.int_range(element)[1] >= shlo.shape(value)[dimension] - 1
+        wide_enough = is_integer(element) and int_range(element)[1] >= shape(value)[dimension] - 1
         if along and wide_enough:
             return i
     return None
 
 
-def _new_positions(shape: list[int], dimension: int, loc: ir.Location) -> ir.Value:
-    element = ir.IntegerType.get_signless(32 if shape[dimension] < 2**31 else 64, loc.context)
-    return shlo.iota(shlo.ranked(shape, element), dimension, loc=loc)
+def _new_positions(dims: list[int], dimension: int, loc: ir.Location) -> ir.Value:
+    element = ir.IntegerType.get_signless(32 if dims[dimension] < 2**31 else 64, loc.context)
+    return build.iota(ranked(dims, element), dimension, loc=loc)
 
 
 def _tie_breaking_comparator(
@@ -168,7 +179,7 @@ def _tie_breaking_comparator(
     Operands carried as bit patterns (`carried[i]` their element type) are
     bitcast back before the old comparator sees them.
     """
-    types = [shlo.ranked([], shlo.element_type(v)) for v in sort.operands for _ in range(2)]
+    types = [ranked([], element_type(v)) for v in sort.operands for _ in range(2)]
     block = sort.regions[0].blocks.append(*types, arg_locs=[loc] * len(types))
     args = list(block.arguments)
     with ir.InsertionPoint(block):
@@ -178,8 +189,8 @@ def _tie_breaking_comparator(
         ]
         forward = [values[2 * s + side] for s in slot for side in (0, 1)]
         backward = [values[2 * s + 1 - side] for s in slot for side in (0, 1)]
-        less = shlo.inline_block(old, forward)[0]
-        greater = shlo.inline_block(old, backward)[0]
-        earlier = shlo.compare("LT", args[2 * positions], args[2 * positions + 1], loc=loc)
-        tie_broken = shlo.binary("and", shlo.unary("not", greater, loc=loc), earlier, loc=loc)
-        shlo.create("stablehlo.return", [], [shlo.binary("or", less, tie_broken, loc=loc)], loc=loc)
+        less = build.inline_block(old, forward)[0]
+        greater = build.inline_block(old, backward)[0]
+        earlier = build.compare("LT", args[2 * positions], args[2 * positions + 1], loc=loc)
+        tie_broken = build.binary("and", build.unary("not", greater, loc=loc), earlier, loc=loc)
+        build.create("stablehlo.return", [], [build.binary("or", less, tie_broken, loc=loc)], loc=loc)

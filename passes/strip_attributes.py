@@ -13,7 +13,7 @@ import dataclasses
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects.walk import FUNC, walk
 from .base import ModulePass, Report
 
 # func.func's own attributes; argument and result attributes are all
@@ -27,13 +27,13 @@ class StripAttributes(ModulePass):
     summary = "Remove discardable attributes from every op, function and the module"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for op in shlo.walk(module):
+        for op in walk(module):
             for name in [n for n in op.attributes if _discardable(op, n)]:
                 del op.attributes[name]
 
 
 def _discardable(op: ir.Operation, name: str) -> bool:
-    if op.name == shlo.FUNC:
+    if op.name == FUNC:
         return name not in FUNC_ATTRIBUTES
     if op.name == "builtin.module":
         return name != "sym_name"

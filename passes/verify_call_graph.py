@@ -17,7 +17,16 @@ import dataclasses
 from iree.compiler import ir
 
 from ..dialects import profile
-from ..dialects import stablehlo as shlo
+from ..dialects.walk import (
+    CALL,
+    COMPOSITE,
+    composite_decomposition,
+    flat_symbol,
+    functions,
+    is_public,
+    symbol_name,
+    walk,
+)
 from .base import ModulePass, Report
 
 
@@ -37,32 +46,32 @@ class VerifyCallGraph(ModulePass):
             report.error(call_op, f"recursive call {' -> '.join('@' + n for n in names)}: recursion is not allowed")
             return
         for func in graph.functions.values():
-            if not shlo.is_public(func):
+            if not is_public(func):
                 continue
-            depth = graph.call_depth(shlo.symbol_name(func))
+            depth = graph.call_depth(symbol_name(func))
             if depth > self.max_call_depth:
                 report.error(
                     func,
-                    f"@{shlo.symbol_name(func)} nests calls {depth} deep, above the limit of {self.max_call_depth}; "
+                    f"@{symbol_name(func)} nests calls {depth} deep, above the limit of {self.max_call_depth}; "
                     "if the model is legitimate, raise Limits.max_call_depth (--limit=max_call_depth=N)",
                 )
                 continue
-            size = graph.inlined_size(shlo.symbol_name(func))
+            size = graph.inlined_size(symbol_name(func))
             if size > self.max_ops:
                 report.error(
                     func,
-                    f"@{shlo.symbol_name(func)} grows to {size} ops once every call is inlined, "
+                    f"@{symbol_name(func)} grows to {size} ops once every call is inlined, "
                     f"above the limit of {self.max_ops}",
                 )
 
 
 class _CallGraph:
     def __init__(self, module: ir.Operation):
-        self.functions = {shlo.symbol_name(f): f for f in shlo.functions(module)}
+        self.functions = {symbol_name(f): f for f in functions(module)}
         self.calls: dict[str, list[tuple[ir.Operation, str]]] = {}
         self.own_size: dict[str, int] = {}
         for name, func in self.functions.items():
-            ops = shlo.walk(func)
+            ops = walk(func)
             self.own_size[name] = len(ops)
             self.calls[name] = [(op, _callee(op)) for op in ops if _callee(op) in self.functions]
         self._sizes: dict[str, int] = {}
@@ -134,8 +143,8 @@ class _CallGraph:
 
 
 def _callee(op: ir.Operation) -> str | None:
-    if op.name == shlo.CALL:
-        return shlo.flat_symbol(op, "callee")
-    if op.name == shlo.COMPOSITE:
-        return shlo.composite_decomposition(op)
+    if op.name == CALL:
+        return flat_symbol(op, "callee")
+    if op.name == COMPOSITE:
+        return composite_decomposition(op)
     return None

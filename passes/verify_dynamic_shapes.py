@@ -24,7 +24,9 @@ import json
 
 from iree.compiler import ir
 
-from ..dialects import stablehlo as shlo
+from ..dialects.attributes import dense_i64_array, dot_dimension_numbers
+from ..dialects.types import element_type, has_static_shape, is_unsigned, tensor_type
+from ..dialects.walk import FUNC, function_type, functions, is_declaration, walk
 from ..dialects.webtensor import GROUPS_ATTR
 from .base import ModulePass, Report
 
@@ -50,17 +52,17 @@ class VerifyDynamicShapes(ModulePass):
     summary = "Accept dynamic dimensions only where they provably equal input dimensions"
 
     def run(self, module: ir.Operation, report: Report) -> None:
-        for func in shlo.functions(module):
-            if shlo.is_declaration(func) or not _has_dynamic(func):
+        for func in functions(module):
+            if is_declaration(func) or not _has_dynamic(func):
                 continue
             _Analysis(func, report).run()
 
 
 def _has_dynamic(func: ir.Operation) -> bool:
-    ftype = shlo.function_type(func)
-    if any(not shlo.has_static_shape(t) for t in list(ftype.inputs) + list(ftype.results)):
+    ftype = function_type(func)
+    if any(not has_static_shape(t) for t in list(ftype.inputs) + list(ftype.results)):
         return True
-    return any(not shlo.has_static_shape(r.type) for op in shlo.walk(func) for r in op.results)
+    return any(not has_static_shape(r.type) for op in walk(func) for r in op.results)
 
 
 class _Analysis:
@@ -72,7 +74,7 @@ class _Analysis:
 
     # -- union-find over (value, dim) keys; static dims are ("static", n) --
     def key(self, value: ir.Value, dim: int):
-        t = shlo.tensor_type(value)
+        t = tensor_type(value)
         return ("static", t.get_dim_size(dim)) if not t.is_dynamic_dim(dim) else (value, dim)
 
     def find(self, key):
@@ -96,23 +98,23 @@ class _Analysis:
     # -- the walk --
     def run(self) -> None:
         block = self.func.regions[0].blocks[0]
-        for op in shlo.walk(self.func):
-            if op.name != shlo.FUNC:
+        for op in walk(self.func):
+            if op.name != FUNC:
                 self.op(op)
-        ftype = shlo.function_type(self.func)
+        ftype = function_type(self.func)
         returned = list(block.operations)[-1].operands
         for value, t in zip(returned, ftype.results):
-            for d in range(shlo.tensor_type(t).rank):
-                if shlo.tensor_type(t).is_dynamic_dim(d):
+            for d in range(tensor_type(t).rank):
+                if tensor_type(t).is_dynamic_dim(d):
                     self.find(self.key(value, d))
         self.check_sources(block)
 
     def op(self, op: ir.Operation) -> None:
         name = op.name
         values = list(op.operands) + list(op.results)
-        if all(shlo.has_static_shape(v) for v in values):
+        if all(has_static_shape(v) for v in values):
             return
-        if any(not shlo.has_static_shape(v) and shlo.is_unsigned(shlo.element_type(v)) for v in values):
+        if any(not has_static_shape(v) and is_unsigned(element_type(v)) for v in values):
             self.report.error(op, "dynamic shapes of unsigned integers are not supported (IREE 3.13 cannot compile them)")
             return
         rule = _RULES.get(name)
@@ -127,7 +129,7 @@ class _Analysis:
     def check_sources(self, block: ir.Block) -> None:
         inputs = {}
         for arg_index, arg in enumerate(block.arguments):
-            t = shlo.tensor_type(arg)
+            t = tensor_type(arg)
             for d in range(t.rank):
                 if t.is_dynamic_dim(d):
                     inputs.setdefault(self.find((arg, d)), []).append([arg_index, d])
@@ -147,67 +149,64 @@ class _Analysis:
 
 
 def _same_shape(a: _Analysis, op: ir.Operation) -> None:
-    values = [v for v in list(op.operands) + list(op.results) if shlo.tensor_type(v).rank > 0]
+    values = [v for v in list(op.operands) + list(op.results) if tensor_type(v).rank > 0]
     for other in values[1:]:
-        for d in range(shlo.tensor_type(other).rank):
+        for d in range(tensor_type(other).rank):
             a.unite_dims(values[0], d, other, d)
 
 
 def _broadcast_in_dim(a: _Analysis, op: ir.Operation) -> None:
     operand, result = op.operands[0], op.results[0]
-    mapped = shlo.dense_i64_array(op, "broadcast_dimensions")
+    mapped = dense_i64_array(op, "broadcast_dimensions")
     for i, target in enumerate(mapped):
-        source_dynamic = shlo.tensor_type(operand).is_dynamic_dim(i)
-        if source_dynamic and not shlo.tensor_type(result).is_dynamic_dim(target):
+        source_dynamic = tensor_type(operand).is_dynamic_dim(i)
+        if source_dynamic and not tensor_type(result).is_dynamic_dim(target):
             a.report.error(op, "broadcasting a dynamic dimension to a static one is not supported")
             return
         if source_dynamic:
             a.unite_dims(operand, i, result, target)
-    for d in range(shlo.tensor_type(result).rank):
-        if d not in mapped and shlo.tensor_type(result).is_dynamic_dim(d):
+    for d in range(tensor_type(result).rank):
+        if d not in mapped and tensor_type(result).is_dynamic_dim(d):
             a.report.error(op, f"result dimension {d} is dynamic but comes from no operand dimension")
 
 
 def _transpose(a: _Analysis, op: ir.Operation) -> None:
-    for d, source in enumerate(shlo.dense_i64_array(op, "permutation")):
+    for d, source in enumerate(dense_i64_array(op, "permutation")):
         a.unite_dims(op.results[0], d, op.operands[0], source)
 
 
 def _reduce(a: _Analysis, op: ir.Operation) -> None:
-    reduced = set(shlo.dense_i64_array(op, "dimensions"))
+    reduced = set(dense_i64_array(op, "dimensions"))
     count = len(op.results)
     inputs = list(op.operands)[:count]
     for value in inputs[1:]:
         _unite_all(a, inputs[0], value)
     for result in op.results:
-        kept = [d for d in range(shlo.tensor_type(inputs[0]).rank) if d not in reduced]
+        kept = [d for d in range(tensor_type(inputs[0]).rank) if d not in reduced]
         for r, d in enumerate(kept):
             a.unite_dims(result, r, inputs[0], d)
 
 
 def _dot_general(a: _Analysis, op: ir.Operation) -> None:
-    numbers = _dot_dimension_numbers(op)
+    numbers = dot_dimension_numbers(op)
     lhs, rhs, result = op.operands[0], op.operands[1], op.results[0]
-    for l, r in zip(numbers["lhs_batching_dimensions"], numbers["rhs_batching_dimensions"]):
+    for l, r in zip(numbers.lhs_batching_dimensions, numbers.rhs_batching_dimensions):
         a.unite_dims(lhs, l, rhs, r)
-    for l, r in zip(numbers["lhs_contracting_dimensions"], numbers["rhs_contracting_dimensions"]):
+    for l, r in zip(numbers.lhs_contracting_dimensions, numbers.rhs_contracting_dimensions):
         a.unite_dims(lhs, l, rhs, r)
     out = 0
-    for d in numbers["lhs_batching_dimensions"]:
+    for d in numbers.lhs_batching_dimensions:
         a.unite_dims(result, out, lhs, d)
         out += 1
-    for side, batch, contract in ((lhs, "lhs_batching_dimensions", "lhs_contracting_dimensions"), (rhs, "rhs_batching_dimensions", "rhs_contracting_dimensions")):
-        for d in range(shlo.tensor_type(side).rank):
-            if d not in numbers[batch] and d not in numbers[contract]:
+    sides = (
+        (lhs, numbers.lhs_batching_dimensions, numbers.lhs_contracting_dimensions),
+        (rhs, numbers.rhs_batching_dimensions, numbers.rhs_contracting_dimensions),
+    )
+    for side, batch, contract in sides:
+        for d in range(tensor_type(side).rank):
+            if d not in batch and d not in contract:
                 a.unite_dims(result, out, side, d)
                 out += 1
-
-
-def _dot_dimension_numbers(op: ir.Operation) -> dict[str, tuple[int, ...]]:
-    text = str(op.attributes["dot_dimension_numbers"])
-    fields = shlo._parse_struct_attr(text)
-    names = ("lhs_batching_dimensions", "rhs_batching_dimensions", "lhs_contracting_dimensions", "rhs_contracting_dimensions")
-    return {name: tuple(fields.get(name, ())) for name in names}
 
 
 def _carried(a: _Analysis, op: ir.Operation) -> None:
@@ -229,7 +228,7 @@ def _branches(a: _Analysis, op: ir.Operation) -> None:
 
 
 def _unite_all(a: _Analysis, x: ir.Value, y: ir.Value) -> None:
-    for d in range(shlo.tensor_type(x).rank):
+    for d in range(tensor_type(x).rank):
         a.unite_dims(x, d, y, d)
 
 

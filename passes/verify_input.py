@@ -22,7 +22,8 @@ import dataclasses
 from iree.compiler import ir
 
 from ..dialects import profile
-from ..dialects import stablehlo as shlo
+from ..dialects.attributes import attribute, dialects_in_printed, dialects_named
+from ..dialects.walk import FUNC, function_type, is_declaration, is_public, symbol_name
 from .base import ModulePass, Report
 
 INPUT_DIALECTS = ("stablehlo", "chlo")
@@ -68,12 +69,12 @@ def _check_op(op: ir.Operation, is_top: bool, report: Report) -> bool:
         return False
     _check_attributes(op, report)
     _check_types(op, report)
-    if op.name == shlo.FUNC and shlo.is_declaration(op):
-        report.error(op, f"function @{shlo.symbol_name(op)} has no body: calls to external functions are not allowed")
-    if op.name == shlo.FUNC and shlo.is_public(op) and shlo.symbol_name(op).startswith(RESERVED_PREFIX):
+    if op.name == FUNC and is_declaration(op):
+        report.error(op, f"function @{symbol_name(op)} has no body: calls to external functions are not allowed")
+    if op.name == FUNC and is_public(op) and symbol_name(op).startswith(RESERVED_PREFIX):
         report.error(
             op,
-            f"public function @{shlo.symbol_name(op)}: names that begin with '{RESERVED_PREFIX}' are "
+            f"public function @{symbol_name(op)}: names that begin with '{RESERVED_PREFIX}' are "
             "reserved for IREE's VM (its module initializer is @__init); rename the function",
         )
     return True
@@ -99,25 +100,17 @@ def _check_attributes(op: ir.Operation, report: Report) -> None:
         if name.split(".", 1)[0] in IREE_INTERNAL:
             report.error(op, f"attribute '{name}' is IREE-internal and not allowed in a model")
             continue
-        attr = shlo.attribute(op, name)
-        if isinstance(attr, (ir.DenseElementsAttr, ir.DenseResourceElementsAttr)):
-            continue  # constant data: large, and cannot name a dialect
+        attr = attribute(op, name)
         if attr is None:
             # Complex data, which the bindings cannot hand us: only its type
             # can name a dialect, and the op's header (data elided) shows it.
-            text = op.get_asm(print_generic_op_form=True, large_elements_limit=16, skip_regions=True)
+            header = op.get_asm(print_generic_op_form=True, large_elements_limit=16, skip_regions=True)
+            named = dialects_in_printed(header)
         else:
-            text = str(attr)
-        internal = _internal_dialect_in(text)
+            named = dialects_named(attr)
+        internal = [dialect for dialect in IREE_INTERNAL if dialect in named]
         if internal:
-            report.error(op, f"attribute '{name}' refers to the IREE-internal dialect '{internal}'")
-
-
-def _internal_dialect_in(text: str) -> str | None:
-    for dialect in IREE_INTERNAL:
-        if f"#{dialect}." in text or f"!{dialect}." in text or f"#{dialect}<" in text or f"!{dialect}<" in text:
-            return dialect
-    return None
+            report.error(op, f"attribute '{name}' refers to the IREE-internal dialect '{internal[0]}'")
 
 
 def _check_types(op: ir.Operation, report: Report) -> None:
@@ -125,9 +118,9 @@ def _check_types(op: ir.Operation, report: Report) -> None:
     for region in op.regions:
         for block in region.blocks:
             values.extend(block.arguments)
-    if op.name == shlo.FUNC:
-        function_type = shlo.function_type(op)
-        types = list(function_type.inputs) + list(function_type.results)
+    if op.name == FUNC:
+        ftype = function_type(op)
+        types = list(ftype.inputs) + list(ftype.results)
     else:
         types = [v.type for v in values]
     for t in types:

@@ -92,14 +92,14 @@ def _print_ops(package) -> None:
     from ..compiler.api import import_model, run_phases
     from ..compiler.options import CompileOptions, Phase
     from ..compiler.session import CompilerSession
-    from ..dialects import stablehlo as shlo
+    from ..dialects.walk import walk
 
     imported, _ = import_model(package.path)
     text = run_phases(imported, CompileOptions(), Phase.INPUT)  # deserialized in the worker
     session = CompilerSession()
     try:
         module = session.parse_trusted(text, package.path)
-        counts = collections.Counter(op.name for op in shlo.walk(module.operation) if op.name != "builtin.module")
+        counts = collections.Counter(op.name for op in walk(module.operation) if op.name != "builtin.module")
     finally:
         session.close()
     print(f"ops: {sum(counts.values()):,} in all")

@@ -157,3 +157,22 @@ func.func @complex_smuggled(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = stablehlo.abs %x {smuggled = dense<(1.0, 2.0)> : tensor<1xcomplex<f32>, #hal.descriptor_type<storage_buffer>>} : tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// Dense data is not printed to be searched, but its type is read: an
+// encoding on it names a dialect too.
+
+// CHECK: verify-input.mlir:[[# @LINE + 2]]:8: error: attribute 'smuggled' refers to the IREE-internal dialect 'hal'
+func.func @dense_smuggled(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.abs %x {smuggled = dense<1.0> : tensor<1xf32, #hal.descriptor_type<storage_buffer>>} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK: verify-input.mlir:[[# @LINE + 2]]:8: error: attribute 'nested' refers to the IREE-internal dialect 'util'
+func.func @nested_smuggled(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = stablehlo.abs %x {nested = {inner = [1 : i32, dense<2> : tensor<1xi32, #util.byte_pattern<1>>]}} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

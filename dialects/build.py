@@ -1,237 +1,34 @@
-"""Typed helpers for the StableHLO ops our passes read and build.
-
-IREE's wheel carries no generated StableHLO op classes, so ops are generic
-`ir.Operation`s. Everything a pass needs to know about an op's operands,
-attributes and types goes through a helper here, so that passes read as
-intent ("the gather's start_index_map") and the one place that knows the
-attribute syntax is this module.
-
-Builders create ops at the current insertion point (`with ir.InsertionPoint(op):`)
-and take the location of the op being rewritten, so that diagnostics about
-the new ops still point at the user's source.
-"""
+"""Builders: each creates ops at the current insertion point (`with
+ir.InsertionPoint(op):`) and takes the location of the op being rewritten,
+so that diagnostics about the new ops still point at the user's source."""
 
 from __future__ import annotations
 
-import dataclasses
-import re
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from iree.compiler import ir
 
-FUNC = "func.func"
-CALL = "func.call"
-RETURN = "func.return"
-COMPOSITE = "stablehlo.composite"
+from .attributes import (
+    comparison_direction_attr,
+    comparison_type_attr,
+    i64_array_attr,
+    scalar_attr,
+)
+from .types import (
+    bool_like,
+    element_type,
+    is_bool,
+    is_complex,
+    is_float,
+    is_unsigned,
+    ranked,
+    saturate,
+    shape,
+    tensor_type,
+    with_element_type,
+)
+from .walk import CALL, walk
 
-
-# --- Walking and functions --------------------------------------------------
-
-def walk(root: ir.Operation, name: str | None = None) -> list[ir.Operation]:
-    """Every op under `root` (pre-order), optionally only those named `name`.
-
-    Collected into a list first, so callers may rewrite while iterating.
-    """
-    found: list[ir.Operation] = []
-
-    def visit(op):
-        op = op.operation
-        if name is None or op.name == name:
-            found.append(op)
-        return ir.WalkResult.ADVANCE
-
-    root.walk(visit, ir.WalkOrder.PRE_ORDER)
-    return found
-
-
-def functions(module: ir.Operation) -> Iterator[ir.Operation]:
-    for op in module.regions[0].blocks[0].operations:
-        if op.operation.name == FUNC:
-            yield op.operation
-
-
-def symbol_name(op: ir.Operation) -> str:
-    return ir.StringAttr(op.attributes["sym_name"]).value
-
-
-def is_public(func: ir.Operation) -> bool:
-    if "sym_visibility" not in func.attributes:
-        return True
-    return ir.StringAttr(func.attributes["sym_visibility"]).value == "public"
-
-
-def is_declaration(func: ir.Operation) -> bool:
-    """A func.func without a body: an external function."""
-    return len(func.regions[0].blocks) == 0
-
-
-def function_type(func: ir.Operation) -> ir.FunctionType:
-    return ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)
-
-
-def flat_symbol(op: ir.Operation, attr_name: str) -> str:
-    return ir.FlatSymbolRefAttr(op.attributes[attr_name]).value
-
-
-def composite_decomposition(op: ir.Operation) -> str:
-    return flat_symbol(op, "decomposition")
-
-
-# --- Types -------------------------------------------------------------------
-
-def tensor_type(value_or_type: ir.Value | ir.Type) -> ir.RankedTensorType:
-    t = value_or_type.type if isinstance(value_or_type, ir.Value) else value_or_type
-    return ir.RankedTensorType(t)
-
-
-def element_type(value_or_type: ir.Value | ir.Type) -> ir.Type:
-    return tensor_type(value_or_type).element_type
-
-
-def shape(value_or_type: ir.Value | ir.Type) -> list[int]:
-    return list(tensor_type(value_or_type).shape)
-
-
-def has_static_shape(value_or_type: ir.Value | ir.Type) -> bool:
-    t = value_or_type.type if isinstance(value_or_type, ir.Value) else value_or_type
-    return isinstance(t, ir.RankedTensorType) and t.has_static_shape
-
-
-def ranked(shape_: Sequence[int], element: ir.Type, encoding: ir.Attribute | None = None) -> ir.RankedTensorType:
-    # A location is only needed for diagnostics about invalid shapes.
-    loc = ir.Location.unknown(context=element.context)
-    return ir.RankedTensorType.get(list(shape_), element, encoding, loc=loc)
-
-
-def with_element_type(t: ir.RankedTensorType | ir.Value, element: ir.Type) -> ir.RankedTensorType:
-    t = tensor_type(t)
-    return ranked(t.shape, element, t.encoding)
-
-
-def bool_like(value: ir.Value) -> ir.RankedTensorType:
-    """The i1 tensor type of `value`'s shape (what compare returns)."""
-    return with_element_type(value, ir.IntegerType.get_signless(1, value.context))
-
-
-def is_integer(t: ir.Type) -> bool:
-    return isinstance(t, ir.IntegerType)
-
-
-def is_bool(t: ir.Type) -> bool:
-    return isinstance(t, ir.IntegerType) and t.width == 1
-
-
-def is_unsigned(t: ir.Type) -> bool:
-    return isinstance(t, ir.IntegerType) and t.is_unsigned
-
-
-def is_float(t: ir.Type) -> bool:
-    return isinstance(t, ir.FloatType)
-
-
-def is_complex(t: ir.Type) -> bool:
-    return isinstance(t, ir.ComplexType)
-
-
-def bit_width(t: ir.Type) -> int:
-    if isinstance(t, ir.ComplexType):
-        return 2 * bit_width(t.element_type)
-    return t.width
-
-
-def int_range(t: ir.IntegerType) -> tuple[int, int]:
-    """The smallest and largest value of an integer type (i1 is 0..1)."""
-    width = t.width
-    if width == 1 or t.is_unsigned:
-        return 0, (1 << width) - 1
-    return -(1 << (width - 1)), (1 << (width - 1)) - 1
-
-
-# --- Attributes --------------------------------------------------------------
-
-def attribute(op: ir.Operation, name: str) -> ir.Attribute | None:
-    """`op.attributes[name]`, or None for dense data the bindings cannot
-    wrap: IREE 3.13's bindings raise TypeError on reading a dense attribute
-    of complex elements (every complex constant's `value`)."""
-    try:
-        return op.attributes[name]
-    except TypeError:
-        return None
-
-
-def dense_i64_array(op: ir.Operation, name: str) -> tuple[int, ...]:
-    if name not in op.attributes:
-        return ()
-    return tuple(ir.DenseI64ArrayAttr(op.attributes[name]))
-
-
-def i64_array_attr(values: Sequence[int], context=None) -> ir.DenseI64ArrayAttr:
-    return ir.DenseI64ArrayAttr.get(list(values), context=context)
-
-
-def bool_attr(op: ir.Operation, name: str, default: bool = False) -> bool:
-    if name not in op.attributes:
-        return default
-    return ir.BoolAttr(op.attributes[name]).value
-
-
-def _parse_struct_attr(text: str) -> dict[str, tuple[int, ...] | int]:
-    """`#stablehlo.gather<offset_dims = [1], index_vector_dim = 1>` -> fields."""
-    body = text[text.index("<") + 1 : text.rindex(">")]
-    fields: dict[str, tuple[int, ...] | int] = {}
-    for name, value in re.findall(r"(\w+)\s*=\s*(\[[^\]]*\]|-?\d+)", body):
-        if value.startswith("["):
-            fields[name] = tuple(int(v) for v in value[1:-1].split(",") if v.strip())
-        else:
-            fields[name] = int(value)
-    return fields
-
-
-@dataclasses.dataclass(frozen=True)
-class GatherDimensionNumbers:
-    offset_dims: tuple[int, ...] = ()
-    collapsed_slice_dims: tuple[int, ...] = ()
-    operand_batching_dims: tuple[int, ...] = ()
-    start_indices_batching_dims: tuple[int, ...] = ()
-    start_index_map: tuple[int, ...] = ()
-    index_vector_dim: int = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class ScatterDimensionNumbers:
-    update_window_dims: tuple[int, ...] = ()
-    inserted_window_dims: tuple[int, ...] = ()
-    input_batching_dims: tuple[int, ...] = ()
-    scatter_indices_batching_dims: tuple[int, ...] = ()
-    scatter_dims_to_operand_dims: tuple[int, ...] = ()
-    index_vector_dim: int = 0
-
-    def to_attr(self, context) -> ir.Attribute:
-        parts = []
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, tuple):
-                if value:
-                    parts.append(f"{field.name} = [{', '.join(map(str, value))}]")
-            else:
-                parts.append(f"{field.name} = {value}")
-        return ir.Attribute.parse(f"#stablehlo.scatter<{', '.join(parts)}>", context=context)
-
-
-def gather_dimension_numbers(op: ir.Operation) -> GatherDimensionNumbers:
-    return GatherDimensionNumbers(**_parse_struct_attr(str(op.attributes["dimension_numbers"])))
-
-
-def scatter_dimension_numbers(op: ir.Operation) -> ScatterDimensionNumbers:
-    return ScatterDimensionNumbers(**_parse_struct_attr(str(op.attributes["scatter_dimension_numbers"])))
-
-
-def comparison_direction(op: ir.Operation) -> str:
-    """"EQ", "NE", "GE", "GT", "LE" or "LT"."""
-    return str(op.attributes["comparison_direction"]).split()[-1].rstrip(">")
-
-
-# --- Builders ----------------------------------------------------------------
 
 def create(
     name: str,
@@ -264,22 +61,6 @@ def replace_op(op: ir.Operation, new_values: Sequence[ir.Value]) -> None:
     op.erase()
 
 
-def scalar_attr(element: ir.Type, value: int | float | bool) -> ir.Attribute:
-    """An attribute holding `value` as `element`. Integers wrap to the type's
-    width (so -1 as ui32 is 0xFFFFFFFF); floats may be inf, -inf, nan, -0.0."""
-    if is_float(element):
-        return ir.FloatAttr.get(element, float(value))
-    if is_bool(element):
-        return ir.BoolAttr.get(bool(value))
-    width = element.width
-    bits = int(value) & ((1 << width) - 1)
-    # IntegerAttr.get takes an int64, so even a uiN value with the top bit set
-    # goes in as its two's complement; the attribute keeps the bits.
-    if bits >= 1 << (width - 1):
-        bits -= 1 << width
-    return ir.IntegerAttr.get(element, bits)
-
-
 def splat(value: int | float | bool, t: ir.RankedTensorType, *, loc: ir.Location) -> ir.Value:
     """A constant tensor of type `t` filled with `value`."""
     with loc:
@@ -290,8 +71,7 @@ def splat(value: int | float | bool, t: ir.RankedTensorType, *, loc: ir.Location
 def constant_1d(values: Sequence[int | float], element: ir.Type, *, loc: ir.Location) -> ir.Value:
     """A rank-1 constant tensor with the given values."""
     t = ranked([len(values)], element)
-    body = ", ".join(str(scalar_attr(element, v)).split(" : ")[0] for v in values)
-    attr = ir.Attribute.parse(f"dense<[{body}]> : {t}", context=loc.context)
+    attr = ir.DenseElementsAttr.get([scalar_attr(element, v) for v in values], type=t, context=loc.context)
     return create("stablehlo.constant", [t], [], {"value": attr}, loc=loc).result
 
 
@@ -316,8 +96,8 @@ def compare(direction: str, lhs: ir.Value, rhs: ir.Value, *, loc: ir.Location, c
         else:
             compare_type = "SIGNED"
     attributes = {
-        "comparison_direction": ir.Attribute.parse(f"#stablehlo<comparison_direction {direction}>", context=loc.context),
-        "compare_type": ir.Attribute.parse(f"#stablehlo<comparison_type {compare_type}>", context=loc.context),
+        "comparison_direction": comparison_direction_attr(direction, loc.context),
+        "compare_type": comparison_type_attr(compare_type, loc.context),
     }
     return create("stablehlo.compare", [bool_like(lhs)], [lhs, rhs], attributes, loc=loc).result
 
@@ -399,8 +179,6 @@ def reduce(x: ir.Value, init: ir.Value, dims: Sequence[int], body_op: str, *, lo
     return op.result
 
 
-# --- Constants of any shape, barriers and region bodies --------------------
-
 def filled_like(value: int | float | bool, like: ir.Value, *, loc: ir.Location, element: ir.Type | None = None) -> ir.Value:
     """A tensor of `like`'s shape, every element `value` as `element` (default:
     `like`'s element type).
@@ -467,14 +245,6 @@ def _remap_operands(root: ir.Operation, mapping: dict[ir.Value, ir.Value]) -> No
             op.operands[i] = value
 
 
-# --- Index vectors and scatter computations ----------------------------------
-
-def saturate(value: int, element: ir.IntegerType) -> int:
-    """`value` clamped into the range of the integer type `element`."""
-    low, high = int_range(element)
-    return min(max(value, low), high)
-
-
 def along_dim(values: Sequence[int], t: ir.RankedTensorType, dim: int, *, loc: ir.Location) -> ir.Value:
     """A constant of type `t` that holds values[i] at position i of `dim`.
 
@@ -496,25 +266,6 @@ def clamp_index_vectors(indices: ir.Value, upper: Sequence[int], index_vector_di
     return clamp(splat(0, t, loc=loc), indices, high, loc=loc)
 
 
-def region_combiner(op: ir.Operation) -> str | None:
-    """The name of the binary op that op's first region applies to its two
-    arguments, `^bb0(%a, %b): %r = NAME %a, %b (or %b, %a); return %r`, or
-    None for any other region."""
-    blocks = op.regions[0].blocks
-    if len(blocks) != 1:
-        return None
-    args = list(blocks[0].arguments)
-    body = [o.operation for o in blocks[0].operations]
-    if len(args) != 2 or len(body) != 2:
-        return None
-    combine, ret = body
-    if ret.name != "stablehlo.return" or list(ret.operands) != list(combine.results):
-        return None
-    if list(combine.operands) not in (args, args[::-1]):
-        return None
-    return combine.name
-
-
 def scatter_like(op: ir.Operation, inputs: Sequence[ir.Value], indices: ir.Value, updates: Sequence[ir.Value], *, loc: ir.Location) -> ir.Operation:
     """A scatter with the attributes of the scatter `op` on new operands. It
     takes op's update computation (op is left with an empty region: erase
@@ -526,16 +277,3 @@ def scatter_like(op: ir.Operation, inputs: Sequence[ir.Value], indices: ir.Value
     new = create("stablehlo.scatter", result_types, [*inputs, indices, *updates], attributes, loc=loc, regions=1)
     block.append_to(new.regions[0])
     return new
-
-
-_BOUNDS = re.compile(r"#stablehlo\.bounds<([^>]*)>")
-
-
-def declared_bounds(t: ir.RankedTensorType) -> list[int | None] | None:
-    """The `#stablehlo.bounds<8, ?>` encoding of a tensor type, if any."""
-    if t.encoding is None:
-        return None
-    match = _BOUNDS.match(str(t.encoding))
-    if not match:
-        return None
-    return [None if b.strip() == "?" else int(b) for b in match.group(1).split(",")]
