@@ -4,7 +4,8 @@ It depends on `iree-base-runtime` and numpy only, never on the compiler, so a
 deployment that ships precompiled artifacts needs nothing else.
 
 Two layers: `load` gives a Model called like a function (`model(x)`);
-`load_graph` gives the wasi-nn shape (graph, execution context, compute).
+`load_graph` gives the wasi-nn shape (graph, execution context, compute), an
+adapter over the Model that `load` gives.
 `webtensor.runtime.devices.devices()` lists this machine's devices.
 """
 

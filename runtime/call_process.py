@@ -68,9 +68,8 @@ import numpy as np
 from iree.runtime import _binding
 
 from . import errors
-from .deadline import Deadline, check_deadline
+from .deadline import Deadline
 from .errors import ExecutionError, InvalidArgument, InvalidArgumentType, Timeout, UnsupportedOperation
-from .limits import check_fuel
 from .model import EntryPoint, load
 from .tensor import DeviceTensor
 from .tree import unflatten
@@ -112,45 +111,44 @@ def supported() -> bool:
     return hasattr(os, "memfd_create") and hasattr(socket, "AF_UNIX")
 
 
-def start(model: Any, process: Any, weights: Any) -> None:
-    """Sets a just-made Model up to run its calls in child processes:
-    `model.process`, `model._bound` (checked here, in the parent) and
-    `model._process`, the runner; the first child starts now."""
-    options = ProcessOptions.parse(True if process is None else process)
+def start(model: Any, options: ProcessOptions, weights: Any) -> tuple[Any, "ProcessRunner"]:
+    """For a just-made Model whose calls run in child processes: its
+    weights, bound here in the parent (so that they are checked here), and
+    the runner of its children, the first of which starts now."""
     if not supported():
         raise UnsupportedOperation("calls in a child process (process=True) need Linux (memfd)")
-    model.process = options
-    bound, source = (None, None) if weights is None else _bind(model, weights)
+    bound, source = (None, None) if weights is None else _bind(model.weights, weights)
     setup = _Setup(model.artifact.data, model.device, model.fuel, source)
     runner = ProcessRunner(setup, _children(model.device), options.spare)
-    model._bound, model._process = bound, runner
     # The children end with the model (or at exit), not with the process.
     weakref.finalize(model, runner.close)
+    return bound, runner
 
 
-def load_weights(model: Any, source: Any) -> None:
-    """Model.load_weights for a model whose calls run in child processes: the
-    weights are checked here, then a new child loads them; calls already
-    running finish with the old weights in their old children."""
-    bound, described = _bind(model, source)
-    model._process.rebind(dataclasses.replace(model._process.setup, weights=described))
-    model._bound = bound
+def load_weights(runner: "ProcessRunner", weights: Any, source: Any) -> Any:
+    """Model.load_weights for a model whose calls run in child processes:
+    `source` is checked against `weights` (the model's) here, then a new
+    child loads it; calls already running finish with the old weights in
+    their old children. The weights, bound."""
+    bound, described = _bind(weights, source)
+    runner.rebind(dataclasses.replace(runner.setup, weights=described))
+    return bound
 
 
-def _bind(model: Any, source: Any):
+def _bind(weights: Any, source: Any):
     """Checks a weights source here and says how a child gets it: a path it
     opens again, or the model's own copy of the arrays."""
     from .package import Package
     from .weights import bind
 
-    bound = bind(model.weights, source)
+    bound = bind(weights, source)
     bound.release_pages()
     if isinstance(source, (str, os.PathLike)):
         return bound, os.fspath(source)
     if isinstance(source, Package):
         return bound, os.fspath(source.path)
     arrays = [kept for kept in bound.keep if isinstance(kept, np.ndarray)]
-    if len(arrays) != len(model.weights):
+    if len(arrays) != len(weights):
         raise InvalidArgument(f"weights: cannot hand {bound.source} to a child process; bind them from a file")
     return bound, arrays
 
@@ -173,14 +171,14 @@ class ProcessEntryPoint(EntryPoint):
     and `keep_on_device=True` uploads the results to this process's device."""
 
     def __call__(self, *args, fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False) -> Any:
-        clock = self._clock(deadline)
+        clock = self._engine.clock(deadline)
         arrays, budget = self._host_inputs(self._leaves(args), fuel)
         return unflatten(self.signature.output_tree, self._in_process(arrays, budget, clock, keep_on_device))
 
     def call_flat(
         self, leaves: list[Any], fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False
     ) -> list[Any]:
-        clock = self._clock(deadline)
+        clock = self._engine.clock(deadline)
         if len(leaves) != len(self._slots):
             count = len(self._slots)
             raise InvalidArgumentType(
@@ -193,35 +191,38 @@ class ProcessEntryPoint(EntryPoint):
     def call_async(
         self, *args, fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False
     ) -> concurrent.futures.Future:
-        clock = self._clock(deadline)
+        clock = self._engine.clock(deadline)
         arrays, budget = self._host_inputs(self._leaves(args), fuel)
         arrays = [np.array(array, copy=True) for array in arrays]  # the caller may change its own now
         tree = self.signature.output_tree
-        return self._model._executor().submit(
+        return self._engine.threads().submit(
             lambda: unflatten(tree, self._in_process(arrays, budget, clock, keep_on_device))
         )
+
+    def snapshot(self, index: int, value: Any) -> np.ndarray | DeviceTensor:
+        """A checked copy of input `index` on the host, where these calls
+        take their inputs (a DeviceTensor stays as it is)."""
+        staged = self._stage(value, self._slots[index])
+        return staged if type(staged) is DeviceTensor else np.array(staged, copy=True)
 
     def _timeout(self, clock: Deadline) -> Timeout:
         return Timeout(
             f"{self.signature.name} did not finish within its deadline of {clock.seconds:g} s on "
-            f"{self._model.device}; its process was stopped, and the model's next call runs in a new one"
+            f"{self._engine.device}; its process was stopped, and the model's next call runs in a new one"
         )
-
-    def _clock(self, deadline: float | None) -> Deadline | None:
-        return Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
 
     def _host_inputs(self, leaves: list[Any], fuel: int | None) -> tuple[list[np.ndarray], int]:
         staged = [self._stage(leaf, slot) for leaf, slot in zip(leaves, self._slots)]
         if self._dims_constrained:
             self.signature.check_dims([value.shape for value in staged])
-        budget = self._model.fuel if fuel is None else check_fuel(fuel)
+        budget = self._engine.budget(fuel)
         return [value.numpy() if type(value) is DeviceTensor else value for value in staged], budget
 
     def _in_process(self, arrays: list[np.ndarray], budget: int, clock: Deadline | None, keep_on_device: bool) -> list[Any]:
-        model = self._model
-        results = model._process.call(self, arrays, budget, clock)
+        engine = self._engine
+        results = engine.runner.call(self, arrays, budget, clock, engine.limits.max_tensor_bytes)
         if keep_on_device:
-            return [model.to_device(result) for result in results]
+            return [engine.to_device(result, spec.element_type.hal) for result, spec in zip(results, self.signature.outputs)]
         return results
 
 
@@ -269,14 +270,15 @@ class ProcessRunner:
         with self._cond:
             return sorted(child.process.pid for child in self._live)
 
-    def call(self, entry: Any, arrays: list[np.ndarray], budget: int, clock: Deadline | None) -> list[np.ndarray]:
-        name, device = entry.signature.name, entry._model.device
+    def call(self, entry: Any, arrays: list[np.ndarray], budget: int, clock: Deadline | None, max_bytes: int) -> list[np.ndarray]:
+        """`entry`'s call in a child; a result above `max_bytes` is a bad reply."""
+        name, device = entry.signature.name, self.setup.device
         child = self._take(entry, clock)
         healthy = False  # a child that answered as it should serves again
         try:
             if clock is not None and time.monotonic() >= clock.expires:
                 healthy = True  # nothing was asked of it
-                raise _never_started(entry, clock)
+                raise _never_started(entry, device, clock)
             try:
                 reply = child.call(name, arrays, budget, None if clock is None else clock.expires)
             except _TimedOut:
@@ -288,7 +290,7 @@ class ProcessRunner:
                 healthy = True
                 raise _reported(reply)
             try:
-                outputs = _results(entry, child, reply)
+                outputs = _results(entry, child, reply, max_bytes)
             except (ValueError, TypeError, OverflowError, OSError) as e:
                 raise ExecutionError(f"{name} failed on {device}: its process sent a bad reply ({e}) and was stopped") from None
             healthy = True
@@ -311,7 +313,7 @@ class ProcessRunner:
                     break
                 remaining = None if clock is None else clock.expires - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    raise _never_started(entry, clock)
+                    raise _never_started(entry, self.setup.device, clock)
                 self._cond.wait(remaining)
         try:
             child = _Child.start(self.setup)
@@ -423,10 +425,10 @@ class ProcessRunner:
             child.release()
 
 
-def _never_started(entry: Any, clock: Deadline) -> Timeout:
+def _never_started(entry: Any, device: str, clock: Deadline) -> Timeout:
     return Timeout(
         f"{entry.signature.name} did not finish within its deadline of {clock.seconds:g} s on "
-        f"{entry._model.device}: it waited for the model's earlier calls and never started"
+        f"{device}: it waited for the model's earlier calls and never started"
     )
 
 
@@ -437,14 +439,13 @@ def _reported(reply: dict) -> Exception:
     return cls(str(reply.get("message", ""))[:ERROR_CHARS])
 
 
-def _results(entry: Any, child: "_Child", reply: dict) -> list[np.ndarray]:
+def _results(entry: Any, child: "_Child", reply: dict, limit: int) -> list[np.ndarray]:
     """The results of a reply, checked against the signature and the shared
     file, copied out; ValueError if the reply is not what it should be."""
     layout = reply.get("outputs")
     specs = entry.signature.outputs
     if not isinstance(layout, list) or len(layout) != len(specs):
         raise ValueError(f"{len(specs)} results expected")
-    limit = entry._model._limits.max_tensor_bytes
     child.outputs.refresh()
     results = []
     for item, spec in zip(layout, specs):

@@ -8,23 +8,28 @@
 
 Inputs and outputs are the signature's flat tensors, named as
 `model.signature` names them, whatever nesting the model was compiled with.
-`set_input` checks the value against the signature at once and copies it to
-the device, so changing the array afterwards changes nothing. A context is
+`set_input` checks the value against the signature at once and copies it
+(to the device, or to the host for a model whose calls run in a child
+process), so changing the array afterwards changes nothing. A context is
 for one thread at a time; make one per thread (they share the graph's model).
+
+This is an adapter over runtime/model.py, nothing more: `load_graph` is
+`load` (the same arguments, checks and errors) with its Model wrapped in a
+Graph, and a context checks, copies and calls through the entry point's
+public methods (`snapshot`, `call_flat`), as `model(...)` does.
 """
 
 from __future__ import annotations
 
-import os
+import inspect
 from typing import Any
 
 import numpy as np
 
 from .errors import InvalidArgument, NotFound
-from .limits import DEFAULT_FUEL
 from .model import EntryPoint, Model, load
 from .signature import TensorSpec
-from .tensor import DeviceTensor, upload
+from .tensor import DeviceTensor
 
 
 class Graph:
@@ -58,7 +63,7 @@ class ExecutionContext:
         self._entry = entry
         self.inputs: tuple[TensorSpec, ...] = entry.signature.inputs
         self.outputs: tuple[TensorSpec, ...] = entry.signature.outputs
-        self._bound: list[DeviceTensor | None] = [None] * len(self.inputs)
+        self._bound: list[np.ndarray | DeviceTensor | None] = [None] * len(self.inputs)
         self._results: list[np.ndarray] | None = None
 
     @property
@@ -68,11 +73,7 @@ class ExecutionContext:
     def set_input(self, key: str | int, value: Any) -> None:
         """Binds an input (a name or an index) to an array or a DeviceTensor."""
         index = self._index(key, self.inputs, "input")
-        slot = self._entry._slots[index]
-        staged = self._entry._stage(value, slot)
-        if isinstance(staged, np.ndarray):
-            staged = self._upload(staged, slot)
-        self._bound[index] = staged
+        self._bound[index] = self._entry.snapshot(index, value)
 
     def compute(self, inputs: dict[str | int, Any] | None = None, *, fuel: int | None = None, deadline: float | None = None) -> dict[str, np.ndarray]:
         """Runs the function on the bound inputs (after binding `inputs`, if
@@ -111,24 +112,16 @@ class ExecutionContext:
             raise InvalidArgument(f"{self.function} has {len(specs)} {kind}s; index {key} is out of range")
         raise InvalidArgument(f"{self.function}: name an {kind} by a string or an index, not a {type(key).__name__}")
 
-    def _upload(self, array: np.ndarray, slot) -> DeviceTensor:
-        model = self._entry._model
-        view = upload(model._hal_device, array, slot.hal)
-        return DeviceTensor(view, slot.dtype, model.device, model._hal_device)
-
     def __repr__(self) -> str:
         return f"<webtensor.ExecutionContext {self._entry.signature}>"
 
 
-def load_graph(
-    source: str | os.PathLike | bytes,
-    device: str | None = None,
-    fuel: int = DEFAULT_FUEL,
-    *,
-    power_preference: str = "default",
-    deadline: float | None = None,
-    weights: Any = None,
-) -> Graph:
-    """Loads an artifact as a Graph; the arguments are those of `webtensor.load`
-    (`weights` binds a model's weights: a file or arrays)."""
-    return Graph(load(source, device, fuel, power_preference=power_preference, deadline=deadline, weights=weights))
+def load_graph(source, /, *args, **options) -> Graph:
+    """`webtensor.runtime.load`, with the Model it loads wrapped in a Graph:
+    the same arguments (device, fuel, power_preference, deadline, weights,
+    process), checks and errors."""
+    return Graph(load(source, *args, **options))
+
+
+# help() and editors show load's parameters, which load_graph passes on.
+load_graph.__signature__ = inspect.signature(load).replace(return_annotation="Graph")

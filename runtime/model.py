@@ -70,7 +70,7 @@ from .tensor import DeviceTensor, check_results_fit, copy_on_device, results_to_
 from .tree import flatten, unflatten
 from .weights import BoundWeights, Weights, bind, host_array
 
-__all__ = ["DEFAULT_FUEL", "MAX_FUEL", "EntryPoint", "Model", "check_deadline", "check_fuel", "load"]
+__all__ = ["DEFAULT_FUEL", "MAX_FUEL", "Engine", "EntryPoint", "Model", "check_deadline", "check_fuel", "load"]
 
 # The work budget is one more int64 scalar input (see webtensor-sandbox-fuel).
 _FUEL_SPEC = TensorSpec("fuel", (), "int64")
@@ -104,37 +104,54 @@ class Model:
         process: Any = None,
     ):
         self.artifact = artifact
-        self.fuel = check_fuel(fuel)
-        self.deadline = check_deadline(deadline)
+        fuel, deadline = check_fuel(fuel), check_deadline(deadline)
         self.power_preference = devices.check_power_preference(power_preference)
-        self.device = device if device is not None else devices.choose(artifact.target, power_preference)
-        devices.check_name(self.device)
-        devices.check_target(self.device, artifact.target)
-        self._hal_device = devices.get_hal_device(self.device)
-        self._limits = device_limits(self.device)
+        device = device if device is not None else devices.choose(artifact.target, power_preference)
+        devices.check_name(device)
+        devices.check_target(device, artifact.target)
         self.weights: Weights = model_weights(artifact.signatures)
+        self._engine = Engine(artifact.vm_module, device, fuel, deadline, self.weights)
         self._bound: BoundWeights | None = None
-        self._contexts: ContextPool | None = None
-        # Calls in a child process (runtime/call_process.py): its runner, or None.
+        # How calls run in child processes (runtime/call_process.py), or None.
         self.process = None
-        self._process = None
-        if _wants_process(process, self.deadline):
+        if _wants_process(process, deadline):
             from . import call_process
 
-            call_process.start(self, process, weights)
+            self.process = call_process.ProcessOptions.parse(True if process is None else process)
+            self._bound, self._engine.runner = call_process.start(self, self.process, weights)
         elif weights is not None:
             self.load_weights(weights)
         elif not self.weights:
-            self._contexts = ContextPool(lambda: self._make_context(None), pool_size(devices.driver_name(self.device)))
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
-        entry_point = EntryPoint if self._process is None else _process_entry_point()
+            self._engine.open(None)
+        entry_point = EntryPoint if self.process is None else _process_entry_point()
         self._entry_points = {
-            name: entry_point(self, signature)
+            name: entry_point(self._engine, signature)
             for name, signature in artifact.signatures.items()
         }
         only = list(self._entry_points.values()) if len(self._entry_points) == 1 else [None]
         self._default: EntryPoint | None = self._entry_points.get("main", only[0])
+
+    @property
+    def device(self) -> str:
+        return self._engine.device
+
+    @property
+    def fuel(self) -> int:
+        """The work budget of a call that does not pass `fuel=`."""
+        return self._engine.fuel
+
+    @fuel.setter
+    def fuel(self, fuel: int) -> None:
+        self._engine.fuel = check_fuel(fuel)
+
+    @property
+    def deadline(self) -> float | None:
+        """The deadline, in seconds, of a call that does not pass `deadline=`."""
+        return self._engine.deadline
+
+    @deadline.setter
+    def deadline(self, deadline: float | None) -> None:
+        self._engine.deadline = check_deadline(deadline)
 
     @property
     def functions(self) -> list[str]:
@@ -152,7 +169,7 @@ class Model:
     @property
     def limits(self) -> DeviceLimits:
         """What a call of this model may ask of its device."""
-        return dataclasses.replace(self._limits, default_fuel=self.fuel)
+        return dataclasses.replace(self._engine.limits, default_fuel=self.fuel)
 
     def __getitem__(self, name: str) -> "EntryPoint":
         try:
@@ -203,14 +220,15 @@ class Model:
         weights; later calls see the new ones."""
         if not self.weights:
             raise InvalidArgument("this model has no weights to bind: it was compiled without weights_argnums")
-        if self._process is not None:
+        if self.process is not None:
             from . import call_process
 
-            return call_process.load_weights(self, source)
+            self._bound = call_process.load_weights(self._engine.runner, self.weights, source)
+            return
         bound = bind(self.weights, source)
-        contexts = ContextPool(lambda: self._make_context(bound), 1)  # packs the weights
+        self._engine.open(bound)  # packs the weights
         bound.release_pages()
-        self._bound, self._contexts = bound, contexts
+        self._bound = bound
 
     @property
     def weights_source(self) -> str | None:
@@ -220,17 +238,8 @@ class Model:
     def close(self) -> None:
         """Ends the model's child processes, if its calls run in them (they
         also end when the model is garbage-collected, or at exit)."""
-        if self._process is not None:
-            self._process.close()
-
-    def _context_pool(self) -> ContextPool:
-        contexts = self._contexts
-        if contexts is None:
-            raise NotFound(
-                f"this model reads {len(self.weights)} weights ({self.weights.nbytes:,} bytes) and none are bound; "
-                "bind them with model.load_weights(path or arrays), load(..., weights=FILE) or webtensor-run --weights=FILE"
-            )
-        return contexts
+        if self._engine.runner is not None:
+            self._engine.runner.close()
 
     def to_device(self, value: Any) -> DeviceTensor:
         """A copy of an array in this model's device memory, to pass to calls
@@ -239,24 +248,7 @@ class Model:
         element_type = dtypes.by_dtype(array.dtype)
         if element_type is None:
             raise InvalidArgument(f"cannot put an array of dtype {array.dtype} on a device")
-        view = upload(self._hal_device, array, element_type.hal)
-        return DeviceTensor(view, array.dtype, self.device, self._hal_device)
-
-    def _make_context(self, bound: BoundWeights | None) -> ireert.VmContext:
-        instance = vm_instance()
-        modules = [ireert.create_hal_module(instance, self._hal_device)]
-        if bound is not None:
-            modules.append(bound.parameters_module(instance))
-        try:
-            return ireert.VmContext(instance, modules + [self.artifact.vm_module])
-        except (RuntimeError, ValueError, IndexError) as e:
-            raise ExecutionError(f"could not load the artifact on {self.device}: {_first_line(e)}") from None
-
-    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = concurrent.futures.ThreadPoolExecutor(_ASYNC_WORKERS, thread_name_prefix="webtensor")
-            return self._pool
+        return self._engine.to_device(array, element_type.hal)
 
     def __repr__(self) -> str:
         weights = ""
@@ -296,6 +288,79 @@ def _first_line(e: Exception) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
+class Engine:
+    """What a model's entry points use to make a call, and all they see of
+    the model: its device (name, IREE's handle, limits), the defaults of a
+    call (fuel, deadline), the VM contexts calls invoke in, the threads of
+    call_async, and the runner of its child processes when calls run in
+    them. The model makes it at load and alone changes it (`open` with new
+    weights; the defaults through `model.fuel` and `model.deadline`);
+    EntryPoint, ProcessEntryPoint and the wasi-nn layer (runtime/graph.py)
+    reach the model through it and its public attributes only."""
+
+    def __init__(self, module: ireert.VmModule, device: str, fuel: int, deadline: float | None, weights: Weights):
+        self.module = module
+        self.device = device
+        self.hal_device = devices.get_hal_device(device)
+        self.limits: DeviceLimits = device_limits(device)
+        self.fuel = fuel
+        self.deadline = deadline
+        # The runner of the model's child processes when its calls run in them
+        # (runtime/call_process.py), else None.
+        self.runner = None
+        self._weights = weights  # only to say, when none are bound, what to bind
+        self._contexts: ContextPool | None = None
+        self._threads: concurrent.futures.ThreadPoolExecutor | None = None
+        self._threads_lock = threading.Lock()
+
+    def open(self, bound: BoundWeights | None) -> None:
+        """Makes the VM contexts later calls invoke in, with `bound` as the
+        model's weights (packed once, so a model with weights keeps one
+        context); calls already running keep the contexts they hold."""
+        size = 1 if bound is not None else pool_size(devices.driver_name(self.device))
+        self._contexts = ContextPool(lambda: self._make_context(bound), size)
+
+    @property
+    def contexts(self) -> ContextPool:
+        contexts = self._contexts
+        if contexts is None:
+            raise NotFound(
+                f"this model reads {len(self._weights)} weights ({self._weights.nbytes:,} bytes) and none are bound; "
+                "bind them with model.load_weights(path or arrays), load(..., weights=FILE) or webtensor-run --weights=FILE"
+            )
+        return contexts
+
+    def clock(self, deadline: float | None) -> Deadline | None:
+        """A call's deadline, started now: its own, or the model's."""
+        return Deadline.start(self.deadline if deadline is None else check_deadline(deadline))
+
+    def budget(self, fuel: int | None) -> int:
+        """A call's work budget: its own, or the model's."""
+        return self.fuel if fuel is None else check_fuel(fuel)
+
+    def threads(self) -> concurrent.futures.ThreadPoolExecutor:
+        """The threads that run call_async calls, started on first use."""
+        with self._threads_lock:
+            if self._threads is None:
+                self._threads = concurrent.futures.ThreadPoolExecutor(_ASYNC_WORKERS, thread_name_prefix="webtensor")
+            return self._threads
+
+    def to_device(self, array: np.ndarray, hal: ireert.HalElementType) -> DeviceTensor:
+        """A copy of a C-contiguous array in the device's memory."""
+        view = upload(self.hal_device, array, hal)
+        return DeviceTensor(view, array.dtype, self.device, self.hal_device)
+
+    def _make_context(self, bound: BoundWeights | None) -> ireert.VmContext:
+        instance = vm_instance()
+        modules = [ireert.create_hal_module(instance, self.hal_device)]
+        if bound is not None:
+            modules.append(bound.parameters_module(instance))
+        try:
+            return ireert.VmContext(instance, modules + [self.module])
+        except (RuntimeError, ValueError, IndexError) as e:
+            raise ExecutionError(f"could not load the artifact on {self.device}: {_first_line(e)}") from None
+
+
 @dataclasses.dataclass(frozen=True)
 class _Slot:
     """An input as the call path needs it, worked out once per entry point."""
@@ -314,10 +379,10 @@ class _Slot:
 class EntryPoint:
     """One exported function of a loaded model."""
 
-    def __init__(self, model: Model, signature: FunctionSignature):
-        self._model = model
+    def __init__(self, engine: Engine, signature: FunctionSignature):
+        self._engine = engine
         self.signature = signature
-        self._function = model.artifact.vm_module.lookup_function(signature.name)
+        self._function = engine.module.lookup_function(signature.name)
         self._slots = tuple(_Slot.of(spec) for spec in signature.inputs)
         # The inputs the program reads, in order; the unused ones are checked only.
         self._passed = tuple(i for i in range(len(self._slots)) if i not in signature.unused)
@@ -333,7 +398,7 @@ class EntryPoint:
         `fuel` overrides the model's work budget for this call,
         `deadline` its wall-clock deadline in seconds (math.inf: none).
         `keep_on_device=True` returns DeviceTensors instead of numpy arrays."""
-        clock = Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
+        clock = self._engine.clock(deadline)
         arg_list, budget = self._prepare(self._leaves(args), fuel)
         return unflatten(self.signature.output_tree, self._run(arg_list, budget, clock, keep_on_device))
 
@@ -341,7 +406,7 @@ class EntryPoint:
         self, leaves: list[Any], fuel: int | None = None, deadline: float | None = None, keep_on_device: bool = False
     ) -> list[Any]:
         """Calls with the arrays in signature order, ignoring any nesting."""
-        clock = Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
+        clock = self._engine.clock(deadline)
         if len(leaves) != len(self._slots):
             raise InvalidArgumentType(
                 f"{self.signature.name} takes {_count(len(self._slots), 'array')} "
@@ -360,16 +425,27 @@ class EntryPoint:
         change the call. The deadline counts from now. Failures of the call
         itself (Timeout, BudgetExceeded, ExecutionError) come out of the
         Future."""
-        clock = Deadline.start(self._model.deadline if deadline is None else check_deadline(deadline))
+        clock = self._engine.clock(deadline)
         arg_list, budget = self._prepare(self._leaves(args), fuel)
         tree = self.signature.output_tree
-        return self._model._executor().submit(
+        return self._engine.threads().submit(
             lambda: unflatten(tree, self._run(arg_list, budget, clock, keep_on_device))
         )
 
     async def acall(self, *args, **options) -> Any:
         """`await entry.acall(...)`: a call that does not block the event loop."""
         return await asyncio.wrap_future(self.call_async(*args, **options))
+
+    def snapshot(self, index: int, value: Any) -> np.ndarray | DeviceTensor:
+        """Input `index` (in signature order) checked against the signature
+        and copied where the call path takes it (for this entry point, the
+        device), so that changing `value` later changes no call; call_flat
+        takes it back. The wasi-nn layer's set_input."""
+        slot = self._slots[index]
+        staged = self._stage(value, slot)
+        if type(staged) is DeviceTensor:
+            return staged  # immutable, and copied on the device by each call
+        return self._engine.to_device(staged, slot.hal)
 
     def _leaves(self, args: tuple) -> list[Any]:
         expected = len(self.signature.input_tree.children)
@@ -406,12 +482,12 @@ class EntryPoint:
         # A bad budget is an error even for a model without loops, which
         # has no use for it: the same call must not pass on one model and
         # fail on another.
-        budget = self._model.fuel if fuel is None else check_fuel(fuel)
+        budget = self._engine.budget(fuel)
         if self.signature.fuel:
             # The loops get what the up-front charge leaves (_execute refuses
             # a call whose up-front charge the budget does not cover).
             staged.append(np.array(max(budget - self.signature.cost, 0), _INT64))
-        device = self._model._hal_device
+        device = self._engine.hal_device
         if any(type(value) is DeviceTensor for value in staged):
             views = self._copy_device_tensors(staged)
         else:
@@ -435,25 +511,25 @@ class EntryPoint:
         return _as_input_array(value, slot.spec, self._check_size)
 
     def _check_size(self, nbytes: int, spec: TensorSpec) -> None:
-        limit = self._model._limits.max_tensor_bytes
+        limit = self._engine.limits.max_tensor_bytes
         if nbytes > limit:
             raise TooLarge(
                 f"argument {spec.name}: {nbytes} bytes is above the largest tensor "
-                f"{self._model.device} takes ({limit} bytes; see model.limits)"
+                f"{self._engine.device} takes ({limit} bytes; see model.limits)"
             )
 
     def _check_results_fit(self, staged: list[Any]) -> None:
         """TooLarge, before anything runs, when the results cannot fit in the host."""
         check_results_fit(
-            self.signature.outputs, [value.shape for value in staged], self._model._limits.max_tensor_bytes, self.signature.name
+            self.signature.outputs, [value.shape for value in staged], self._engine.limits.max_tensor_bytes, self.signature.name
         )
 
     def _check_device_tensor(self, tensor: DeviceTensor, slot: _Slot) -> DeviceTensor:
-        model = self._model
-        if tensor._hal_device is not model._hal_device:
+        engine = self._engine
+        if tensor._hal_device is not engine.hal_device:
             raise InvalidArgument(
                 f"argument {slot.spec.name}: this DeviceTensor is on {tensor.device}, but the model runs "
-                f"on {model.device}; pass tensor.numpy() to move it through the host"
+                f"on {engine.device}; pass tensor.numpy() to move it through the host"
             )
         if tensor.dtype != slot.dtype or tensor.shape != slot.shape:
             slot.spec.check(tensor.shape, describe_value(tensor)[1])
@@ -462,7 +538,7 @@ class EntryPoint:
     def _copy_device_tensors(self, staged: list[np.ndarray | DeviceTensor]) -> list[ireert.HalBufferView]:
         """Fresh buffers for every input: uploads for arrays, device-side
         copies for DeviceTensors (so the call cannot write into them)."""
-        device = self._model._hal_device
+        device = self._engine.hal_device
         views: list[Any] = [
             None if type(value) is DeviceTensor else upload(device, value, hal)
             for value, hal in zip(staged, self._hal_types)
@@ -489,23 +565,23 @@ class EntryPoint:
         _binding.disable_leak_checker()
         return Timeout(
             f"{self.signature.name} did not finish within its deadline of {clock.seconds:g} s on "
-            f"{self._model.device}; the model finishes the abandoned call (its fuel bounds it) "
+            f"{self._engine.device}; the model finishes the abandoned call (its fuel bounds it) "
             "before it takes the next one"
         )
 
     def _execute(
         self, arg_list: ireert.VmVariantList, budget: int, keep_on_device: bool, abandoned: threading.Event | None = None
     ) -> list[Any] | None:
-        model = self._model
+        engine = self._engine
         if budget < self.signature.cost:
             raise BudgetExceeded(
                 f"{self.signature.name} costs {self.signature.cost} work units before any loop runs, above "
                 f"its budget of {budget}; nothing ran. Pass a larger fuel= if the model needs it "
                 f"(at most {MAX_FUEL})"
             )
-        device = model._hal_device
+        device = engine.hal_device
         result_list = ireert.VmVariantList(self._result_count)
-        contexts = model._context_pool()
+        contexts = engine.contexts
         context = contexts.take()
         try:
             if abandoned is not None and abandoned.is_set():
@@ -513,8 +589,8 @@ class EntryPoint:
             context.invoke(self._function, arg_list, result_list)
         except (RuntimeError, ValueError) as e:
             if "RESOURCE_EXHAUSTED" in str(e):
-                raise TooLarge(f"{self.signature.name} ran out of memory on {model.device}: {e}") from None
-            raise ExecutionError(f"{self.signature.name} failed on {model.device}: {e}") from None
+                raise TooLarge(f"{self.signature.name} ran out of memory on {engine.device}: {e}") from None
+            raise ExecutionError(f"{self.signature.name} failed on {engine.device}: {e}") from None
         finally:
             contexts.give(context)
         results = [result_list.get_as_object(i, ireert.HalBufferView) for i in range(self._result_count)]
@@ -524,7 +600,7 @@ class EntryPoint:
                 "and returned nothing; pass a larger fuel= if the model needs it"
             )
         if keep_on_device:
-            return [DeviceTensor(view, dtype, model.device, device) for view, dtype in zip(results, self._output_dtypes)]
+            return [DeviceTensor(view, dtype, engine.device, device) for view, dtype in zip(results, self._output_dtypes)]
         return results_to_host(device, results, self._output_dtypes)
 
     def __repr__(self) -> str:

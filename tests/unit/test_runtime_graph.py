@@ -1,11 +1,16 @@
 """The wasi-nn-shaped layer: load_graph, init_execution_context, set_input,
 compute, get_output."""
 
+import inspect
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import webtensor
+from webtensor.runtime.call_process import ProcessOptions
+from webtensor.runtime.package import MAGIC as PACKAGE_MAGIC
+from webtensor.runtime.weights import save_weights
 
 TWO = """
 func.func @main(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
@@ -204,3 +209,72 @@ def test_a_bad_compute_binds_nothing(graph, rng):
         ctx.compute({"arg0": a, "bogus": b})
     with pytest.raises(webtensor.InvalidArgument, match="no value for input.s. arg0, arg1"):
         ctx.compute()
+
+
+# load_graph is load with its Model wrapped: no second load path, so every
+# argument, check and error is load's.
+
+
+def test_load_graph_takes_the_arguments_of_load():
+    assert inspect.signature(webtensor.load_graph).parameters == inspect.signature(webtensor.runtime.load).parameters
+
+
+@pytest.mark.parametrize(
+    "source, options, error, message",
+    [
+        ("artifact", {"fuel": -1}, webtensor.InvalidArgument, "fuel must be an integer from 0 to"),
+        ("artifact", {"deadline": 0}, webtensor.InvalidArgument, "deadline must be a positive number"),
+        ("artifact", {"power_preference": "fast"}, webtensor.InvalidArgument, "power_preference"),
+        ("artifact", {"device": "tpu"}, webtensor.NotFound, "unknown device 'tpu'"),
+        ("artifact", {"process": "yes"}, webtensor.InvalidArgument, "process must be True, False, None or a ProcessOptions, got 'yes'"),
+        ("artifact", {"weights": {}}, webtensor.InvalidArgument, "this model has no weights to bind"),
+        ("artifact", {"bogus": 1}, TypeError, "unexpected keyword argument 'bogus'"),
+        (b"not an artifact", {}, webtensor.InvalidEncoding, ""),
+        (PACKAGE_MAGIC + b"rest", {}, webtensor.UnsupportedOperation, "a package is compiled for this host before it runs"),
+    ],
+)
+def test_load_graph_fails_as_load_does(artifact, source, options, error, message):
+    source = artifact if source == "artifact" else source
+    with pytest.raises(error) as by_load:
+        webtensor.runtime.load(source, **options)
+    with pytest.raises(error) as by_graph:
+        webtensor.load_graph(source, **options)
+    assert message in str(by_load.value)
+    assert str(by_graph.value) == str(by_load.value)
+
+
+def test_every_load_option_reaches_the_model(tmp_path):
+    def f(w, x):
+        return x @ w
+
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((3, 2)).astype(np.float32)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    compiled = webtensor.compile(f, w, x, weights_argnums=0, cache=False)
+    path = tmp_path / "w.safetensors"
+    save_weights(path, {"w": w})
+    data = compiled.artifact.data
+
+    graph = webtensor.load_graph(data, "local-sync", 1234, deadline=30.0, weights=str(path), process=True)
+    model = graph.model
+    assert (model.device, model.fuel, model.deadline) == ("local-sync", 1234, 30.0)
+    assert model.process == ProcessOptions() and model.weights_source == f"safetensors {path}"
+    # Calls run in the model's child process, with the model's budget unless
+    # they say otherwise; set_input still takes a snapshot.
+    ctx = graph.init_execution_context()
+    original = x.copy()
+    ctx.set_input("x", x)
+    x[:] = 0
+    with pytest.raises(webtensor.BudgetExceeded, match="above its budget of 1234; nothing ran"):
+        ctx.compute()
+    cost = model.signature.cost
+    (result,) = ctx.compute(fuel=cost).values()
+    np.testing.assert_allclose(result, original @ w, rtol=1e-6)
+    ctx.set_input(0, model.to_device(original))
+    (result,) = ctx.compute(fuel=cost).values()
+    np.testing.assert_allclose(result, original @ w, rtol=1e-6)
+    model.close()
+
+    low_power = webtensor.load_graph(data, power_preference="low-power", weights={"w": w})
+    assert low_power.device == "local-sync" and low_power.model.process is None
+    assert low_power.model.weights_source == "arrays"
