@@ -161,24 +161,23 @@ class ConvDimensionNumbers:
 
 
 def gather_dimension_numbers(op: ir.Operation) -> GatherDimensionNumbers:
-    return _struct(op.attributes["dimension_numbers"], "gather", GatherDimensionNumbers)
+    return _struct(str(op.attributes["dimension_numbers"]), "gather", GatherDimensionNumbers)
 
 
 def scatter_dimension_numbers(op: ir.Operation) -> ScatterDimensionNumbers:
-    return _struct(op.attributes["scatter_dimension_numbers"], "scatter", ScatterDimensionNumbers)
+    return _struct(str(op.attributes["scatter_dimension_numbers"]), "scatter", ScatterDimensionNumbers)
 
 
 def dot_dimension_numbers(op: ir.Operation) -> DotDimensionNumbers:
-    return _struct(op.attributes["dot_dimension_numbers"], "dot", DotDimensionNumbers)
+    return _struct(str(op.attributes["dot_dimension_numbers"]), "dot", DotDimensionNumbers)
 
 
 def convolution_dimension_numbers(op: ir.Operation) -> ConvDimensionNumbers:
     """StableHLO prints these as roles, `#stablehlo.conv<[b, 0, 1, f]x[0, 1,
-    i, o]->[b, 0, 1, f]>` (b batch, f feature, i/o the kernel's input and
-    output features, k the k-th spatial dimension), or in the `raw` field
-    form when the roles cannot be drawn that way."""
-    attr = op.attributes["dimension_numbers"]
-    text = str(attr)
+    i, o]->[b, 0, 1, f]>` (b batch, f feature, i and o the kernel's input
+    and output features, a number k the k-th spatial dimension), or in the
+    `raw` field form when the roles cannot be drawn that way."""
+    text = str(op.attributes["dimension_numbers"])
     if text.startswith("#stablehlo.conv<raw "):
         return _struct(text.replace("<raw ", "<", 1), "conv", ConvDimensionNumbers)
     match = re.fullmatch(r"#stablehlo\.conv<\[([^\]]*)\]x\[([^\]]*)\]->\[([^\]]*)\]>", text)
@@ -222,10 +221,9 @@ def _spatial(roles: list[str], text: str) -> tuple[int, ...]:
 _FIELD = re.compile(r"\s*(\w+)\s*=\s*(?:\[([-\d,\s]*)\]|(-?\d+))\s*(?:,|$)")
 
 
-def _struct(attr: ir.Attribute, mnemonic: str, cls):
+def _struct(text: str, mnemonic: str, cls):
     """`#stablehlo.gather<offset_dims = [1], index_vector_dim = 1>` as `cls`.
     The printer leaves out empty lists; every field must be one of cls's."""
-    text = str(attr)
     match = re.fullmatch(rf"#stablehlo\.{mnemonic}<(.*)>", text, re.DOTALL)
     if not match:
         raise ValueError(f"not a #stablehlo.{mnemonic} attribute: {text}")
