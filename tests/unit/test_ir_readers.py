@@ -2,9 +2,13 @@
 bindings print them (IREE's wheel has no Python classes for StableHLO's
 attributes, so these readers are the one place that reads their syntax)."""
 
+import re
+from pathlib import Path
+
 import pytest
 from iree.compiler import ir
 
+import webtensor.passes
 from webtensor.dialects import attributes
 from webtensor.dialects.walk import walk
 
@@ -207,3 +211,17 @@ def test_scalar_attr_wraps_integers_to_the_type():
 )
 def test_dialects_named(text, named):
     assert attributes.dialects_named(_attr(text)) == named
+
+
+def test_passes_read_attributes_through_the_readers():
+    # STYLE.md: passes read attributes through dialects/, never by slicing
+    # printed IR. Printing an attribute to take it apart is attributes.py's
+    # job alone.
+    sliced = re.compile(r"str\([^)]*(attributes\[|\.encoding\b)")
+    offenders = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted(Path(webtensor.passes.__file__).parent.glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if sliced.search(line)
+    ]
+    assert offenders == []
