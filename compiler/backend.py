@@ -16,7 +16,7 @@ import dataclasses
 
 from ..dialects.types import tensor_type
 from ..dialects.walk import walk
-from ..passes.cpu_softmax import LONG_ROW
+from ..dialects.webtensor import LONG_ROW
 from .diagnostics import CompileError, Diagnostic, SourceLocation
 from .options import TRIPLE_FLAG, WASM32_TRIPLE, CompileOptions, Target
 from .session import CompilerSession

@@ -34,12 +34,10 @@ from ..dialects import build
 from ..dialects.attributes import dense_i64_array
 from ..dialects.types import element_type, has_static_shape, is_float, shape
 from ..dialects.walk import region_combiner, walk
+from ..dialects.webtensor import LONG_ROW
 from .base import ModulePass, Report
 
 SUBTRACT = "stablehlo.subtract"
-# Rows at least this long. On shorter ones IREE's softmax op was as fast or
-# faster (BERT-base's and GPT-2's 128, ViT-B/16's 197: within 10%, either way).
-LONG_ROW = 1024
 # What may stand between the row maximum and the subtraction, besides JAX's
 # maximum with -inf: broadcasts and reshapes that line it up with x.
 _SHAPING = ("stablehlo.broadcast_in_dim", "stablehlo.reshape")
