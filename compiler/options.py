@@ -221,6 +221,9 @@ class CompileOptions:
         a process start, 0.2 to 0.5 s). It never changes the artifact.
       isolation_limits: the worker's memory, CPU time and wall time.
       input_limits: size and nesting limits checked before parsing.
+
+    Each field's command-line flag, and how it is read and written, is in
+    OPTIONS below.
     """
 
     target: Target = Target.LLVM_CPU
