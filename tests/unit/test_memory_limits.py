@@ -97,7 +97,7 @@ def test_a_padded_convolution_within_the_limits_runs():
 
 def test_results_above_the_host_limit_are_refused_before_the_call():
     model = webtensor.compile(_broadcast(1 << 20), cache=False)  # 4 MiB
-    model._limits = dataclasses.replace(model._limits, max_tensor_bytes=1 * MIB)
+    model._engine.limits = dataclasses.replace(model._engine.limits, max_tensor_bytes=1 * MIB)
     with pytest.raises(webtensor.TooLarge, match=r"result result0 would take 4194304 bytes, above the largest tensor this host holds \(1048576 bytes.*nothing ran"):
         model(np.float32(1))
 

@@ -246,7 +246,7 @@ def test_scalar_weights_keep_their_rank(tmp_path):
 def test_a_package_runs_its_calls_in_a_child_process(path, x):
     model = webtensor.load(path, process=True)
     try:
-        assert model._process is not None
+        assert model.process is not None
         np.testing.assert_allclose(model(x), webtensor.load(path)(x), rtol=1e-6)
     finally:
         model.close()

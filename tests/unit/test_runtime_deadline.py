@@ -52,13 +52,13 @@ def test_a_call_past_its_deadline_times_out_and_the_model_recovers(artifact, x):
         "the abandoned call (its fuel bounds it) before it takes the next one"
     )
     assert not isinstance(info.value, webtensor.BudgetExceeded)
-    assert model._contexts.busy  # the abandoned invocation is still running
+    assert model._engine.contexts.busy  # the abandoned invocation is still running
     # A call that waits its turn behind it has its own deadline.
     with pytest.raises(webtensor.Timeout, match="deadline of 0.3 s"):
         model(np.int64(1), x, deadline=0.3)
     # Without a deadline, a call waits for the abandoned one and then runs normally.
     np.testing.assert_allclose(model(np.int64(4), x), squared(x, 4), rtol=1e-6)
-    assert not model._contexts.busy
+    assert not model._engine.contexts.busy
 
 
 def test_the_model_default_and_per_call_override(artifact, x):
@@ -75,7 +75,7 @@ def test_a_deadline_that_passes_before_the_invocation_runs_nothing(artifact, x):
     model = webtensor.load(artifact)
     with pytest.raises(webtensor.Timeout, match="deadline of 1e-09 s"):
         model(FOREVER, x, fuel=budget_for(model, LONG), deadline=1e-9)
-    assert not model._contexts.busy
+    assert not model._engine.contexts.busy
     np.testing.assert_allclose(model(np.int64(1), x), squared(x, 1), rtol=1e-6)
 
 
