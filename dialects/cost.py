@@ -30,7 +30,8 @@ from typing import Callable
 
 from iree.compiler import ir
 
-from . import stablehlo as shlo
+from .attributes import convolution_dimension_numbers, dense_i64_array, dot_dimension_numbers
+from .types import has_static_shape, shape
 
 OP_UNITS = 20_000
 ITERATION_UNITS = 500_000
@@ -103,36 +104,36 @@ def block_cost(block: ir.Block, dim_bound: DimBound = _static_bound, skip=lambda
 
 def dot_work(op: ir.Operation) -> int:
     """Multiply-adds of a dot_general."""
-    numbers = shlo._parse_struct_attr(str(op.attributes["dot_dimension_numbers"]))
-    lhs = shlo.shape(op.operands[0])
-    contracted = math.prod(lhs[d] for d in numbers.get("lhs_contracting_dimensions", ()))
+    numbers = dot_dimension_numbers(op)
+    lhs = shape(op.operands[0])
+    contracted = math.prod(lhs[d] for d in numbers.lhs_contracting_dimensions)
     return _static_elements(op.results[0]) * contracted
 
 
 def dot_legacy_work(op: ir.Operation) -> int:
-    return _static_elements(op.results[0]) * shlo.shape(op.operands[0])[-1]
+    return _static_elements(op.results[0]) * shape(op.operands[0])[-1]
 
 
 def convolution_work(op: ir.Operation) -> int:
     """Multiply-adds of a convolution: each output element reads one kernel
     slice, the kernel's elements divided by its output features."""
     kernel = _static_elements(op.operands[1])
-    output_features = max(shlo.shape(op.results[0])[_output_feature_dim(op)], 1)
+    output_features = max(shape(op.results[0])[convolution_dimension_numbers(op).output_feature_dimension], 1)
     return _static_elements(op.results[0]) * max(kernel // output_features, 1)
 
 
 def window_work(op: ir.Operation) -> int:
-    return _static_elements(op.results[0]) * math.prod(shlo.dense_i64_array(op, "window_dimensions"))
+    return _static_elements(op.results[0]) * math.prod(dense_i64_array(op, "window_dimensions"))
 
 
 def select_and_scatter_work(op: ir.Operation) -> int:
-    return _static_elements(op.operands[1]) * math.prod(shlo.dense_i64_array(op, "window_dimensions"))
+    return _static_elements(op.operands[1]) * math.prod(dense_i64_array(op, "window_dimensions"))
 
 
 def sort_work(op: ir.Operation) -> int:
     """IREE's sort compares each element with every other along the sorted
     dimension."""
-    dims = shlo.shape(op.operands[0])
+    dims = shape(op.operands[0])
     return math.prod(dims) * dims[ir.IntegerAttr(op.attributes["dimension"]).value]
 
 
@@ -150,7 +151,7 @@ WORK = {
 
 def _special(work):
     def cost(op: ir.Operation, dim_bound: DimBound) -> int:
-        if not all(shlo.has_static_shape(v) for v in list(op.operands) + list(op.results)):
+        if not all(has_static_shape(v) for v in list(op.operands) + list(op.results)):
             return 0
         return work(op)
 
@@ -182,19 +183,13 @@ _REGION_RUNS = {
 
 
 def _fft_work(op: ir.Operation, dim_bound: DimBound) -> int:
-    lengths = shlo.dense_i64_array(op, "fft_length")
+    lengths = dense_i64_array(op, "fft_length")
     n = math.prod(lengths) or 1
     return _operand_elements(op, dim_bound) * max(n.bit_length(), 1)
 
 
-def _output_feature_dim(op: ir.Operation) -> int:
-    text = str(op.attributes["dimension_numbers"])
-    layout = text.split("->")[-1].strip().strip("[]>").split(",")
-    return [part.strip() for part in layout].index("f")
-
-
 def _static_elements(value: ir.Value) -> int:
-    return math.prod(shlo.shape(value))
+    return math.prod(shape(value))
 
 
 def _elements(t: ir.Type, dim_bound: DimBound) -> int:
