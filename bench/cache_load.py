@@ -33,7 +33,7 @@ def measure(model_name: str = "encoder_block", cold_runs: int = 3, min_seconds: 
     from webtensor.runtime.cache import ArtifactCache
     from webtensor.runtime.model import Model
 
-    from ..tests.models import MODELS
+    from .models import MODELS
 
     test_model = MODELS[model_name]
     fn, args = test_model.fn, test_model.example_args(0)
@@ -79,7 +79,7 @@ def measure(model_name: str = "encoder_block", cold_runs: int = 3, min_seconds: 
 
 def format_table(model_name: str, rows: dict[str, Timing], artifact_bytes: int) -> str:
     lines = [
-        f"{model_name} (tests/models.py), llvm-cpu, artifact {artifact_bytes / 1024:.1f} KiB",
+        f"{model_name} (bench/models.py), llvm-cpu, artifact {artifact_bytes / 1024:.1f} KiB",
         f"{'':34} {'median':>10} {'p10':>10} {'p90':>10} {'runs':>6}",
     ]
     for name, timing in rows.items():
@@ -102,7 +102,7 @@ def _ms(seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m webtensor.bench.cache_load", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="encoder_block", help="a model of tests/models.py (default encoder_block)")
+    parser.add_argument("--model", default="encoder_block", help="a model of bench/models.py (default encoder_block)")
     parser.add_argument("--cold-runs", type=int, default=3, help="cold compiles of each kind (default 3)")
     args = parser.parse_args(argv)
     rows, artifact_bytes = measure(args.model, args.cold_runs)

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from ..tests.models import SQUARING_LOOP
+from .models import SQUARING_LOOP
 from .timing import interleaved, timed
 
 

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..tests.models import (
+from .models import (
     _batch_norm,
     _layer_norm,
     _normal,
@@ -149,7 +149,7 @@ MODELS = [
 ]
 
 def _differential(name: str):
-    from ..tests.models import MODELS as TEST_MODELS
+    from .models import MODELS as TEST_MODELS
 
     test_model = TEST_MODELS[name]
 
@@ -160,10 +160,10 @@ def _differential(name: str):
     return build
 
 
-# The differential-test models (tests/models.py), small: the yardstick for
+# The differential-test models (bench/models.py), small: the yardstick for
 # the sandbox's cost.
 DIFFERENTIAL = [
-    ZooModel(f"test_{name}", _differential(name), f"tests/models.py {name}")
+    ZooModel(f"test_{name}", _differential(name), f"bench/models.py {name}")
     for name in ("mlp", "cnn", "encoder_block", "control_flow")
 ]
 

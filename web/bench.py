@@ -21,7 +21,7 @@ REPEAT = 50
 def _cases():
     import jax.numpy as jnp
 
-    from ..tests.models import MODELS
+    from ..bench.models import MODELS
 
     rng = np.random.default_rng(0)
     a = rng.standard_normal((128, 128)).astype(np.float32)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import webtensor
-from webtensor.tests.models import MODELS
+from webtensor.bench.models import MODELS
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 

@@ -13,7 +13,7 @@ import pytest
 import webtensor
 from webtensor.dialects import cost
 from webtensor.passes.sandbox_fuel import UNGUARDED_UNITS
-from webtensor.tests.models import budget_for
+from webtensor.bench.models import budget_for
 
 
 def _counting_loop(n):

@@ -30,7 +30,7 @@ from webtensor.compiler.worker_wire import (
 from webtensor.compiler.diagnostics import Diagnostic, SourceLocation
 from webtensor.compiler.frontends.jax_function import portable_artifact
 from webtensor.tests import worker_faults
-from webtensor.tests.models import MODELS
+from webtensor.bench.models import MODELS
 from webtensor.tools import compile as compile_tool
 
 ADD = "func.func @main(%x: tensor<3xf32>) -> tensor<3xf32> {\n  %0 = stablehlo.add %x, %x : tensor<3xf32>\n  return %0 : tensor<3xf32>\n}\n"

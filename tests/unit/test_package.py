@@ -15,7 +15,7 @@ import pytest
 import webtensor
 from webtensor.runtime import package as package_format
 from webtensor.runtime.package import Package
-from webtensor.tests.models import mlp, mlp_params
+from webtensor.bench.models import mlp, mlp_params
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import webtensor
-from webtensor.tests.models import SQUARING_LOOP, budget_for, squared
+from webtensor.bench.models import SQUARING_LOOP, budget_for, squared
 
 
 FOREVER = np.int64(1 << 62)

@@ -7,7 +7,7 @@ import pytest
 
 import webtensor
 from webtensor.runtime.model import Engine
-from webtensor.tests.models import SQUARING_LOOP, budget_for, squared
+from webtensor.bench.models import SQUARING_LOOP, budget_for, squared
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import webtensor
-from webtensor.tests.models import mlp, mlp_params
+from webtensor.bench.models import mlp, mlp_params
 
 ROOT = Path(webtensor.__file__).parent
 COMPILER_MESSAGE = "needs the compiler, and iree.compiler is not installed (a runtime-only install): pip install 'webtensor[compiler]'"
@@ -28,6 +28,7 @@ RUN = textwrap.dedent(
     model = webtensor.load(sys.argv[1], weights=sys.argv[3])
     print(np.asarray(model(np.load(sys.argv[2]))).tobytes().hex())
     print([name for name in ("jax", "jaxlib", "iree.compiler") if importlib.util.find_spec(name.split(".")[0]) and importlib.util.find_spec(name)])
+    print(importlib.util.find_spec("webtensor.tests"))
     try:
         webtensor.compile
     except webtensor.MissingExtra as e:
@@ -37,9 +38,11 @@ RUN = textwrap.dedent(
 
 
 def _copy_of_the_repository(to: Path) -> Path:
-    """The sources a user's clone has: no virtualenv, no build outputs."""
+    """The sources a user's clone has: no virtualenv, no build outputs, and
+    a folder name of its own (the package is `webtensor` whatever the
+    checkout's folder is called)."""
     ignore = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", "build", "Output", "bench-results")
-    return Path(shutil.copytree(ROOT, to / "webtensor", ignore=ignore))
+    return Path(shutil.copytree(ROOT, to / "a-checkout", ignore=ignore))
 
 
 @pytest.mark.slow
@@ -67,9 +70,10 @@ def test_a_runtime_only_install_runs_artifacts_and_names_the_compiler_extra(tmp_
         capture_output=True, text=True, timeout=300, cwd=venv,
     )
     assert ran.returncode == 0, ran.stderr[-3000:]
-    got, present, refusal = ran.stdout.strip().splitlines()
+    got, present, tests, refusal = ran.stdout.strip().splitlines()
     assert got == want  # the same bits as in the full install
     assert present == "[]"  # no jax, no jaxlib, no IREE compiler
+    assert tests == "None"  # the tests stay in the checkout
     assert refusal == f"MissingExtra webtensor.compile {COMPILER_MESSAGE}"
 
     compile_tool = subprocess.run([str(bin_dir / "webtensor-compile"), "model.mlir"], capture_output=True, text=True)

@@ -19,7 +19,7 @@ import webtensor
 from webtensor.runtime.call_process import ProcessOptions, _Arena, _memfd, _results, _Zygote
 from webtensor.runtime.limits import MAX_FUEL
 from webtensor.runtime.weights import save_weights
-from webtensor.tests.models import SQUARING_LOOP, mlp, mlp_params, squared
+from webtensor.bench.models import SQUARING_LOOP, mlp, mlp_params, squared
 
 
 # Six chained 4096^3 matmuls: minutes of work on two cores, and no loop.

@@ -9,7 +9,7 @@ import webtensor
 from webtensor.compiler.api import compile_artifact, import_source
 from webtensor.compiler.options import CompileOptions
 from webtensor.runtime.artifact import Artifact
-from webtensor.tests.models import MODELS
+from webtensor.bench.models import MODELS
 
 GPU_DEVICES = {"vulkan-spirv": "vulkan", "cuda": "cuda"}
 

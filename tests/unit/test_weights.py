@@ -14,7 +14,7 @@ from webtensor.compiler.options import CompileOptions
 from webtensor.compiler.api import import_source
 from webtensor.compiler.frontends.jax_function import portable_artifact
 from webtensor.runtime.weights import save_weights
-from webtensor.tests.models import mlp, mlp_params
+from webtensor.bench.models import mlp, mlp_params
 from webtensor.tests.runtime_only import run_without_compiler
 
 

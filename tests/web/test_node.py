@@ -8,7 +8,7 @@ import pytest
 import webtensor
 from webtensor.compiler.api import compile_artifact, import_source
 from webtensor.compiler.options import CompileOptions
-from webtensor.tests.models import MODELS
+from webtensor.bench.models import MODELS
 from webtensor.web.node import run_in_node
 
 

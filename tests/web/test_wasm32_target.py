@@ -11,7 +11,7 @@ import webtensor
 from webtensor.compiler.api import compile_artifact, import_source
 from webtensor.compiler.options import CompileOptions
 from webtensor.runtime.artifact import Artifact
-from webtensor.tests.models import MODELS
+from webtensor.bench.models import MODELS
 
 WASM_MAGIC = b"\x00asm\x01\x00\x00\x00"
 

@@ -1,5 +1,7 @@
-"""Small JAX models for differential tests: each is a function, parameters
-made from a fixed seed, and a way to draw fresh inputs.
+"""Small JAX models that the differential tests check and the benchmarks time:
+each is a function, parameters made from a fixed seed, and a way to draw
+fresh inputs. They ship with the package (the benchmarks need them); the
+tests do not.
 
 Parameters are always arguments (a dict of arrays), never closed over, so the
 compiled module takes weights the way a served model would.
