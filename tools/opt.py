@@ -65,9 +65,9 @@ def _read(path: str) -> tuple[str, str | bytes]:
         except FileNotFoundError:
             raise UsageError(f"{path}: no such file") from None
         name = path
-    from ..compiler.frontends.stablehlo_file import BYTECODE_MAGIC
+    from ..compiler.frontends.bytecode import is_bytecode
 
-    if data.startswith(BYTECODE_MAGIC):
+    if is_bytecode(data):
         return name, data
     try:
         return name, data.decode("utf-8")

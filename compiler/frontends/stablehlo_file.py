@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..diagnostics import CompileError
 from . import ImportedModule
-from .bytecode import BYTECODE_MAGIC, is_bytecode, read_bytecode_header  # noqa: F401 (tools/opt.py reads the magic here)
+from .bytecode import is_bytecode, read_bytecode_header
 
 TEXT_SUFFIXES = (".mlir",)
 BYTECODE_SUFFIXES = (".mlirbc",)

@@ -37,7 +37,8 @@ from hypothesis import strategies as st  # noqa: E402
 import webtensor  # noqa: E402
 from webtensor.compiler import gate  # noqa: E402
 from webtensor.compiler.frontends.stablehlo_file import load_any, load_bytes  # noqa: E402
-from webtensor.compiler.worker import IsolationLimits, WorkerFailure  # noqa: E402
+from webtensor.compiler.options import IsolationLimits  # noqa: E402
+from webtensor.compiler.worker import WorkerFailure  # noqa: E402
 
 LONG_RUN = int(os.environ.get("WEBTENSOR_FUZZ_EXAMPLES", "0"))
 IN_PROCESS_EXAMPLES = LONG_RUN * 10 or 400

@@ -14,9 +14,7 @@ from webtensor.compiler import api
 from webtensor.compiler import cache as cache_key_module
 from webtensor.compiler.api import import_source
 from webtensor.compiler.cache import cache_key, key_fields
-from webtensor.compiler.gate import InputLimits
-from webtensor.compiler.options import CompileOptions
-from webtensor.compiler.worker import IsolationLimits
+from webtensor.compiler.options import CompileOptions, InputLimits, IsolationLimits
 from webtensor.dialects.profile import Limits
 from webtensor.runtime.cache import ArtifactCache, CacheWarning, default_directory
 from webtensor.tools import cache as cache_tool

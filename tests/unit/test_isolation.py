@@ -15,10 +15,9 @@ import pytest
 
 import webtensor
 from webtensor.compiler.api import compile_artifact, import_source, run_phases
-from webtensor.compiler.gate import InputLimits
-from webtensor.compiler.options import CompileOptions, Phase
 from webtensor.compiler import worker
-from webtensor.compiler.worker import IsolationLimits, WorkerFailure
+from webtensor.compiler.options import CompileOptions, InputLimits, IsolationLimits, Phase
+from webtensor.compiler.worker import WorkerFailure
 from webtensor.compiler.worker_wire import (
     FRAME_MAGIC,
     MalformedAnswer,
