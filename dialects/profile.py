@@ -271,7 +271,7 @@ def type_problem(t: ir.Type, limits: Limits | None = None) -> str | None:
     element = element_name(t.element_type)
     if element not in ELEMENT_TYPES:
         return f"element type {element} is not in the profile; allowed: {', '.join(ELEMENT_TYPES)}"
-    if t.encoding is not None and not str(t.encoding).startswith("#stablehlo.bounds"):
+    if t.encoding is not None and declared_bounds(t) is None:
         return f"tensor encoding {t.encoding} is not allowed"
     return None
 

@@ -152,7 +152,7 @@ class _Check:
             problem = profile.fft_problem(dense_i64_array(op, "fft_length"))
             if problem:
                 self.error(op, problem)
-        elif op.name == "stablehlo.constant" and str(element_type(op.results[0])) == "complex<f64>":
+        elif op.name == "stablehlo.constant" and profile.element_name(element_type(op.results[0])) == "complex<f64>":
             problem = _complex_f64_constant_problem(op)
             if problem:
                 self.error(op, f"{problem}; pass it as an argument, or use complex<f32>")
@@ -171,7 +171,7 @@ class _Check:
             if problem:
                 self.error(op, problem)
                 return
-            element = str(ir.RankedTensorType(t).element_type)
+            element = profile.element_name(element_type(t))
             if element not in allowed:
                 self.error(op, f"'{op.name}' does not take {element}; it takes {', '.join(allowed)}")
                 return

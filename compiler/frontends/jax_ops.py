@@ -43,7 +43,9 @@ def check(exported, source_name: str) -> None:
 def _message(op) -> str:
     message = f"'{op.name}' is not allowed: {FORBIDDEN_OPS[op.name]}"
     if "call_target_name" in op.attributes:
-        target = str(op.attributes["call_target_name"]).strip('"')
+        from jaxlib.mlir import ir as jax_ir
+
+        target = jax_ir.StringAttr(op.attributes["call_target_name"]).value
         primitive = _name_of(op.location)
         made_by = f"{primitive} lowers to" if primitive else "the program calls"
         message += f" ({made_by} @{target}, a library on the exporting host)"
@@ -73,14 +75,18 @@ def _enclosing_function(op) -> str | None:
         parent = parent.parent
     if parent is None:
         return None
-    return str(parent.attributes["sym_name"]).strip('"')
+    from jaxlib.mlir import ir as jax_ir
+
+    return jax_ir.StringAttr(parent.attributes["sym_name"]).value
 
 
 def _callers(module) -> dict[str, list]:
     callers: dict[str, list] = {}
     for op in _walk(module.operation):
         if op.name == "func.call":
-            callee = str(op.attributes["callee"]).lstrip("@")
+            from jaxlib.mlir import ir as jax_ir
+
+            callee = jax_ir.FlatSymbolRefAttr(op.attributes["callee"]).value
             callers.setdefault(callee, []).append(op)
     return callers
 
