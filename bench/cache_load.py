@@ -26,7 +26,7 @@ TARGET_HIT_SECONDS = 0.020
 def measure(model_name: str = "encoder_block", cold_runs: int = 3, min_seconds: float = 2.0) -> tuple[dict[str, Timing], int]:
     import webtensor
     from webtensor.compiler.api import import_source
-    from webtensor.compiler.cache import cache_key
+    from webtensor.compiler.artifact_key import cache_key
     from webtensor.compiler.frontends.jax_function import portable_artifact
     from webtensor.compiler.options import CompileOptions
     from webtensor.runtime.artifact import Artifact

@@ -150,7 +150,7 @@ def _cache_hit_seconds(args) -> float:
     """The compile cache's part of a load: the key over the program and the
     options, reading and authenticating the artifact, loading it (median of 5)."""
     from webtensor.compiler.api import load_or_compile
-    from webtensor.compiler.cache import open_cache
+    from webtensor.compiler.artifact_key import open_cache
     from webtensor.compiler.frontends.package import imported_from
     from webtensor.compiler.options import CompileOptions
     from webtensor.runtime.package import Package

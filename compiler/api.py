@@ -8,7 +8,7 @@
 The model's StableHLO is parsed and compiled in a worker process with memory
 and time limits (compiler/worker.py), so that hostile input cannot crash or
 hang this one; a JAX function is exported here first, since that runs the
-user's own code. Artifacts are cached by content (compiler/cache.py): a
+user's own code. Artifacts are cached by content (compiler/artifact_key.py): a
 model compiled before, for the same target and policy, loads without a
 compile.
 """
@@ -30,12 +30,12 @@ from ..runtime import package as package_format
 from ..runtime.limits import DEFAULT_FUEL
 from ..runtime.weights import file_tensor_specs, read_arrays
 from . import gate, progress, reproducers, worker
-from .cache import CacheSetting, cache_key, describe, open_cache
+from .artifact_key import CacheSetting, cache_key, describe, open_cache
 from .diagnostics import CompileError
 from .frontends import ImportedModule, jax_function, stablehlo_file
 from .frontends import onnx_file, torch_module  # issue 14: the PyTorch and ONNX doors
 from .options import CompileOptions, Phase, command_line
-from .pipeline import Compilation, compile_in_process
+from .phases import Compilation, compile_in_process
 
 Source = Callable | str | bytes | os.PathLike
 

@@ -113,7 +113,7 @@ def _answer(request: dict) -> bytes:
 
 def _compile(request: dict) -> str | bytes:
     from .options import Phase
-    from .pipeline import compile_in_process
+    from .phases import compile_in_process
 
     return compile_in_process(request["imported"], request["options"], Phase.parse(request["phase"]), request["debug_info"])
 

@@ -1,5 +1,5 @@
 """WebTensor's own attributes: what the passes write on functions and
-arguments for the compiler (compiler/signature.py) to read into the
+arguments for the compiler (compiler/reflection.py) to read into the
 artifact's signature, and then remove. One owner for each name; and the
 facts a pass and the compiler must agree on."""
 

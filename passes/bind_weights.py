@@ -10,7 +10,7 @@ weights into the CPU's tile layout, with data tiling) into the module
 initializer: it runs once, at load, instead of on every call, and the
 artifact holds none of the weights' bytes.
 
-Only the compiler marks arguments (compiler/signature.py, from what the
+Only the compiler marks arguments (compiler/reflection.py, from what the
 frontend declares), after the sandbox: webtensor-strip-attributes has
 removed every argument attribute a model brought, so no model names its own.
 This is the one pass whose output is no longer plain StableHLO; it runs

@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _compile(args: argparse.Namespace, options, phase) -> None:
     from ..compiler.api import import_model, load_or_compile, run_phases
-    from ..compiler.cache import open_cache
+    from ..compiler.artifact_key import open_cache
     from ..compiler.options import Phase
 
     source, example_args = _load_input(args.input, args.inputs)

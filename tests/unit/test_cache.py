@@ -11,9 +11,9 @@ import pytest
 
 import webtensor
 from webtensor.compiler import api
-from webtensor.compiler import cache as cache_key_module
+from webtensor.compiler import artifact_key as cache_key_module
 from webtensor.compiler.api import import_source
-from webtensor.compiler.cache import cache_key, key_fields
+from webtensor.compiler.artifact_key import cache_key, key_fields
 from webtensor.compiler.options import CompileOptions, InputLimits, IsolationLimits
 from webtensor.dialects.profile import Limits
 from webtensor.runtime.cache import ArtifactCache, CacheWarning, default_directory

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import webtensor
-from webtensor.compiler.cache import cache_key
+from webtensor.compiler.artifact_key import cache_key
 from webtensor.compiler.options import CompileOptions
 from webtensor.compiler.api import import_source
 from webtensor.compiler.frontends.jax_function import portable_artifact

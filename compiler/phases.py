@@ -13,7 +13,7 @@ from iree.compiler import ir
 
 from .. import passes
 from ..passes.pipeline import build as build_pipeline
-from . import backend, gate, progress, signature
+from . import backend, gate, progress, reflection
 from .diagnostics import CompileError, errors_from_mlir
 from .frontends import ImportedModule
 from .options import CompileOptions, Phase, Target
@@ -89,7 +89,7 @@ class Compilation:
         self.session = CompilerSession(backend.target_flags(options))
         self.module: ir.Module = self.session.parse(imported)
         self.phase = Phase.INPUT
-        self.entries: dict[str, signature.EntryPoint] = {}
+        self.entries: dict[str, reflection.EntryPoint] = {}
         self._vmfb: bytes | None = None
 
     @property
@@ -106,13 +106,13 @@ class Compilation:
         if phase == Phase.SANDBOXED and not self.options.sandbox:
             return
         if phase == Phase.LINALG:
-            signature.attach(self.module, self.entries, self.options.target.value)
+            reflection.attach(self.module, self.entries, self.options.target.value)
         if phase == Phase.VMFB:
             self._vmfb = backend.compile_module(self.session, self.module, self.options, self.source_name)
             return
         self._run_passes(phase, PIPELINES[phase])
         if phase == Phase.LEGALIZED:
-            self.entries = signature.read_signatures(
+            self.entries = reflection.read_signatures(
                 self.module, self.imported.hints, self.source_name, self.options.limits, self.imported.named_weights
             )
 
