@@ -13,13 +13,14 @@ process, started on first use, with the runtime imported and nothing else
 started (one thread, no device), so that a child starts in the time of a
 fork and a model load (about 0.1 s) rather than of an interpreter and its
 imports (seconds on a busy machine). Where it cannot start, a child starts
-as an interpreter of its own. The child (`child_main`) loads the same artifact on the same device with the same weights (a weights file
+as an interpreter of its own. The child (runtime/process_child.py) loads
+the same artifact on the same device with the same weights (a weights file
 is opened again by path; arrays are handed over once, at start) and serves
 each call with the ordinary call path, `EntryPoint.call_flat(leaves,
 fuel=...)`, so inputs, budgets and errors are checked in one place. Errors
 come back with their type (BudgetExceeded, InvalidArgument, ...).
 
-Transport. Tensors cross through two shared-memory files per child
+Transport (runtime/process_channel.py). Tensors cross through two shared-memory files per child
 (memfd), one the parent writes the inputs into and one the child writes the
 results into; each grows to the largest call and stays mapped. A call's
 message, a few hundred bytes of JSON, goes over a socket. The parent trusts
@@ -50,12 +51,10 @@ import concurrent.futures
 import dataclasses
 import json
 import math
-import mmap
 import os
 import select
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -68,21 +67,22 @@ import numpy as np
 from iree.runtime import _binding
 
 from . import errors
+from .contexts import pool_size
 from .deadline import Deadline
+from .devices import driver_name
+from .entry_point import EntryPoint
 from .errors import ExecutionError, InvalidArgument, InvalidArgumentType, Timeout, UnsupportedOperation
-from .model import EntryPoint, load
+from .package import Package
+from .process_channel import ALIGN, ERROR_CHARS, Arena, Channel, Died, TimedOut
 from .tensor import DeviceTensor
 from .tree import unflatten
+from .weights import bind
 
 # How long a child may take to start and load its model.
 START_SECONDS = 120.0
-# The largest message either side reads: a reply is small (results travel
-# through shared memory), an error message is cut to ERROR_CHARS.
-MAX_MESSAGE_BYTES = 1 << 24
-ERROR_CHARS = 4000
-# Tensors start on this boundary in the shared files.
-_ALIGN = 64
-_HEADER = struct.Struct("<Q")
+# The module the children run (`zygote_main`, `child_main`), started by name
+# in a new interpreter: the child's side imports the model, which imports this.
+_CHILD_MODULE = f"{__package__}.process_child"
 
 
 
@@ -138,9 +138,6 @@ def load_weights(runner: "ProcessRunner", weights: Any, source: Any) -> Any:
 def _bind(weights: Any, source: Any):
     """Checks a weights source here and says how a child gets it: a path it
     opens again, or the model's own copy of the arrays."""
-    from .package import Package
-    from .weights import bind
-
     bound = bind(weights, source)
     bound.release_pages()
     if isinstance(source, (str, os.PathLike)):
@@ -154,9 +151,6 @@ def _bind(weights: Any, source: Any):
 
 
 def _children(device: str) -> int:
-    from .contexts import pool_size
-    from .devices import driver_name
-
     return pool_size(driver_name(device))
 
 
@@ -240,14 +234,6 @@ class _Setup:
     weights: str | list[np.ndarray] | None
 
 
-class _TimedOut(Exception):
-    pass
-
-
-class _Died(Exception):
-    pass
-
-
 class ProcessRunner:
     """A model's child processes: `call` runs one call in an idle child,
     starting one if there are fewer than `size`, or waits for one."""
@@ -281,10 +267,10 @@ class ProcessRunner:
                 raise _never_started(entry, device, clock)
             try:
                 reply = child.call(name, arrays, budget, None if clock is None else clock.expires)
-            except _TimedOut:
+            except TimedOut:
                 child.kill()
                 raise entry._timeout(clock) from None
-            except _Died:
+            except Died:
                 raise ExecutionError(f"{name} failed on {device}: {child.death()}; the model's next call runs in a new one") from None
             if "error" in reply:
                 healthy = True
@@ -465,7 +451,7 @@ def _results(entry: Any, child: "_Child", reply: dict, limit: int) -> list[np.nd
 class _Child:
     """One child process, its socket and its two shared files."""
 
-    def __init__(self, process: subprocess.Popen, channel: "_Channel", inputs: "_Arena", outputs: "_Arena", stderr, setup: _Setup):
+    def __init__(self, process: subprocess.Popen, channel: "Channel", inputs: "Arena", outputs: "Arena", stderr, setup: _Setup):
         self.process = process
         self.channel = channel
         self.inputs = inputs
@@ -490,15 +476,15 @@ class _Child:
         finally:
             theirs.close()
             os.close(init)
-        child = _Child(process, _Channel(ours), _Arena(inputs, True), _Arena(outputs, False), stderr, setup)
+        child = _Child(process, Channel(ours), Arena(inputs, True), Arena(outputs, False), stderr, setup)
         try:
             child.channel.send(message)
             reply = child.channel.receive(time.monotonic() + START_SECONDS)
-        except _TimedOut:
+        except TimedOut:
             child.kill()
             child.reap()
             raise ExecutionError(f"the model's process did not start within {START_SECONDS:g} s") from None
-        except _Died:
+        except Died:
             why = child.death()
             child.reap()
             raise ExecutionError(f"the model's process could not start: {why}") from None
@@ -626,7 +612,7 @@ class _Zygote:
 
     def __init__(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.process = _interpreter(["_zygote_main", str(theirs.fileno())], (theirs.fileno(),), subprocess.DEVNULL)
+        self.process = _interpreter(["zygote_main", str(theirs.fileno())], (theirs.fileno(),), subprocess.DEVNULL)
         theirs.close()
         self._sock = ours
         self.owner = os.getpid()  # a forked copy of this process needs a zygote of its own
@@ -681,10 +667,10 @@ class _Zygote:
 
 
 def _interpreter(main: list[str], fds: tuple[int, ...], stderr) -> subprocess.Popen:
-    """`main(argv)` of this module in a new Python, which imports what this
-    process imported: its sys.path, not its own working directory, first."""
+    """`main(argv)` of the child's module in a new Python, which imports what
+    this process imported: its sys.path, not its own working directory, first."""
     path = json.dumps([entry or os.getcwd() for entry in sys.path])
-    boot = f"import json, sys; sys.path[:] = json.loads(sys.argv[1]); from {__name__} import {main[0]}; {main[0]}(sys.argv[2:])"
+    boot = f"import json, sys; sys.path[:] = json.loads(sys.argv[1]); from {_CHILD_MODULE} import {main[0]}; {main[0]}(sys.argv[2:])"
     return subprocess.Popen(
         [sys.executable, "-c", boot, path, *main[1:]],
         pass_fds=fds,
@@ -714,270 +700,10 @@ def _write_setup(fd: int, setup: _Setup) -> dict:
         if isinstance(setup.weights, list):
             offsets = []
             for array in setup.weights:
-                f.write(b"\0" * (-f.tell() % _ALIGN))
+                f.write(b"\0" * (-f.tell() % ALIGN))
                 offsets.append(f.tell())
                 f.write(array.reshape(-1).view(np.uint8).data)
             message["weights"] = {"arrays": offsets}
         elif setup.weights is not None:
             message["weights"] = {"path": setup.weights}
     return message
-
-
-# --- Both sides ------------------------------------------------------------------
-
-
-class _Channel:
-    """Messages (JSON objects) over a stream socket, each after its length."""
-
-    def __init__(self, sock: socket.socket):
-        self.sock = sock
-        self.sock.settimeout(None)
-        self._buffer = bytearray()
-
-    def send(self, message: dict) -> None:
-        data = json.dumps(message).encode()
-        try:
-            self.sock.sendall(_HEADER.pack(len(data)) + data)
-        except OSError:
-            raise _Died() from None
-
-    def receive(self, expires: float | None = None) -> dict:
-        """The next message; _TimedOut past `expires` (time.monotonic()),
-        _Died when the other side has closed."""
-        header = self._read(_HEADER.size, expires)
-        (length,) = _HEADER.unpack(header)
-        if length > MAX_MESSAGE_BYTES:
-            raise _Died()
-        try:
-            message = json.loads(bytes(self._read(length, expires)))
-        except ValueError:
-            raise _Died() from None
-        if not isinstance(message, dict):
-            raise _Died()
-        return message
-
-    def _read(self, count: int, expires: float | None) -> bytes:
-        while len(self._buffer) < count:
-            if expires is not None:
-                remaining = expires - time.monotonic()
-                if remaining <= 0:
-                    raise _TimedOut()
-                self.sock.settimeout(remaining)
-            try:
-                chunk = self.sock.recv(max(1 << 16, count - len(self._buffer)))
-            except socket.timeout:
-                raise _TimedOut() from None
-            except OSError:
-                raise _Died() from None
-            finally:
-                if expires is not None:
-                    self.sock.settimeout(None)
-            if not chunk:
-                raise _Died()
-            self._buffer += chunk
-        data = bytes(self._buffer[:count])
-        del self._buffer[:count]
-        return data
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-class _Arena:
-    """A shared-memory file that one side writes tensors into and the other
-    reads them from, mapped whole; it grows to the largest call."""
-
-    def __init__(self, fd: int, writer: bool):
-        self.fd = fd
-        self.writer = writer
-        self.size = 0
-        self.map: mmap.mmap | None = None
-
-    def write(self, arrays: list[np.ndarray]) -> list[list]:
-        """Copies the arrays in; their [offset, shape] each."""
-        offsets, end = [], 0
-        for array in arrays:
-            end += -end % _ALIGN
-            offsets.append(end)
-            end += array.nbytes
-        if end > self.size:
-            size = max(end, 2 * self.size, 1 << 20)
-            os.ftruncate(self.fd, size + (-size % mmap.PAGESIZE))
-            self.refresh()
-        for offset, array in zip(offsets, arrays):
-            if array.nbytes:
-                np.ndarray(array.shape, array.dtype, buffer=self.map, offset=offset)[...] = array
-        return [[offset, list(array.shape)] for offset, array in zip(offsets, arrays)]
-
-    def refresh(self) -> None:
-        """Maps the file again if it has grown (the other side may grow it)."""
-        size = os.fstat(self.fd).st_size
-        if size > self.size:
-            # The old mapping goes when the last array viewing it does.
-            self.map = mmap.mmap(self.fd, size, mmap.MAP_SHARED, mmap.PROT_READ | (mmap.PROT_WRITE if self.writer else 0))
-            self.size = size
-
-    def view(self, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        nbytes = math.prod(shape) * dtype.itemsize
-        if type(offset) is not int or offset < 0 or offset % _ALIGN or offset + nbytes > self.size:
-            raise ValueError(f"a tensor of {nbytes} bytes at {offset} is outside the shared file ({self.size} bytes)")
-        if nbytes == 0:
-            return np.zeros(shape, dtype)
-        return np.ndarray(shape, dtype, buffer=self.map, offset=offset)
-
-    def close(self) -> None:
-        self.map = None
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
-
-
-# --- The child -------------------------------------------------------------------
-
-
-def _zygote_main(argv: list[str]) -> None:
-    """The zygote: forks a child for each request; reaps the children that
-    end, and says how one ended when asked. Single-threaded, so that a fork
-    copies a consistent process."""
-    sock = socket.socket(fileno=int(argv[0]))
-    sock.settimeout(_ZYGOTE_REAP_SECONDS)
-    sock.send(b"ready")
-    ended: dict[int, int] = {}  # pid -> exit code, until asked (the oldest dropped)
-    while True:
-        _reap_ended(ended)
-        try:
-            request, fds, _, _ = socket.recv_fds(sock, 64, 8)
-        except socket.timeout:
-            continue
-        if not request:
-            return  # the parent has gone
-        if request.startswith(b"wait "):
-            pid = int(request[5:])
-            if pid not in ended:
-                try:
-                    ended[pid] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-                except ChildProcessError:
-                    pass
-            sock.send(b"%d" % ended.pop(pid, -signal.SIGKILL))
-            continue
-        pid = os.fork()
-        if pid == 0:
-            _forked(sock, fds)
-        for fd in fds:
-            os.close(fd)
-        pidfd = os.pidfd_open(pid)
-        socket.send_fds(sock, [b"%d" % pid], [pidfd])
-        os.close(pidfd)
-
-
-_ZYGOTE_REAP_SECONDS = 1.0
-_ZYGOTE_ENDED = 1024
-
-
-def _reap_ended(ended: dict[int, int]) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        ended[pid] = os.waitstatus_to_exitcode(status)
-        if len(ended) > _ZYGOTE_ENDED:
-            del ended[next(iter(ended))]
-
-
-def _forked(zygote: socket.socket, fds: list[int]) -> None:
-    """The zygote's forked child: its own session, the lifeline as stdin,
-    the child's stderr; then child_main. Never returns."""
-    code = 1
-    try:
-        zygote.close()
-        os.setsid()
-        *channels, lifeline, stderr = fds
-        os.dup2(lifeline, 0)
-        os.dup2(stderr, 2)
-        os.close(lifeline)
-        os.close(stderr)
-        child_main([str(fd) for fd in channels])
-        code = 0
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        os._exit(code)
-
-
-def child_main(argv: list[str]) -> None:
-    """The child process: load the model, then serve calls until the parent
-    closes the socket or goes away."""
-    control, inputs_fd, outputs_fd, init_fd = (int(arg) for arg in argv[:4])
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
-    channel = _Channel(socket.socket(fileno=control))
-    try:
-        setup = channel.receive()
-    except _Died:
-        return
-    try:
-        model = _load(setup, init_fd)
-    except errors.WebTensorError as e:
-        channel.send(_error(e))
-        return
-    finally:
-        os.close(init_fd)
-    channel.send({"ready": os.getpid()})
-    inputs, outputs = _Arena(inputs_fd, False), _Arena(outputs_fd, True)
-    while True:
-        try:
-            request = channel.receive()
-        except _Died:
-            return
-        channel.send(_serve(model, request, inputs, outputs))
-
-
-def _exit_with_parent() -> None:
-    try:
-        while sys.stdin.buffer.read(1 << 16):
-            pass
-    finally:
-        os._exit(0)
-
-
-def _load(setup: dict, init_fd: int):
-    size = os.fstat(init_fd).st_size
-    init = mmap.mmap(init_fd, size, mmap.MAP_SHARED, mmap.PROT_READ) if size else b""
-    model = load(bytes(init[: setup["artifact"]]), setup["device"], setup["fuel"], process=False)
-    weights = setup.get("weights")
-    if weights is not None and "path" in weights:
-        model.load_weights(weights["path"])
-    elif weights is not None:
-        # The model copies them into memory of its own; the shared file goes.
-        model.load_weights({
-            spec.name: np.ndarray(spec.shape, spec.element_type.dtype, buffer=init, offset=offset)
-            for spec, offset in zip(model.weights.specs, weights["arrays"])
-        })
-    return model
-
-
-def _serve(model: Any, request: dict, inputs: _Arena, outputs: _Arena) -> dict:
-    name = request["call"]
-    leaves: list[np.ndarray] = []
-    try:
-        entry = model[name]
-        inputs.refresh()
-        for (offset, shape), spec in zip(request["inputs"], entry.signature.inputs):
-            leaves.append(inputs.view(offset, tuple(shape), spec.element_type.dtype))
-        results = entry.call_flat(leaves, fuel=request["fuel"])
-    except errors.WebTensorError as e:
-        return _error(e)
-    except Exception as e:  # reported to the parent, which raises it as an ExecutionError
-        return {"error": "ExecutionError", "message": f"{name} failed on {model.device}: {type(e).__name__}: {e}"}
-    finally:
-        del leaves  # views of the shared file: it may be mapped anew for the next call
-    return {"outputs": outputs.write(results)}
-
-
-def _error(e: Exception) -> dict:
-    return {"error": type(e).__name__, "message": str(e)[:ERROR_CHARS]}

@@ -52,6 +52,7 @@ import numpy as np
 
 from . import dtypes
 from .errors import InvalidEncoding, NotFound, SecurityError
+from .parameters import FileTensor, bind_file_tensors
 from .signature import TensorSpec
 
 MAGIC = b"\x89WTPKG\r\n"
@@ -136,8 +137,6 @@ class Package:
 
     def bind_weights(self, weights):
         """The package's weights for a model that reads `weights`, mapped from the file."""
-        from .weights import FileTensor, bind_file_tensors
-
         tensors = {w.spec.name: FileTensor(w.spec, w.section.offset, w.section.length) for w in self.weights}
         return bind_file_tensors(weights, self.path, tensors, "package")
 

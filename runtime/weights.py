@@ -24,28 +24,43 @@ are read by the device straight from the mapping, and weights IREE repacks
 (data tiling) are packed from it once, into buffers of the model's own, when
 the model loads. Arrays are copied once into memory the model owns, since the
 caller may change them afterwards; bind large models from a file.
+
+This module owns the sources; the weights a model declares (`Weights`), the
+index they are bound into (`BoundWeights`) and the binding of a file's byte
+ranges are runtime/parameters.py's.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
-import mmap
 import os
 from collections.abc import Mapping
-from typing import Any, Iterator
+from typing import Any
 
 import iree.runtime as ireert
 import numpy as np
 
 from . import dtypes
 from .errors import InvalidArgument, InvalidEncoding, NotFound
-from .signature import TensorSpec
-from .tree import TreeSpec, flatten
-
-# The parameter scope every compiled weight lives in: `"model"::NAME`.
-SCOPE = "model"
+from .package import MAGIC as PACKAGE_MAGIC
+from .package import Package
+# What a model declares and binds lives in runtime/parameters.py, which a
+# package imports too; the names stay importable from here, as before.
+from .parameters import (
+    SCOPE,
+    BoundWeights,
+    FileTensor,
+    Weights,
+    bind_file_tensors,
+    check_names,
+    check_type,
+    map_file,
+    tensor_nbytes,
+    tensor_table,
+)
+from .signature import TensorSpec, describe_value
+from .tree import flatten
 
 # safetensors: dtype codes, and the header size its own reader allows.
 SAFETENSORS_DTYPES = {
@@ -65,82 +80,11 @@ IRPA_METADATA_PREFIX = "TENSORv0:"
 FORMATS = ("safetensors", "irpa")
 
 
-@dataclasses.dataclass(frozen=True)
-class Weights(Mapping):
-    """The weights a model reads, by name: `model.weights["params['w1']"]`.
-
-    A read-only mapping of name to TensorSpec, in the order the model lists
-    them. `tree` is the structure of the weight arguments the model was
-    compiled from (a tuple of one pytree per weight argument), so that the
-    same pytree can be bound again; `nbytes` is their size together.
-    """
-
-    specs: tuple[TensorSpec, ...] = ()
-    tree: TreeSpec | None = None
-
-    def __getitem__(self, name: str) -> TensorSpec:
-        for spec in self.specs:
-            if spec.name == name:
-                return spec
-        raise KeyError(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return (spec.name for spec in self.specs)
-
-    def __len__(self) -> int:
-        return len(self.specs)
-
-    @property
-    def nbytes(self) -> int:
-        return sum(_nbytes(spec) for spec in self.specs)
-
-    def __str__(self) -> str:
-        lines = tensor_table(self.specs)
-        lines.append(f"{len(self.specs)} weights, {self.nbytes:,} bytes")
-        return "\n".join(lines)
-
-
-def tensor_table(specs, indent: str = "") -> list[str]:
-    """One line per tensor: name, type, bytes."""
-    width = max((len(spec.name) for spec in specs), default=4)
-    return [f"{indent}{spec.name:<{width}}  {spec.type_string():<24} {_nbytes(spec):>14,}" for spec in specs]
-
-
-def _nbytes(spec: TensorSpec) -> int:
-    return math.prod(spec.shape) * spec.element_type.dtype.itemsize
-
-
-@dataclasses.dataclass
-class BoundWeights:
-    """A value for every weight of a model, checked, as an IREE parameter index.
-
-    `keep` holds what the index points into (arrays, file mappings) for as
-    long as the model lives; `source` says where the values came from."""
-
-    index: ireert.ParameterIndex
-    source: str
-    keep: list[Any]
-
-    def parameters_module(self, instance: ireert.VmInstance) -> ireert.VmModule:
-        return ireert.create_io_parameters_module(instance, self.index.create_provider(scope=SCOPE))
-
-    def release_pages(self) -> None:
-        """Drops the mapped files' pages from this process once the model has
-        loaded: IREE packed what it repacks into its own memory, and a weight
-        it reads in place faults back from the page cache when a call reads
-        it. (A read-only shared mapping of a file: nothing is lost.)"""
-        for kept in self.keep:
-            if isinstance(kept, mmap.mmap) and hasattr(kept, "madvise"):
-                kept.madvise(mmap.MADV_DONTNEED)
-
-
 def bind(weights: Weights, source: Any) -> BoundWeights:
     """Checks `source` against `weights` and indexes it for IREE.
 
     `source`: a path (safetensors, .irpa or .wtpkg), a mapping of name to
     array, or the pytree of the weight arguments (`weights.tree`)."""
-    from .package import Package
-
     if isinstance(source, (str, os.PathLike)):
         return _bind_file(weights, os.fspath(source))
     if isinstance(source, Package):
@@ -166,7 +110,7 @@ def _by_name(weights: Weights, source: Any) -> dict[str, Any]:
 
 
 def _bind_arrays(weights: Weights, arrays: dict[str, Any]) -> BoundWeights:
-    _check_names(weights, arrays.keys(), "the arrays given")
+    check_names(weights, arrays.keys(), "the arrays given")
     index = ireert.ParameterIndex()
     keep = []
     for spec in weights.specs:
@@ -179,11 +123,9 @@ def _bind_arrays(weights: Weights, arrays: dict[str, Any]) -> BoundWeights:
 def _private_copy(value: Any, spec: TensorSpec) -> np.ndarray:
     """The model's own copy: a caller may change its array after binding,
     and IREE reads some weights in place."""
-    from .signature import describe_value
-
     value = host_array(value, f"weight {spec.name}")
     shape, dtype_name = describe_value(value)
-    _check_type(spec, shape, dtype_name, "given")
+    check_type(spec, shape, dtype_name, "given")
     return np.array(value, dtype=spec.element_type.dtype, order="C", copy=True)
 
 
@@ -245,37 +187,11 @@ def _bytes_view(array: np.ndarray) -> np.ndarray:
     return array.reshape(-1).view(np.uint8)
 
 
-def _check_names(weights: Weights, names, where: str) -> None:
-    missing = [name for name in weights if name not in names]
-    extra = sorted(name for name in names if name not in weights)
-    if not missing and not extra:
-        return
-    parts = []
-    if missing:
-        parts.append(f"missing {_names(missing)}")
-    if extra:
-        parts.append(f"not weights of this model: {_names(extra)}")
-    raise InvalidArgument(f"weights: {where} do not match the model: {'; '.join(parts)}")
-
-
-def _names(names: list[str], most: int = 5) -> str:
-    shown = ", ".join(names[:most])
-    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
-
-
-def _check_type(spec: TensorSpec, shape: tuple[int, ...], dtype_name: str, where: str) -> None:
-    if tuple(shape) != tuple(spec.shape) or dtype_name != spec.dtype:
-        got = f"{dtype_name}[{','.join(map(str, shape))}]"
-        raise InvalidArgument(f"weight {spec.name}: the model needs {spec.type_string()}, {where} {got}")
-
-
 # --- Files ----------------------------------------------------------------------
 
 
 def file_format(path: str) -> str:
     """"safetensors", "irpa" or "wtpkg", from the file's first bytes."""
-    from .package import MAGIC as PACKAGE_MAGIC
-
     try:
         with open(path, "rb") as f:
             head = f.read(16)
@@ -296,8 +212,6 @@ def file_tensor_specs(path: str) -> list[TensorSpec]:
     """The names, shapes and dtypes of the tensors in a weights file."""
     kind = file_format(path)
     if kind == "wtpkg":
-        from .package import Package
-
         return [entry.spec for entry in Package.open(path).weights]
     if kind == "safetensors":
         return [tensor.spec for tensor in read_safetensors(path).values()]
@@ -323,8 +237,6 @@ def read_arrays(path: str) -> dict[str, np.ndarray]:
             arrays[name] = flat.view(dtypes.by_name(declared[1]).dtype).reshape(declared[0])
         return arrays
     if kind == "wtpkg":
-        from .package import Package
-
         tensors = {e.spec.name: FileTensor(e.spec, e.section.offset, e.section.length) for e in Package.open(path).weights}
     else:
         tensors = read_safetensors(path)
@@ -338,45 +250,10 @@ def read_arrays(path: str) -> dict[str, np.ndarray]:
 def _bind_file(weights: Weights, path: str) -> BoundWeights:
     kind = file_format(path)
     if kind == "wtpkg":
-        from .package import Package
-
         return Package.open(path).bind_weights(weights)
     if kind == "irpa":
         return _bind_irpa(weights, path)
     return _bind_safetensors(weights, path)
-
-
-@dataclasses.dataclass(frozen=True)
-class FileTensor:
-    """One tensor stored in a file: its type and its byte range."""
-
-    spec: TensorSpec
-    offset: int
-    length: int
-
-
-def map_file(path: str) -> tuple[mmap.mmap, ireert.FileHandle]:
-    """A read-only mapping of the whole file, and IREE's handle on it."""
-    try:
-        with open(path, "rb") as f:
-            mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    except ValueError:
-        raise InvalidEncoding(f"{path}: the file is empty") from None
-    return mapping, ireert.FileHandle.wrap_memory(mapping, readable=True, writable=False)
-
-
-def bind_file_tensors(weights: Weights, path: str, tensors: dict[str, FileTensor], kind: str) -> BoundWeights:
-    """Binds tensors found at byte ranges of `path`, after checking them."""
-    _check_names(weights, tensors.keys(), f"the tensors in {path}")
-    for spec in weights.specs:
-        tensor = tensors[spec.name]
-        _check_type(spec, tensor.spec.shape, tensor.spec.dtype, f"{path} holds")
-    mapping, handle = map_file(path)
-    index = ireert.ParameterIndex()
-    for spec in weights.specs:
-        tensor = tensors[spec.name]
-        index.add_from_file_handle(spec.name, handle, tensor.length, tensor.offset)
-    return BoundWeights(index, f"{kind} {path}", [mapping, handle])
 
 
 def read_safetensors(path: str) -> dict[str, FileTensor]:
@@ -446,17 +323,17 @@ def _load_irpa(path: str, index: ireert.ParameterIndex | None = None) -> dict[st
 def _bind_irpa(weights: Weights, path: str) -> BoundWeights:
     index = ireert.ParameterIndex()
     entries = _load_irpa(path, index)
-    _check_names(weights, entries.keys(), f"the tensors in {path}")
+    check_names(weights, entries.keys(), f"the tensors in {path}")
     for spec in weights.specs:
         entry = entries[spec.name]
-        if entry.length != _nbytes(spec):
+        if entry.length != tensor_nbytes(spec):
             raise InvalidArgument(
-                f"weight {spec.name}: the model needs {spec.type_string()} ({_nbytes(spec)} bytes), "
+                f"weight {spec.name}: the model needs {spec.type_string()} ({tensor_nbytes(spec)} bytes), "
                 f"{path} holds {entry.length} bytes"
             )
         declared = _irpa_tensor_type(entry.metadata)
         if declared is not None:
-            _check_type(spec, declared[0], declared[1], f"{path} holds")
+            check_type(spec, declared[0], declared[1], f"{path} holds")
     return BoundWeights(index, f"irpa {path}", [])
 
 

@@ -189,13 +189,13 @@ _PEAK_RSS = textwrap.dedent(
     import json, sys
     import numpy as np
     import webtensor
-    from webtensor.runtime import model as model_module, tensor
+    from webtensor.runtime import entry_point, tensor
 
     def copy_all(device, views, dtypes):
         return [tensor.to_host(device, view, dtype) for view, dtype in zip(views, dtypes)]
 
     if sys.argv[2] == "copy":  # how results came out before issue 11
-        model_module.results_to_host = copy_all
+        entry_point.results_to_host = copy_all
     def status(field):  # bytes, from /proc/self/status
         for line in open("/proc/self/status"):
             if line.startswith(field + ":"):

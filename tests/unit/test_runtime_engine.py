@@ -1,4 +1,4 @@
-"""A model's engine (runtime/model.py's Engine) is the one owner of what a
+"""A model's engine (runtime/entry_point.py) is the one owner of what a
 call needs: the defaults a Model sets reach every door onto it, entry
 points, call_async and the wasi-nn layer alike."""
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import webtensor
-from webtensor.runtime.model import Engine
+from webtensor.runtime.entry_point import Engine
 from webtensor.bench.models import SQUARING_LOOP, budget_for, squared
 
 

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import webtensor
-from webtensor.runtime.call_process import ProcessOptions, _Arena, _memfd, _results, _Zygote
+from webtensor.runtime.call_process import ProcessOptions, _memfd, _results, _Zygote
+from webtensor.runtime.process_channel import Arena
 from webtensor.runtime.limits import MAX_FUEL
 from webtensor.runtime.weights import save_weights
 from webtensor.bench.models import SQUARING_LOOP, mlp, mlp_params, squared
@@ -278,10 +279,10 @@ def test_concurrent_callers_share_the_children_and_survive_a_kill(loop, x, devic
 
 def test_a_reply_that_does_not_fit_the_signature_or_the_file_is_refused(loop):
     model = webtensor.load(loop, process=True)
-    written = _Arena(_memfd("test"), writer=True)
+    written = Arena(_memfd("test"), writer=True)
 
     class Child:
-        outputs = _Arena(written.fd, writer=False)
+        outputs = Arena(written.fd, writer=False)
 
     ones = np.ones(4, np.float32)
     layout = written.write([ones])
