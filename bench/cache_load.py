@@ -30,7 +30,7 @@ def measure(model_name: str = "encoder_block", cold_runs: int = 3, min_seconds: 
     from webtensor.compiler.frontends.jax_function import portable_artifact
     from webtensor.compiler.options import CompileOptions
     from webtensor.runtime.artifact import Artifact
-    from webtensor.runtime.cache import ArtifactCache
+    from webtensor.runtime.artifact_cache import ArtifactCache
     from webtensor.runtime.model import Model
 
     from .models import MODELS

@@ -21,7 +21,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any, Callable
 
-from ..runtime import cache as artifact_cache
+from ..runtime import artifact_cache
 from ..runtime.artifact import Artifact
 from ..runtime.errors import InvalidArgumentType, WebTensorError
 from ..runtime.model import Model
@@ -213,7 +213,7 @@ def compile(
     (compiler/progress.py). A cached artifact runs no phase but the export.
 
     `cache`: True looks the artifact up in the default compile cache
-    (runtime/cache.py's default_directory) and stores it there after a
+    (runtime/artifact_cache.py's default_directory) and stores it there after a
     compile; a path or an ArtifactCache uses that cache; False or None
     always compiles. Keyword arguments other than these set
     `CompileOptions` fields, e.g. `target="cuda"`.

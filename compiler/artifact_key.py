@@ -17,7 +17,7 @@ allowed at all:
 Where the input came from (a path, a function's name) and how the compiler
 process is isolated are not part of it: they change neither the artifact nor
 the checks it passed. The store itself, with its authentication, is
-runtime/cache.py.
+runtime/artifact_cache.py.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import platform
 import sys
 from typing import Any, Union
 
-from ..runtime.cache import ArtifactCache
+from ..runtime.artifact_cache import ArtifactCache
 from .frontends import ImportedModule
 from .options import CompileOptions, Target
 

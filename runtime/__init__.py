@@ -10,7 +10,7 @@ adapter over the Model that `load` gives.
 """
 
 from .artifact import Artifact
-from .cache import ArtifactCache, CacheStats, CacheWarning
+from .artifact_cache import ArtifactCache, CacheStats, CacheWarning
 from .call_process import ProcessOptions
 from .errors import (
     BudgetExceeded,

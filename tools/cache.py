@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runtime.cache import ArtifactCache
+    from ..runtime.artifact_cache import ArtifactCache
 
     cache = ArtifactCache(args.cache_dir)
     if args.command == "info":

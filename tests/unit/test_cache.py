@@ -16,7 +16,7 @@ from webtensor.compiler.api import import_source
 from webtensor.compiler.artifact_key import cache_key, key_fields
 from webtensor.compiler.options import CompileOptions, InputLimits, IsolationLimits
 from webtensor.dialects.profile import Limits
-from webtensor.runtime.cache import ArtifactCache, CacheWarning, default_directory
+from webtensor.runtime.artifact_cache import ArtifactCache, CacheWarning, default_directory
 from webtensor.tools import cache as cache_tool
 from webtensor.tools import compile as compile_tool
 
@@ -180,7 +180,7 @@ def test_a_secret_that_cannot_be_trusted_is_replaced(cache, spoil):
 
 
 def test_a_secret_made_concurrently_is_kept(cache):
-    from webtensor.runtime.cache import _create_secret
+    from webtensor.runtime.artifact_cache import _create_secret
 
     cache.directory.mkdir()
     _create_secret(cache.secret_path)

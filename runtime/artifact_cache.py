@@ -3,7 +3,7 @@ per-installation secret.
 
 The compiler decides what an entry is the artifact of (the key: a SHA-256
 over the model's bytes, the target, the host CPU, the sandbox policy and
-limits, the WebTensor and IREE versions; see compiler/cache.py). This module
+limits, the WebTensor and IREE versions; see compiler/artifact_key.py). This module
 only stores bytes under a key and gives back exactly the bytes stored.
 
 Every entry carries an HMAC-SHA256, keyed with a secret that is created once
