@@ -142,3 +142,22 @@ def test_the_gate_reads_bytes_through_the_frontend_never_the_reverse():
     for name in frontends:
         assert "compiler.gate" not in graph[name], f"{name} imports the gate"
     assert "compiler.frontends.bytecode" in graph["compiler.gate"]
+
+
+# Each folder's modules may import the folders after it, never those before:
+# tools -> compiler -> passes -> dialects. (runtime/ is held to iree and numpy
+# above; the compiler and the tools may import it.)
+LAYERS = ("tools", "compiler", "passes", "dialects")
+
+
+def test_imports_go_one_way_tools_compiler_passes_dialects():
+    modules = {_module_name(path): path for folder in LAYERS for path in (PACKAGE_DIR / folder).rglob("*.py")}
+    assert {"tools.compile", "compiler.phases", "passes.pipeline", "dialects.attributes"} <= set(modules)
+    layer = lambda module: LAYERS.index(module.split(".")[0])  # noqa: E731
+    upward = sorted(
+        f"{module} imports {imported}"
+        for module, path in modules.items()
+        for imported in set(_imported_modules(path)) & set(modules)
+        if layer(imported) < layer(module)
+    )
+    assert not upward, "imports against the layering:\n" + "\n".join(upward)
