@@ -29,6 +29,12 @@ bitcast_convert, exponential, log, sqrt), computed in f64 throughout:
   expm1, log1p       IREE compiles these in f64 but gets them about 1e-8
                      wrong; expm1 by reduction to |r| <= ln2/2 and a Taylor
                      kernel, log1p by 2 atanh(x / (2 + x)) near 0.
+  power              C's pow (the spec's): a negative base with an integral
+                     exponent gives the signed power, not IREE's NaN.
+                     exp(y log|x|) with log|x| a double-double (read from
+                     x's bits, so subnormals too), the product y log|x|
+                     exact, and exp(hi + lo) = exp(hi)(1 + lo): within 2
+                     ULP where IREE's own is off by |y log x| ULP.
   complex<f64>       exponential, expm1, log, log1p, sqrt, rsqrt, logistic,
                      sine, cosine, tan, tanh: f64 arithmetic on the real and
                      imaginary parts (IREE lowers these to real sin, cos and
@@ -53,7 +59,10 @@ arguments, cbrt and atan2 by up to 12 and 41): with `f32` on (the
 pipeline's choice for llvm-cpu) they go through the same f64 code, with shorter series, and are rounded
 once, within 1 ULP; an f32 sin, cos or tan beyond 2^53 pi/2 keeps IREE's
 value. So does complex<f32> exponential (IREE's parts up to 8 ULP off,
-these within 2). f32 subnormal operands count as zero, as everywhere in
+these within 2). f32 power goes through f64 too (IREE's up to 4 ULP off),
+f16 and bf16 power through f32 (IREE's f16 5 ULP off, its bf16 NaN for a
+negative base with an integral exponent; f32 is plenty, and IREE would
+flush an f64 -> f16 subnormal result to zero), each rounded once. f32 subnormal operands count as zero, as everywhere in
 IREE's CPU code. Ops of other element types are left alone. The pass runs at the end of
 legalization, before the sandbox prices ops, so the work budget pays for the
 expanded arithmetic.
@@ -148,6 +157,8 @@ class ExpandF64Math(ModulePass):
                 _expand(op)
             elif self.f32 and element == "complex<f32>" and op.name in COMPLEX_F32_MISSES:
                 _expand_complex(op)
+            elif self.f32 and element in ("f32", "f16", "bf16") and op.name == "stablehlo.power":
+                _expand(op)
 
 
 # IREE's own f32 functions that miss 3 ULP on ordinary arguments (its sin
@@ -163,8 +174,12 @@ def _expand(op: ir.Operation) -> None:
     loc = op.location
     f64 = ir.F64Type.get(loc.context)
     element = element_type(op.result)
+    # f16 and bf16 (power only) work in f32: plenty for 8 or 11 bits, and
+    # IREE's CPU code would flush f64 -> f16 results that are subnormal to
+    # zero (it folds f64 -> f32 -> f16 into one such conversion, too).
+    wide = ir.F32Type.get(loc.context) if str(element) in ("f16", "bf16") else f64
     with ir.InsertionPoint(op):
-        operands = [v if element == f64 else build.convert(v, f64, loc=loc) for v in op.operands]
+        operands = [v if element == wide else build.convert(v, wide, loc=loc) for v in op.operands]
         b = _Builder(operands[0], loc, for_f32=element != f64)
         result = _EXPANSIONS[op.name](b, *operands)
         if element != f64:
@@ -506,6 +521,117 @@ def _log1p(b: _Builder, x: ir.Value) -> ir.Value:
     return b.select(b.either(tiny, b.is_nan(x)), x, result)
 
 
+# --- power ---------------------------------------------------------------------
+
+# x = m 2^e with m below this: m in [sqrt(1/2), sqrt(2)), so |s| <= 0.1716 in
+# log(m) = 2 atanh(s), s = (m - 1) / (m + 1), and the series' first term
+# left out (s^25 / 25) is below 2^-65 of 2s.
+SQRT2 = math.sqrt(2.0)
+LOW_27_BITS = (1 << 27) - 1
+
+
+def _two_sum(b: _Builder, a, c) -> tuple[ir.Value, ir.Value]:
+    """a + c = s + err exactly (Knuth's TwoSum: no ordering needed)."""
+    s = b.add(a, c)
+    v = b.sub(s, a)
+    return s, b.add(b.sub(a, b.sub(s, v)), b.sub(c, v))
+
+
+def _split(b: _Builder, a) -> tuple[ir.Value, ir.Value]:
+    """a = hi + lo with hi a's top 26 significant bits and lo the rest (27
+    bits), cut by masking bits rather than Veltkamp's multiply-and-subtract,
+    which a backend contracting into FMA would break."""
+    hi = b.from_bits(b.op("and", b.bits(a), b.ci(~LOW_27_BITS)))
+    return hi, b.sub(a, hi)
+
+
+def _two_product(b: _Builder, a, c) -> tuple[ir.Value, ir.Value]:
+    """a * c = p + err (Dekker): every partial product of the 26- and 27-bit
+    halves but the smallest is exact, so contraction cannot change them."""
+    p = b.mul(a, c)
+    ah, al = _split(b, a)
+    ch, cl = _split(b, c)
+    err = b.add(b.add(b.add(b.sub(b.mul(ah, ch), p), b.mul(ah, cl)), b.mul(al, ch)), b.mul(al, cl))
+    return p, err
+
+
+def _log_double(b: _Builder, ax: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """log(ax) as a double-double (hi, lo), relative error about 2^-62, for
+    positive finite ax (subnormals included: they are read from their bits,
+    since IREE's CPU code flushes subnormal operands to zero)."""
+    bits = b.bits(ax)
+    subnormal = b.cmp("EQ", b.op("shift_right_logical", bits, b.ci(52)), b.ci(0))
+    # A subnormal is its mantissa M times 2^-1074; M converts exactly.
+    normal = b.select(subnormal, build.convert(bits, ir.F64Type.get(b.loc.context), loc=b.loc), ax)
+    nbits = b.bits(normal)
+    exponent = b.sub(b.op("shift_right_logical", nbits, b.ci(52)), b.ci(1023))
+    exponent = b.add(exponent, b.select(subnormal, b.ci(-1074), b.ci(0)))
+    m = b.from_bits(b.op("or", b.op("and", nbits, b.ci(MANTISSA_BITS)), b.ci(ONE_BITS)))
+    high = b.cmp("GT", m, b.c(SQRT2))
+    m = b.select(high, b.mul(m, b.c(0.5)), m)
+    e = b.add(build.convert(exponent, ir.F64Type.get(b.loc.context), loc=b.loc), b.select(high, b.c(1.0), b.c(0.0)))
+    # s = f / (u + ul) with f = m - 1 exact (Sterbenz) and m + 1 = u + ul
+    # exact; s = s_hi + s_lo from the division's residual.
+    f = b.sub(m, b.c(1.0))
+    u, ul = _two_sum(b, m, b.c(1.0))
+    s_hi = b.div(f, u)
+    p, p_err = _two_product(b, s_hi, u)
+    # f - p is exact: p is within an ulp or two of f.
+    residual = b.sub(b.sub(b.sub(f, p), p_err), b.mul(s_hi, ul))
+    s_lo = b.div(residual, u)
+    z = b.mul(s_hi, s_hi)
+    tail = b.mul(b.mul(b.c(2.0), b.mul(z, s_hi)), b.polynomial(z, ATANH_COEFFICIENTS))
+    # e ln2 = e LN2[0] (exact: |e| < 2^11, LN2[0] has 36 bits) + e LN2[1].
+    hi, err = _two_sum(b, b.mul(e, b.c(LN2[0])), b.mul(s_hi, b.c(2.0)))
+    lo = b.add(b.add(err, b.mul(e, b.c(LN2[1]))), b.add(b.mul(s_lo, b.c(2.0)), tail))
+    total = b.add(hi, lo)
+    return total, b.sub(lo, b.sub(total, hi))
+
+
+def _power(b: _Builder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """x^y with C's (and IEEE 754's) pow semantics, which StableHLO's
+    reference interpreter follows: a negative base with an integral exponent
+    is defined (its sign is the exponent's parity), with a non-integral one
+    NaN; x^0 = 1^y = 1 even for NaN; (-1)^inf = 1.
+
+    |x|^y = exp(y log|x|). For an f32 result f64 arithmetic is plenty
+    (|y log|x|| < 2^7, so its rounding is below 2^-46 of the result); for
+    f16 and bf16, f32 (below 2^-17 and 2^-15, with IREE's f32 log and exp
+    a few f32 ULP off).
+    For an f64 result the product's rounding would cost up to |y log|x||
+    ULP: log|x| is computed as a double-double, multiplied exactly, and the
+    product's low part applied as exp(hi + lo) = exp(hi) (1 + lo), which
+    leaves IREE's f64 exp (within 1 ULP) as the main error."""
+    ax = b.op("abs", x)
+    if b.for_f32:
+        magnitude = b.op("exponential", b.mul(y, b.op("log", ax)))
+    else:
+        log_hi, log_lo = _log_double(b, ax)
+        t_hi, t_err = _two_product(b, y, log_hi)
+        t_lo = b.add(t_err, b.mul(y, log_lo))
+        e = b.op("exponential", t_hi)
+        # Past |t| = 708 the result overflows or is subnormal (where IREE
+        # flushes anyway), and inf * lo could make a NaN.
+        magnitude = b.select(b.cmp("LT", b.op("abs", t_hi), b.c(708.0)), b.add(e, b.mul(e, t_lo)), e)
+    # |x| = 0 or inf: 0 or inf by whether the exponent flips it; not from
+    # log, so that nothing depends on how log(0) is lowered.
+    zero, inf = b.cmp("EQ", ax, b.c(0.0)), b.cmp("EQ", ax, b.c(math.inf))
+    large = b.op("xor", inf, b.cmp("LT", y, b.c(0.0)))
+    magnitude = b.select(b.either(zero, inf), b.select(large, b.c(math.inf), b.c(0.0)), magnitude)
+    integral = b.cmp("EQ", b.op("floor", y), y)  # true for +-inf, false for NaN
+    half = b.mul(y, b.c(0.5))
+    odd = b.op("and", integral, b.cmp("NE", b.op("floor", half), half))  # +-inf and |y| >= 2^53 are even
+    # The sign bit by comparisons (this may run on f32): -0 by 1/-0 = -inf.
+    negative = b.either(b.cmp("LT", x, b.c(0.0)), b.cmp("LT", b.div(b.c(1.0), x), b.c(0.0)))
+    result = b.select(b.op("and", negative, odd), b.op("negate", magnitude), magnitude)
+    finite_negative = b.op("and", b.cmp("LT", x, b.c(0.0)), b.cmp("GT", x, b.c(-math.inf)))
+    result = b.select(b.op("and", finite_negative, b.op("not", integral)), b.c(math.nan), result)
+    result = b.select(b.either(b.is_nan(x), b.is_nan(y)), b.add(x, y), result)
+    minus_one_to_inf = b.op("and", b.cmp("EQ", x, b.c(-1.0)), b.cmp("EQ", b.op("abs", y), b.c(math.inf)))
+    one = b.either(b.either(b.cmp("EQ", x, b.c(1.0)), b.cmp("EQ", y, b.c(0.0))), minus_one_to_inf)
+    return b.select(one, b.c(1.0), result)
+
+
 _EXPANSIONS: dict[str, Callable[..., ir.Value]] = {
     "stablehlo.sine": _sine,
     "stablehlo.cosine": _cosine,
@@ -515,6 +641,7 @@ _EXPANSIONS: dict[str, Callable[..., ir.Value]] = {
     "stablehlo.tanh": _tanh,
     "stablehlo.exponential_minus_one": _expm1,
     "stablehlo.log_plus_one": _log1p,
+    "stablehlo.power": _power,
 }
 
 

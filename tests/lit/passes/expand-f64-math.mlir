@@ -225,3 +225,77 @@ func.func @bounded(%x: tensor<?xf64, #stablehlo.bounds<8>>) -> tensor<?xf64> {
   %0 = stablehlo.atan2 %x, %x : (tensor<?xf64, #stablehlo.bounds<8>>, tensor<?xf64, #stablehlo.bounds<8>>) -> tensor<?xf64>
   return %0 : tensor<?xf64>
 }
+
+// -----
+
+// f64 power (on every target): log|x| as a double-double from x's bits (so
+// subnormal x is read exactly), multiplied by y exactly, exp(hi)(1 + lo);
+// then C's special cases: 0 and inf bases, the sign of a negative base's
+// odd integral power, NaN for a finite negative base and a non-integral
+// exponent, NaN operands, and 1 for x = 1, y = 0, (-1)^inf.
+
+// CHECK-LABEL: func.func @power
+// CHECK-SAME:    (%[[X:.*]]: tensor<4xf64>, %[[Y:.*]]: tensor<4xf64>)
+// CHECK-NOT:     stablehlo.power
+// CHECK:         %[[AX:.*]] = stablehlo.abs %[[X]]
+// CHECK:         stablehlo.bitcast_convert %[[AX]] : (tensor<4xf64>) -> tensor<4xi64>
+// CHECK:         %[[E:.*]] = stablehlo.exponential %[[T_HI:.*]] : tensor<4xf64>
+// CHECK:         %[[E_LO:.*]] = stablehlo.multiply %[[E]], %[[T_LO:.*]] : tensor<4xf64>
+// CHECK:         %[[CORRECTED:.*]] = stablehlo.add %[[E]], %[[E_LO]]
+// CHECK:         %[[MAG:.*]] = stablehlo.select %{{.*}}, %[[CORRECTED]], %[[E]]
+// CHECK:         %[[FLOOR:.*]] = stablehlo.floor %[[Y]]
+// CHECK:         %[[INTEGRAL:.*]] = stablehlo.compare EQ, %[[FLOOR]], %[[Y]], FLOAT
+// CHECK:         stablehlo.negate
+// CHECK:         %[[NOT_INTEGRAL:.*]] = stablehlo.not %[[INTEGRAL]]
+// CHECK:         %[[DOMAIN:.*]] = stablehlo.and %{{.*}}, %[[NOT_INTEGRAL]]
+// CHECK:         %[[NAN:.*]] = stablehlo.constant dense<0x7FF8000000000000>
+// CHECK:         stablehlo.select %[[DOMAIN]], %[[NAN]], %{{.*}}
+// CHECK:         %[[SUM:.*]] = stablehlo.add %[[X]], %[[Y]]
+// CHECK-NEXT:    %[[PROPAGATED:.*]] = stablehlo.select %{{.*}}, %[[SUM]], %{{.*}}
+// CHECK:         stablehlo.or
+// CHECK-NEXT:    %[[ONE_CASES:.*]] = stablehlo.or
+// CHECK-NEXT:    %[[ONE:.*]] = stablehlo.constant dense<1.000000e+00>
+// CHECK-NEXT:    %[[R:.*]] = stablehlo.select %[[ONE_CASES]], %[[ONE]], %[[PROPAGATED]]
+// CHECK-NEXT:    return %[[R]]
+// F32-OFF-LABEL: func.func @power
+// F32-OFF-NOT:     stablehlo.power
+// F32-OFF:         return
+func.func @power(%x: tensor<4xf64>, %y: tensor<4xf64>) -> tensor<4xf64> {
+  %0 = stablehlo.power %x, %y : tensor<4xf64>
+  return %0 : tensor<4xf64>
+}
+
+// -----
+
+// With f32 on, f32 power is computed in f64 and rounded once (IREE's is up
+// to 4 ULP off); f16 and bf16 power in f32, which is plenty and keeps f16
+// subnormal results (IREE flushes f64 -> f16 ones to zero). IREE's own gives
+// NaN for a negative base with an integral exponent in bf16.
+
+// CHECK-LABEL: func.func @narrow_power
+// CHECK-SAME:    (%[[A:.*]]: tensor<4xf32>, %[[B:.*]]: tensor<4xf16>, %[[C:.*]]: tensor<4xbf16>)
+// CHECK-NOT:     stablehlo.power
+// CHECK:         %[[A_WIDE:.*]] = stablehlo.convert %[[A]] : (tensor<4xf32>) -> tensor<4xf64>
+// CHECK:         %[[LOG_A:.*]] = stablehlo.log %{{.*}} : tensor<4xf64>
+// CHECK:         stablehlo.exponential %{{.*}} : tensor<4xf64>
+// CHECK:         %[[RA:.*]] = stablehlo.convert %{{.*}} : (tensor<4xf64>) -> tensor<4xf32>
+// CHECK:         stablehlo.convert %[[B]] : (tensor<4xf16>) -> tensor<4xf32>
+// CHECK:         stablehlo.log %{{.*}} : tensor<4xf32>
+// CHECK:         %[[RB:.*]] = stablehlo.convert %{{.*}} : (tensor<4xf32>) -> tensor<4xf16>
+// CHECK:         stablehlo.convert %[[C]] : (tensor<4xbf16>) -> tensor<4xf32>
+// CHECK:         %[[RC:.*]] = stablehlo.convert %{{.*}} : (tensor<4xf32>) -> tensor<4xbf16>
+// CHECK-NEXT:    return %[[RA]], %[[RB]], %[[RC]]
+
+// Off (Vulkan, CUDA): narrow power stays IREE's.
+
+// F32-OFF-LABEL: func.func @narrow_power
+// F32-OFF-NEXT:    stablehlo.power %{{.*}} : tensor<4xf32>
+// F32-OFF-NEXT:    stablehlo.power %{{.*}} : tensor<4xf16>
+// F32-OFF-NEXT:    stablehlo.power %{{.*}} : tensor<4xbf16>
+// F32-OFF-NEXT:    return
+func.func @narrow_power(%a: tensor<4xf32>, %b: tensor<4xf16>, %c: tensor<4xbf16>) -> (tensor<4xf32>, tensor<4xf16>, tensor<4xbf16>) {
+  %0 = stablehlo.power %a, %a : tensor<4xf32>
+  %1 = stablehlo.power %b, %b : tensor<4xf16>
+  %2 = stablehlo.power %c, %c : tensor<4xbf16>
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xf16>, tensor<4xbf16>
+}
