@@ -299,3 +299,24 @@ func.func @narrow_power(%a: tensor<4xf32>, %b: tensor<4xf16>, %c: tensor<4xbf16>
   %2 = stablehlo.power %c, %c : tensor<4xbf16>
   return %0, %1, %2 : tensor<4xf32>, tensor<4xf16>, tensor<4xbf16>
 }
+
+// -----
+
+// complex<f32> expm1 and log1p too: IREE's lose their real parts to
+// cancellation. Off, they stay IREE's.
+
+// CHECK-LABEL: func.func @complex_f32_expm1_log1p
+// CHECK-NOT:     stablehlo.exponential_minus_one %{{.*}} : tensor<2xcomplex<f32>>
+// CHECK-NOT:     stablehlo.log_plus_one %{{.*}} : tensor<2xcomplex<f32>>
+// CHECK:         %[[E:.*]] = stablehlo.complex %{{.*}}, %{{.*}} : tensor<2xcomplex<f32>>
+// CHECK:         %[[L:.*]] = stablehlo.complex %{{.*}}, %{{.*}} : tensor<2xcomplex<f32>>
+// CHECK-NEXT:    return %[[E]], %[[L]]
+// F32-OFF-LABEL: func.func @complex_f32_expm1_log1p
+// F32-OFF-NEXT:    stablehlo.exponential_minus_one %{{.*}} : tensor<2xcomplex<f32>>
+// F32-OFF-NEXT:    stablehlo.log_plus_one %{{.*}} : tensor<2xcomplex<f32>>
+// F32-OFF-NEXT:    return
+func.func @complex_f32_expm1_log1p(%z: tensor<2xcomplex<f32>>) -> (tensor<2xcomplex<f32>>, tensor<2xcomplex<f32>>) {
+  %0 = stablehlo.exponential_minus_one %z : tensor<2xcomplex<f32>>
+  %1 = stablehlo.log_plus_one %z : tensor<2xcomplex<f32>>
+  return %0, %1 : tensor<2xcomplex<f32>>, tensor<2xcomplex<f32>>
+}
