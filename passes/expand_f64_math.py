@@ -605,10 +605,22 @@ def _power(b: _Builder, x: ir.Value, y: ir.Value) -> ir.Value:
     ULP: log|x| is computed as a double-double, multiplied exactly, and the
     product's low part applied as exp(hi + lo) = exp(hi) (1 + lo), which
     leaves IREE's f64 exp (within 1 ULP) as the main error."""
-    ax = b.op("abs", x)
     if b.for_f32:
+        # Subnormal operands count as zero, as in all of IREE's CPU code.
+        ax = b.op("abs", x)
+        zero = b.cmp("EQ", ax, b.c(0.0))
+        # The sign bit by comparisons (this may run on f32): -0 by 1/-0 = -inf.
+        negative = b.either(b.cmp("LT", x, b.c(0.0)), b.cmp("LT", b.div(b.c(1.0), x), b.c(0.0)))
+        finite_negative = b.op("and", b.cmp("LT", x, b.c(0.0)), b.cmp("GT", x, b.c(-math.inf)))
         magnitude = b.op("exponential", b.mul(y, b.op("log", ax)))
     else:
+        # By bits: IREE's CPU code would read a subnormal x as zero.
+        magnitude_bits = b.op("and", b.bits(x), b.ci(~SIGN_BIT))
+        ax = b.from_bits(magnitude_bits)
+        zero = b.cmp("EQ", magnitude_bits, b.ci(0))
+        negative = b.sign_negative(x)
+        below_inf = b.cmp("LT", magnitude_bits, b.ci(0x7FF << 52))
+        finite_negative = b.op("and", negative, b.op("and", b.op("not", zero), below_inf))
         log_hi, log_lo = _log_double(b, ax)
         t_hi, t_err = _two_product(b, y, log_hi)
         t_lo = b.add(t_err, b.mul(y, log_lo))
@@ -618,16 +630,13 @@ def _power(b: _Builder, x: ir.Value, y: ir.Value) -> ir.Value:
         magnitude = b.select(b.cmp("LT", b.op("abs", t_hi), b.c(708.0)), b.add(e, b.mul(e, t_lo)), e)
     # |x| = 0 or inf: 0 or inf by whether the exponent flips it; not from
     # log, so that nothing depends on how log(0) is lowered.
-    zero, inf = b.cmp("EQ", ax, b.c(0.0)), b.cmp("EQ", ax, b.c(math.inf))
+    inf = b.cmp("EQ", ax, b.c(math.inf))
     large = b.op("xor", inf, b.cmp("LT", y, b.c(0.0)))
     magnitude = b.select(b.either(zero, inf), b.select(large, b.c(math.inf), b.c(0.0)), magnitude)
     integral = b.cmp("EQ", b.op("floor", y), y)  # true for +-inf, false for NaN
     half = b.mul(y, b.c(0.5))
     odd = b.op("and", integral, b.cmp("NE", b.op("floor", half), half))  # +-inf and |y| >= 2^53 are even
-    # The sign bit by comparisons (this may run on f32): -0 by 1/-0 = -inf.
-    negative = b.either(b.cmp("LT", x, b.c(0.0)), b.cmp("LT", b.div(b.c(1.0), x), b.c(0.0)))
     result = b.select(b.op("and", negative, odd), b.op("negate", magnitude), magnitude)
-    finite_negative = b.op("and", b.cmp("LT", x, b.c(0.0)), b.cmp("GT", x, b.c(-math.inf)))
     result = b.select(b.op("and", finite_negative, b.op("not", integral)), b.c(math.nan), result)
     result = b.select(b.either(b.is_nan(x), b.is_nan(y)), b.add(x, y), result)
     minus_one_to_inf = b.op("and", b.cmp("EQ", x, b.c(-1.0)), b.cmp("EQ", b.op("abs", y), b.c(math.inf)))

@@ -228,8 +228,8 @@ func.func @bounded(%x: tensor<?xf64, #stablehlo.bounds<8>>) -> tensor<?xf64> {
 
 // -----
 
-// f64 power (on every target): log|x| as a double-double from x's bits (so
-// subnormal x is read exactly), multiplied by y exactly, exp(hi)(1 + lo);
+// f64 power (on every target): |x| and log|x| as a double-double from x's
+// bits (so subnormal x is read exactly, not flushed to zero), multiplied by y exactly, exp(hi)(1 + lo);
 // then C's special cases: 0 and inf bases, the sign of a negative base's
 // odd integral power, NaN for a finite negative base and a non-integral
 // exponent, NaN operands, and 1 for x = 1, y = 0, (-1)^inf.
@@ -237,7 +237,9 @@ func.func @bounded(%x: tensor<?xf64, #stablehlo.bounds<8>>) -> tensor<?xf64> {
 // CHECK-LABEL: func.func @power
 // CHECK-SAME:    (%[[X:.*]]: tensor<4xf64>, %[[Y:.*]]: tensor<4xf64>)
 // CHECK-NOT:     stablehlo.power
-// CHECK:         %[[AX:.*]] = stablehlo.abs %[[X]]
+// CHECK:         %[[BITS:.*]] = stablehlo.bitcast_convert %[[X]] : (tensor<4xf64>) -> tensor<4xi64>
+// CHECK:         %[[MAGNITUDE_BITS:.*]] = stablehlo.and %[[BITS]]
+// CHECK:         %[[AX:.*]] = stablehlo.bitcast_convert %[[MAGNITUDE_BITS]] : (tensor<4xi64>) -> tensor<4xf64>
 // CHECK:         stablehlo.bitcast_convert %[[AX]] : (tensor<4xf64>) -> tensor<4xi64>
 // CHECK:         %[[E:.*]] = stablehlo.exponential %[[T_HI:.*]] : tensor<4xf64>
 // CHECK:         %[[E_LO:.*]] = stablehlo.multiply %[[E]], %[[T_LO:.*]] : tensor<4xf64>
