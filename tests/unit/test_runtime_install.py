@@ -4,6 +4,7 @@ door to the compiler says in one line what to install."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -60,14 +61,16 @@ def test_a_runtime_only_install_runs_artifacts_and_names_the_compiler_extra(tmp_
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python, bin_dir = venv / "bin" / "python", venv / "bin"
+    # Nothing of this process's environment may put another webtensor on the path.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")}
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", str(source)], capture_output=True, text=True, timeout=900
+        [str(python), "-m", "pip", "install", "--quiet", str(source)], capture_output=True, text=True, timeout=900, env=env
     )
     assert install.returncode == 0, install.stderr[-3000:]
 
     ran = subprocess.run(
         [str(python), "-c", RUN, *(str(tmp_path / name) for name in ("mlp.vmfb", "x.npy", "mlp.safetensors"))],
-        capture_output=True, text=True, timeout=300, cwd=venv,
+        capture_output=True, text=True, timeout=300, cwd=venv, env=env,
     )
     assert ran.returncode == 0, ran.stderr[-3000:]
     got, present, tests, refusal = ran.stdout.strip().splitlines()
@@ -76,6 +79,6 @@ def test_a_runtime_only_install_runs_artifacts_and_names_the_compiler_extra(tmp_
     assert tests == "None"  # the tests stay in the checkout
     assert refusal == f"MissingExtra webtensor.compile {COMPILER_MESSAGE}"
 
-    compile_tool = subprocess.run([str(bin_dir / "webtensor-compile"), "model.mlir"], capture_output=True, text=True)
+    compile_tool = subprocess.run([str(bin_dir / "webtensor-compile"), "model.mlir"], capture_output=True, text=True, env=env)
     assert compile_tool.returncode == 1
     assert compile_tool.stderr.strip() == f"webtensor-compile: error: webtensor-compile {COMPILER_MESSAGE}"
