@@ -11,8 +11,8 @@ The gate and the loader run in this process (pure Python, many examples);
 the parser and the verifier run in the compiler worker up to the legalized
 phase (a process start each, so fewer examples).
 
-CI runs a fixed, derandomized budget (about 20 s on 2 cores). To fuzz longer,
-with fresh random inputs:
+CI runs a fixed, derandomized budget (about 30 s on 2 shared cores). To
+fuzz longer, with fresh random inputs:
 
     WEBTENSOR_FUZZ_EXAMPLES=2000 pytest tests/fuzz -p no:randomly -s
 
