@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import sys
+from pathlib import Path
 from typing import Any, Union
 
 from ..runtime.artifact_cache import ArtifactCache
@@ -36,7 +37,7 @@ from .frontends import ImportedModule
 from .options import CompileOptions, Target
 
 # Bump when the key's record or an entry's meaning changes.
-KEY_FORMAT = 2
+KEY_FORMAT = 3
 
 # Compile options that bound the compiler's process and never change the
 # artifact it writes (tests/unit/test_isolation.py checks that).
@@ -100,7 +101,30 @@ def versions(portable: bool) -> dict[str, str | None]:
     from .. import __version__
 
     compiler, runtime, jaxlib = _installed_versions()
-    return {"webtensor": __version__, "iree_compiler": compiler, "iree_runtime": runtime, "jaxlib": jaxlib if portable else None}
+    return {
+        "webtensor": __version__,
+        "webtensor_sources": compiler_sources_digest(),
+        "iree_compiler": compiler,
+        "iree_runtime": runtime,
+        "jaxlib": jaxlib if portable else None,
+    }
+
+
+# The code that decides an artifact's bytes. A checkout's version number does
+# not change when a pass does, so an edited pass would otherwise load the
+# artifacts the old one wrote.
+COMPILER_FOLDERS = ("compiler", "passes", "dialects")
+
+
+@functools.lru_cache(maxsize=1)
+def compiler_sources_digest() -> str:
+    """A SHA-256 over the compiler's Python sources, as this process reads them."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in COMPILER_FOLDERS:
+        for path in sorted((root / folder).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

@@ -353,6 +353,15 @@ def test_versions_are_in_the_key(monkeypatch):
     assert _key() != after_runtime
 
 
+def test_the_compilers_sources_are_in_the_key(monkeypatch):
+    """An edited pass in a checkout (same version number) compiles again."""
+    digest = cache_key_module.compiler_sources_digest()
+    assert len(digest) == 64 and digest == cache_key_module.compiler_sources_digest()
+    before = _key()
+    monkeypatch.setattr(cache_key_module, "compiler_sources_digest", lambda: "0" * 64)
+    assert _key() != before
+
+
 def test_the_host_cpu_is_in_the_key_only_when_compiling_for_it(monkeypatch):
     fields = key_fields(import_source(ADD), CompileOptions())
     assert fields["host"]["cpu"] and fields["host"]["machine"]
