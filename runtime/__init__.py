@@ -26,9 +26,10 @@ from .errors import (
     WebTensorError,
 )
 from .devices import DeviceInfo
+from .entry_point import EntryPoint
 from .graph import ExecutionContext, Graph, load_graph
 from .limits import DeviceLimits, device_limits
-from .model import EntryPoint, Model, load
+from .model import Model, load
 from .signature import FunctionSignature, TensorSpec
 from .tensor import DeviceTensor
 from .tree import TreeSpec

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidArgument, NotFound
-from .model import EntryPoint, Model, load
+from .entry_point import EntryPoint
+from .model import Model, load
 from .signature import TensorSpec
 from .tensor import DeviceTensor
 

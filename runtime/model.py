@@ -28,14 +28,14 @@ from .artifact import Artifact
 from .deadline import check_deadline
 from .entry_point import Engine, EntryPoint
 from .errors import InvalidArgument, InvalidEncoding, NotFound, UnsupportedOperation
-from .limits import DEFAULT_FUEL, MAX_FUEL, DeviceLimits, check_fuel
+from .limits import DEFAULT_FUEL, DeviceLimits, check_fuel
 from .package import is_package
 from .parameters import BoundWeights, Weights
 from .signature import FunctionSignature, TensorSpec
 from .tensor import DeviceTensor
 from .weights import bind
 
-__all__ = ["DEFAULT_FUEL", "MAX_FUEL", "Engine", "EntryPoint", "Model", "check_deadline", "check_fuel", "load"]
+__all__ = ["Model", "load"]
 
 
 class Model:

@@ -46,9 +46,8 @@ from .errors import InvalidArgument, InvalidEncoding, NotFound
 from .package import MAGIC as PACKAGE_MAGIC
 from .package import Package
 # What a model declares and binds lives in runtime/parameters.py, which a
-# package imports too; the names stay importable from here, as before.
+# package imports too.
 from .parameters import (
-    SCOPE,
     BoundWeights,
     FileTensor,
     Weights,
@@ -57,7 +56,6 @@ from .parameters import (
     check_type,
     map_file,
     tensor_nbytes,
-    tensor_table,
 )
 from .signature import TensorSpec, describe_value
 from .tree import flatten

@@ -131,7 +131,8 @@ def _price(signature) -> str:
 
 
 def _weights_file(path: str) -> None:
-    from ..runtime.weights import Weights, file_format, file_tensor_specs
+    from ..runtime.parameters import Weights
+    from ..runtime.weights import file_format, file_tensor_specs
 
     specs = tuple(file_tensor_specs(path))
     total = Weights(specs).nbytes
@@ -140,7 +141,7 @@ def _weights_file(path: str) -> None:
 
 
 def _print_tensors(specs) -> None:
-    from ..runtime.weights import tensor_table
+    from ..runtime.parameters import tensor_table
 
     print("\n".join(tensor_table(specs, indent="  ")))
 
