@@ -107,7 +107,7 @@ def stop_and_recover(data: bytes, args: tuple, deadline: float, spare: bool, rep
         _settle(model, spare)
         if small is not None:
             small()
-        pids = set(model._engine.runner.pids())
+        pids = set(model.process_ids())
         start = time.monotonic()
         try:
             model(*args, fuel=MAX_FUEL, deadline=deadline)
@@ -115,7 +115,7 @@ def stop_and_recover(data: bytes, args: tuple, deadline: float, spare: bool, rep
             pass
         expired = start + deadline
         raised.append(time.monotonic() - expired)
-        (killed,) = pids - set(model._engine.runner.pids()) or pids
+        (killed,) = pids - set(model.process_ids()) or pids
         dead.append(_dead_at(killed) - expired)
         if small is not None:
             recover.append(timed(small)[1])
@@ -139,7 +139,7 @@ def _settle(model, spare: bool, within: float = 120.0) -> None:
     """Waits until the model has its children (the spare too) started."""
     want = 2 if spare else 1
     end = time.monotonic() + within
-    while len(model._engine.runner.pids()) < want and time.monotonic() < end:
+    while len(model.process_ids()) < want and time.monotonic() < end:
         time.sleep(0.01)
 
 
@@ -168,7 +168,7 @@ def child_memory() -> dict[str, float]:
     import webtensor
 
     model = webtensor.load(_compile(_add(4)), process=True)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     sizes = {}
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:

@@ -125,6 +125,12 @@ class Model:
         """What a call of this model may ask of its device."""
         return dataclasses.replace(self._engine.limits, default_fuel=self.fuel)
 
+    def process_ids(self) -> list[int]:
+        """The ids of this model's live child processes, the spare included
+        (`process=True`); [] when calls run in this process."""
+        runner = self._engine.runner
+        return runner.pids() if runner is not None else []
+
     def __getitem__(self, name: str) -> "EntryPoint":
         try:
             return self._entry_points[name]

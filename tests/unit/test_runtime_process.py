@@ -80,18 +80,19 @@ def _cpu_seconds(pid):
 def _one_child(model, within=120.0):
     """The pid of the model's one child, once the replacement has started."""
     end = time.monotonic() + within
-    while len(model._engine.runner.pids()) != 1 and time.monotonic() < end:
+    while len(model.process_ids()) != 1 and time.monotonic() < end:
         time.sleep(0.01)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     return pid
 
 
 def test_calls_run_in_a_child_with_the_same_results(loop, x):
     model = webtensor.load(loop, process=True)
     assert model.process == ProcessOptions()
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     assert pid != os.getpid()
     in_process = webtensor.load(loop)
+    assert in_process.process_ids() == []
     for n in (0, 1, 5):
         np.testing.assert_array_equal(model(np.int64(n), x), in_process(np.int64(n), x))
     np.testing.assert_allclose(model.main.call_flat([np.int64(3), x]), [squared(x, 3)], rtol=1e-6)
@@ -101,7 +102,7 @@ def test_calls_run_in_a_child_with_the_same_results(loop, x):
 
 def test_a_deadline_kills_an_infinite_loop_and_the_next_call_runs_at_once(loop, x):
     model = webtensor.load(loop, process=True)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     with pytest.raises(webtensor.Timeout) as info:
         model(FOREVER, x, fuel=MAX_FUEL, deadline=0.5)
     assert str(info.value) == (
@@ -122,7 +123,7 @@ def test_a_deadline_kills_an_infinite_loop_and_the_next_call_runs_at_once(loop, 
 def test_a_model_loaded_with_a_deadline_runs_its_calls_in_a_child(loop, x):
     model = webtensor.load(loop, deadline=0.5, fuel=MAX_FUEL)
     assert model.process == ProcessOptions()
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     with pytest.raises(webtensor.Timeout, match="its process was stopped"):
         model(FOREVER, x)
     assert _gone(pid)
@@ -141,16 +142,16 @@ def test_bad_process_values_are_rejected(loop, process):
 
 def test_a_deadline_that_passes_before_the_call_is_sent_kills_nothing(loop, x):
     model = webtensor.load(loop, process=True)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     with pytest.raises(webtensor.Timeout, match="deadline of 1e-09 s on local-task: it waited .* never started"):
         model(FOREVER, x, fuel=MAX_FUEL, deadline=1e-9)
-    assert model._engine.runner.pids() == [pid]
+    assert model.process_ids() == [pid]
     np.testing.assert_allclose(model(np.int64(1), x), squared(x, 1), rtol=1e-6)
 
 
 def test_loop_free_work_is_stopped_by_its_deadline():
     model = webtensor.load(webtensor.compile(CHAIN).artifact.data, process=True)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     x = np.random.default_rng(1).standard_normal((_N, _N)).astype(np.float32)
     started = time.monotonic()
     with pytest.raises(webtensor.Timeout, match="its process was stopped"):
@@ -161,7 +162,7 @@ def test_loop_free_work_is_stopped_by_its_deadline():
 
 def test_errors_from_the_child_keep_their_type(loop, x):
     model = webtensor.load(loop, process=True)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     with pytest.raises(webtensor.BudgetExceeded, match="returned nothing; pass a larger fuel="):
         model(np.int64(1000), x, fuel=model.signature.cost)  # its up-front price, but no iteration more
     with pytest.raises(webtensor.BudgetExceeded, match="before any loop runs, above its budget of 5; nothing ran"):
@@ -172,12 +173,12 @@ def test_errors_from_the_child_keep_their_type(loop, x):
         model(np.int64(1), x, fuel=-1)
     # An error is an answer: the child serves on.
     np.testing.assert_allclose(model(np.int64(1), x), squared(x, 1), rtol=1e-6)
-    assert model._engine.runner.pids() == [pid]
+    assert model.process_ids() == [pid]
 
 
 def test_a_crash_is_an_execution_error_and_the_model_recovers(loop, x):
     model = webtensor.load(loop, process=True)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     running = model.call_async(FOREVER, x, fuel=MAX_FUEL)
     time.sleep(0.3)
     os.kill(pid, signal.SIGSEGV)
@@ -189,7 +190,7 @@ def test_a_crash_is_an_execution_error_and_the_model_recovers(loop, x):
 
 def test_a_child_that_died_while_idle_is_replaced_before_the_call(loop, x):
     model = webtensor.load(loop, process=True)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     os.kill(pid, signal.SIGKILL)
     assert _dead(pid)
     np.testing.assert_allclose(model(np.int64(2), x), squared(x, 2), rtol=1e-6)
@@ -198,7 +199,7 @@ def test_a_child_that_died_while_idle_is_replaced_before_the_call(loop, x):
 def test_children_are_forked_by_the_zygote_which_is_started_again_if_it_dies(loop, x):
     model = webtensor.load(loop, process=True)
     zygote = _Zygote._current.process
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     with open(f"/proc/{pid}/stat") as f:
         assert int(f.read().rsplit(")", 1)[1].split()[1]) == zygote.pid  # its parent
     assert len(os.listdir(f"/proc/{zygote.pid}/task")) == 1  # nothing but the main thread to fork
@@ -218,7 +219,7 @@ def test_without_a_zygote_children_start_as_interpreters_of_their_own(loop, x, m
     monkeypatch.setattr(_Zygote, "_current", None)
     monkeypatch.setattr(_Zygote, "__init__", cannot_start)
     model = webtensor.load(loop, process=True)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     with open(f"/proc/{pid}/stat") as f:
         assert int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid()
     running = model.call_async(FOREVER, x, fuel=MAX_FUEL)
@@ -227,7 +228,7 @@ def test_without_a_zygote_children_start_as_interpreters_of_their_own(loop, x, m
     with pytest.raises(webtensor.ExecutionError, match="its process was killed by SIGSEGV"):
         running.result(timeout=120)
     np.testing.assert_allclose(model(np.int64(2), x, deadline=120), squared(x, 2), rtol=1e-6)
-    (pid,) = model._engine.runner.pids()
+    (pid,) = model.process_ids()
     with pytest.raises(webtensor.Timeout, match="its process was stopped"):
         model(FOREVER, x, fuel=MAX_FUEL, deadline=0.3)
     assert _dead(pid)
@@ -238,18 +239,18 @@ def test_without_a_zygote_children_start_as_interpreters_of_their_own(loop, x, m
 def test_a_spare_child_takes_over_at_once(loop, x):
     model = webtensor.load(loop, process=ProcessOptions(spare=True))
     end = time.monotonic() + 120
-    while len(model._engine.runner.pids()) < 2 and time.monotonic() < end:
+    while len(model.process_ids()) < 2 and time.monotonic() < end:
         time.sleep(0.01)
-    before = set(model._engine.runner.pids())
+    before = set(model.process_ids())
     assert len(before) == 2
     with pytest.raises(webtensor.Timeout):
         model(FOREVER, x, fuel=MAX_FUEL, deadline=0.3)
     np.testing.assert_allclose(model(np.int64(2), x), squared(x, 2), rtol=1e-6)
-    killed = before - set(model._engine.runner.pids())
+    killed = before - set(model.process_ids())
     assert len(killed) == 1 and _gone(killed.pop())
-    while len(model._engine.runner.pids()) < 2 and time.monotonic() < end:
+    while len(model.process_ids()) < 2 and time.monotonic() < end:
         time.sleep(0.01)
-    assert len(model._engine.runner.pids()) == 2  # a new spare
+    assert len(model.process_ids()) == 2  # a new spare
 
 
 @pytest.mark.parametrize("device", ["local-task", "local-sync"])  # one child; one per core
@@ -344,7 +345,7 @@ def test_weights_from_a_file_and_from_memory(weighted, tmp_path):
     from_memory = webtensor.load(data, process=True, weights=params)
     np.testing.assert_array_equal(from_memory(x), expected)
     # Swapped weights reach a new child; the old one ends.
-    (old,) = from_memory._engine.runner.pids()
+    (old,) = from_memory.process_ids()
     doubled = {name: value * 2 for name, value in params.items()}
     from_memory.load_weights(doubled)
     np.testing.assert_array_equal(from_memory(x), webtensor.load(data, weights=doubled)(x))
@@ -380,7 +381,7 @@ def test_the_children_end_with_the_parent(loop, tmp_path):
         import numpy as np
         import webtensor
         model = webtensor.load({str(path)!r}, process=True)
-        print(*model._engine.runner.pids(), flush=True)
+        print(*model.process_ids(), flush=True)
         call = lambda: model(np.int64(1 << 62), np.ones(4, np.float32), fuel={MAX_FUEL})
         threading.Thread(target=call, daemon=True).start()
         time.sleep(0.5)
