@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds WebTensor's web runtime, web/dist/webtensor_runtime.wasm: IREE's C
 # runtime (local-sync HAL, system-library and VMVX executable loaders, the VM
-# and its bytecode modules) for wasm32 with SIMD, plus web/src/*.c, linked
+# and its bytecode modules, and the io_parameters module with an in-memory
+# parameter index, which binds a model's weights) for wasm32 with SIMD, plus
+# web/src/*.c, linked
 # with Debian's clang-19 and lld-19. Writes web/dist/BUILD_RECORD.json (the
 # commits, tools, flags and sha256 of the output), which a test checks.
 #
@@ -71,7 +73,19 @@ cmake -G Ninja -S "$SRC" -B "$BUILD_DIR/wasm" -DCMAKE_BUILD_TYPE=MinSizeRel \
   -DCMAKE_TOOLCHAIN_FILE="$WEB/cmake/wasm32-debian.cmake" -DIREE_SOURCE_DIR="$SRC" \
   -DIREE_HOST_BIN_DIR="$BUILD_DIR/host/tools" -DIREE_ENABLE_LIBBACKTRACE=OFF \
   -DIREE_BUILD_BENCHMARKS=OFF > "$BUILD_DIR/wasm-configure.log"
-ninja -C "$BUILD_DIR/wasm" iree_runtime_unified iree_wasm_libc flatcc_parsing > "$BUILD_DIR/wasm-build.log"
+# The parameter module and what it needs beyond the unified runtime: a
+# model's weights are IREE parameters (scope "model") that JS hands over as
+# memory, indexed by name (web/src/webtensor_runtime.c).
+PARAMETER_LIBS=(modules/io/parameters/libiree_modules_io_parameters_parameters.a
+  io/libiree_io_parameter_index_provider.a io/libiree_io_parameter_index.a
+  io/libiree_io_parameter_provider.a io/libiree_io_file_handle.a
+  hal/utils/libiree_hal_utils_file_cache.a)
+PARAMETER_TARGETS=()
+for lib in "${PARAMETER_LIBS[@]}"; do
+  name=$(basename "$lib" .a)
+  PARAMETER_TARGETS+=("${name#lib}")
+done
+ninja -C "$BUILD_DIR/wasm" iree_runtime_unified iree_wasm_libc flatcc_parsing "${PARAMETER_TARGETS[@]}" > "$BUILD_DIR/wasm-build.log"
 
 # Our C, with the flags IREE's toolchain gives the runtime.
 CFLAGS=(--target=wasm32-unknown-unknown -nostdinc -nostdlib -ffreestanding
@@ -97,6 +111,7 @@ for symbol in "${SIDE_MODULE_EXPORTS[@]}"; do LDFLAGS+=("--export=$symbol"); don
 mkdir -p "$WEB/dist"
 wasm-ld-19 "${LDFLAGS[@]}" -o "$WEB/dist/webtensor_runtime.wasm" "$BUILD_DIR"/objects/*.o \
   "$BUILD_DIR/wasm/runtime/src/iree/runtime/libiree_runtime_unified.a" \
+  "${PARAMETER_LIBS[@]/#/$BUILD_DIR/wasm/runtime/src/iree/}" \
   "$BUILD_DIR/wasm/build_tools/wasm/libc/libiree_wasm_libc.a" \
   "$BUILD_DIR/wasm/build_tools/third_party/flatcc/libflatcc_parsing.a"
 END=$(date +%s)

@@ -36,9 +36,11 @@ def run_in_chromium(
     function: str | None = None,
     fuel: int | None = None,
     timeout: float = 300,
+    weights: str | os.PathLike | None = None,
 ) -> list[np.ndarray]:
     """Calls `function` (default: main) of a wasm32 artifact on `inputs` in
-    headless Chromium; returns its outputs."""
+    headless Chromium, with the weights of the file `weights` (safetensors
+    or .wtpkg) bound; returns its outputs."""
     node = find_node()
     browser = os.environ.get("WEBTENSOR_CHROMIUM") or shutil.which("chromium")
     playwright = os.environ.get("WEBTENSOR_PLAYWRIGHT")
@@ -50,11 +52,14 @@ def run_in_chromium(
         data = artifact if isinstance(artifact, bytes) else Path(artifact).read_bytes()
         (root / "artifact.vmfb").write_bytes(data)
         specs = stage_inputs(root, inputs)
+        if weights is not None:
+            shutil.copyfile(weights, root / "weights.bin")
         request = {
             "artifact": "/artifact.vmfb",
             "function": function,
             "fuel": None if fuel is None else str(int(fuel)),
             "inputs": [{"dtype": s["dtype"], "shape": s["shape"], "url": "/" + Path(s["path"]).name} for s in specs],
+            "weights": None if weights is None else "/weights.bin",
         }
         (root / "request.json").write_text(json.dumps(request))
         env = {**os.environ, "WEBTENSOR_CHROMIUM": browser, "WEBTENSOR_PAGE_TIMEOUT_MS": str(int(timeout * 1000))}

@@ -18,5 +18,7 @@ export class UnsupportedOperation extends WebTensorError {}
 export class BudgetExceeded extends WebTensorError {}
 // The runtime failed while running a call.
 export class ExecutionError extends WebTensorError {}
-// No function of that name.
+// No function of that name, or nothing bound where the model needs it.
 export class NotFound extends WebTensorError {}
+// A package's bytes do not match its hashes (damaged or altered); nothing of it is used.
+export class SecurityError extends WebTensorError {}

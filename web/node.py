@@ -2,7 +2,9 @@
 
 `run_in_node(artifact, inputs)` makes one call in a fresh `node` process
 (web/node_run.mjs) and returns numpy arrays; errors come back as the
-runtime's error classes, with the JS runtime's message. This is what
+runtime's error classes, with the JS runtime's message. A model compiled
+with bound weights gets them with `weights=`: a weights file (safetensors or
+a .wtpkg package) or a mapping of weight name to array. This is what
 `webtensor-run --device=node` and the web tests use. It needs Node 18 or
 newer (Debian: apt-get install nodejs); WEBTENSOR_NODE names another binary.
 """
@@ -16,7 +18,8 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Mapping
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -49,9 +52,11 @@ def run_in_node(
     fuel: int | None = None,
     repeat: int = 0,
     timeout: float = 600,
+    weights: str | os.PathLike | Mapping[str, Any] | None = None,
 ) -> NodeResult:
     """Calls `function` (default: main) of a wasm32 artifact on `inputs`,
-    in order, in Node. With `repeat`, also times that many more calls."""
+    in order, in Node, with `weights` bound (a path, or arrays by name).
+    With `repeat`, also times that many more calls."""
     node = find_node()
     if node is None:
         raise errors.UnsupportedOperation(NO_NODE)
@@ -66,6 +71,7 @@ def run_in_node(
             "function": function,
             "fuel": None if fuel is None else str(int(fuel)),
             "inputs": specs,
+            "weights": stage_weights(work, weights),
             "out_dir": str(work),
             "repeat": int(repeat),
         }
@@ -103,8 +109,25 @@ def stage_inputs(work: Path, inputs: Sequence[np.ndarray]) -> list[dict]:
     return specs
 
 
+def stage_weights(work: Path, weights: Any) -> dict | None:
+    """The request's weights: {file: PATH} or {arrays: {name: {dtype, shape, path}}}."""
+    if weights is None:
+        return None
+    if isinstance(weights, (str, os.PathLike)):
+        return {"file": str(Path(weights).resolve())}
+    if not isinstance(weights, Mapping):
+        raise errors.InvalidArgument("weights: expected a weights file (safetensors or .wtpkg) or a mapping of weight name to array")
+    folder = work / "weights"
+    folder.mkdir()
+    names = list(weights)
+    specs = stage_inputs(folder, [weights[name] for name in names])
+    return {"arrays": dict(zip(names, specs))}
+
+
 def error_of(kind: str, message: str) -> errors.WebTensorError:
     """The runtime error for a JS error class name (errors.mjs)."""
+    if kind == "SecurityError":  # not among the names child processes report
+        return errors.SecurityError(message)
     return errors.by_name(kind)(message)
 
 

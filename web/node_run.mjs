@@ -4,8 +4,10 @@
 //   node web/node_run.mjs REQUEST.json
 //
 // The request: {artifact, function (or null), fuel (a decimal string or
-// null), inputs: [{dtype, shape, path}], out_dir}; each input's raw
-// little-endian bytes are at its path. Prints one JSON line: {outputs:
+// null), inputs: [{dtype, shape, path}], weights, out_dir}; each input's raw
+// little-endian bytes are at its path. weights (for a model compiled with
+// bound weights) is null, {file: PATH} (safetensors or .wtpkg) or {arrays:
+// {name: {dtype, shape, path}}}. Prints one JSON line: {outputs:
 // [{name, dtype, shape, path}]} with each result's bytes written under
 // out_dir, or {error: {kind, message}} (kind is an errors.mjs class name)
 // and exits with status 1.
@@ -22,19 +24,30 @@ const TYPED = {
   complex64: Float32Array, complex128: Float64Array,
 };
 
+// A tensor staged by web/node.py: {data, shape} from its raw bytes.
+async function readTensor({ dtype, shape, path }) {
+  const ArrayType = TYPED[dtype];
+  if (!ArrayType) throw new webtensor.InvalidArgument(`the web runtime cannot pass element type ${dtype}`);
+  const bytes = await readFile(path);
+  // A fresh, aligned buffer: a typed array needs its element alignment.
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return { data: new ArrayType(copy.buffer), shape };
+}
+
+async function weightsOf(request) {
+  if (!request.weights) return undefined;
+  if (request.weights.file) return request.weights.file;
+  const arrays = {};
+  for (const [name, tensor] of Object.entries(request.weights.arrays)) arrays[name] = await readTensor(tensor);
+  return arrays;
+}
+
 async function main() {
   const request = JSON.parse(await readFile(process.argv[2], "utf8"));
-  const model = await webtensor.load(request.artifact);
+  const model = await webtensor.load(request.artifact, { weights: await weightsOf(request) });
   const inputs = [];
-  for (const { dtype, shape, path } of request.inputs) {
-    const ArrayType = TYPED[dtype];
-    if (!ArrayType) throw new webtensor.InvalidArgument(`the web runtime cannot pass element type ${dtype}`);
-    const bytes = await readFile(path);
-    // A fresh, aligned buffer: a typed array needs its element alignment.
-    const copy = new Uint8Array(bytes.length);
-    copy.set(bytes);
-    inputs.push({ data: new ArrayType(copy.buffer), shape });
-  }
+  for (const tensor of request.inputs) inputs.push(await readTensor(tensor));
   const options = {};
   if (request.function) options.function = request.function;
   if (request.fuel !== null && request.fuel !== undefined) options.fuel = BigInt(request.fuel);

@@ -3,6 +3,9 @@
 //   import * as webtensor from "./webtensor.mjs";
 //   const model = await webtensor.load(urlOrBytes);
 //   model.signature;                        // inputs, outputs: names, shapes, dtypes
+//   // a model compiled with bound weights (weights_argnums) binds them at load:
+//   await webtensor.load(url, { weights: { "params['w1']": new Float32Array(...) } });
+//   await webtensor.load(url, { weights: "model.safetensors" });  // or a .wtpkg, or its bytes
 //   const [y] = await model.run([{ data: new Float32Array(...), shape: [4, 32] }]);
 //   y.data, y.shape, y.dtype
 //
@@ -18,41 +21,22 @@ import {
   InvalidArgument,
   InvalidEncoding,
   NotFound,
+  SecurityError,
   UnsupportedOperation,
   WebTensorError,
 } from "./errors.mjs";
+import { DTYPES, LANES, itemSize } from "./dtypes.mjs";
 import { Runtime } from "./runtime.mjs";
+import { declaredWeights, isWeightsFile, readWeights } from "./weights.mjs";
 
-export { BudgetExceeded, ExecutionError, InvalidArgument, InvalidEncoding, NotFound, UnsupportedOperation, WebTensorError };
+export { BudgetExceeded, ExecutionError, InvalidArgument, InvalidEncoding, NotFound, SecurityError, UnsupportedOperation, WebTensorError };
 
 // The work budget of a call unless it says otherwise, and the largest one
 // (runtime/limits.py: DEFAULT_FUEL, MAX_FUEL).
 export const DEFAULT_FUEL = 100_000_000_000n;
 export const MAX_FUEL = 1n << 62n;
 const SIGNATURE_FORMAT = 2;
-
-// dtype -> [typed array, IREE HAL element type]. A HAL element type is
-// (numerical type << 24) | bits (iree/hal/buffer_view.h).
-const HAL = (numerical, bits) => ((numerical << 24) | bits) >>> 0;
-const DTYPES = {
-  bool: [Uint8Array, HAL(0x13, 8)],
-  int8: [Int8Array, HAL(0x11, 8)],
-  int16: [Int16Array, HAL(0x11, 16)],
-  int32: [Int32Array, HAL(0x11, 32)],
-  int64: [BigInt64Array, HAL(0x11, 64)],
-  uint8: [Uint8Array, HAL(0x12, 8)],
-  uint16: [Uint16Array, HAL(0x12, 16)],
-  uint32: [Uint32Array, HAL(0x12, 32)],
-  uint64: [BigUint64Array, HAL(0x12, 64)],
-  float16: [Uint16Array, HAL(0x21, 16)], // the raw bits
-  bfloat16: [Uint16Array, HAL(0x22, 16)], // the raw bits
-  float32: [Float32Array, HAL(0x21, 32)],
-  float64: [Float64Array, HAL(0x21, 64)],
-  // Interleaved real and imaginary parts: two array elements per number.
-  complex64: [Float32Array, HAL(0x23, 64)],
-  complex128: [Float64Array, HAL(0x23, 128)],
-};
-const LANES = { complex64: 2, complex128: 2 };
+const utf8 = new TextEncoder();
 
 const runtimes = new Map();
 
@@ -72,7 +56,12 @@ async function bytesOf(source) {
   const url = source instanceof URL ? source : new URL(String(source), globalThis.location?.href ?? `file://${process.cwd()}/`);
   if (url.protocol === "file:") {
     const { readFile } = await import("node:fs/promises");
-    return new Uint8Array(await readFile(url));
+    try {
+      return new Uint8Array(await readFile(url));
+    } catch (error) {
+      if (error?.code === "ENOENT") throw new NotFound(`${source}: no such file`);
+      throw error;
+    }
   }
   const response = await fetch(url);
   if (!response.ok) throw new NotFound(`could not fetch ${url}: HTTP ${response.status}`);
@@ -80,18 +69,33 @@ async function bytesOf(source) {
 }
 
 // Loads the artifact at `source` (a URL or path, or its bytes).
-// Options: fuel (each call's default work budget, a number or BigInt),
-// runtime (the runtime .wasm's URL or bytes, default dist/ beside this file).
+// Options: weights (a model compiled with bound weights reads them: see
+// Model.loadWeights), fuel (each call's default work budget, a number or
+// BigInt), runtime (the runtime .wasm's URL or bytes, default dist/ beside
+// this file).
 export async function load(source, options = {}) {
   const bytes = await bytesOf(source);
   // A .vmfb is a zip archive holding the flatbuffer (older ones are the
   // bare flatbuffer, whose file identifier sits at offset 4).
   const magic = (from) => String.fromCharCode(...bytes.subarray(from, from + 4));
+  if (magic(0) === "\x89WTP") {
+    throw new UnsupportedOperation(
+      "this is a WebTensor package, whose program the web runtime does not compile: compile it with " +
+        "webtensor-compile PACKAGE --target=wasm32 and pass the package as the weights: load(artifact, { weights: package })",
+    );
+  }
   if (bytes.length < 8 || (magic(0) !== "PK\x03\x04" && magic(4) !== "IREE")) {
     throw new InvalidEncoding("not a WebTensor artifact: expected an IREE .vmfb from webtensor-compile --target=wasm32");
   }
   const runtime = await runtimeFor(options.runtime);
-  return new Model(runtime, bytes, checkFuel(options.fuel ?? DEFAULT_FUEL));
+  const model = new Model(runtime, bytes, checkFuel(options.fuel ?? DEFAULT_FUEL));
+  try {
+    if (options.weights !== undefined) await model.loadWeights(options.weights);
+  } catch (error) {
+    model.close();
+    throw error;
+  }
+  return model;
 }
 
 function checkFuel(fuel) {
@@ -104,7 +108,9 @@ function checkFuel(fuel) {
 
 export class Model {
   #runtime;
-  #session;
+  #module; // the program, kept to make a new session when weights change
+  #session = 0; // 0 until the weights are bound, for a model that reads any
+  #closed = false;
   #functions = new Map(); // name -> {ordinal, signature}
 
   constructor(runtime, bytes, fuel) {
@@ -112,16 +118,75 @@ export class Model {
     this.fuel = fuel;
     const api = runtime.exports;
     const pointer = runtime.copyIn(bytes); // the module takes ownership
-    const module = api.wt_module_create(pointer, bytes.length);
-    if (!module) throw new InvalidEncoding(`not a loadable IREE module: ${runtime.takeLastError()}`);
+    this.#module = api.wt_module_create(pointer, bytes.length);
+    if (!this.#module) throw new InvalidEncoding(`not a loadable IREE module: ${runtime.takeLastError()}`);
     try {
-      this.#readFunctions(module);
-      this.#session = api.wt_session_create(module);
-    } finally {
-      api.wt_module_release(module);
+      this.#readFunctions(this.#module);
+      // The weights every function reads ([{name, dtype, shape}]), as in
+      // Python's model.weights; the source they were bound from.
+      this.weights = declaredWeights([...this.#functions.values()].map((entry) => entry.signature));
+      this.weightsSource = null;
+      if (!this.weights.length) this.#session = this.#open(null);
+    } catch (error) {
+      this.close();
+      throw error;
     }
-    if (!this.#session) {
-      throw new UnsupportedOperation(`the web runtime cannot load this artifact: ${runtime.takeLastError()}`);
+  }
+
+  // Binds the model's weights, checked against the ones it declares: an
+  // object (or Map) of weight name to typed array (its shape is the
+  // model's) or to {data, shape}; or a weights file, safetensors or a
+  // WebTensor package (.wtpkg), as a URL, a path or its bytes. The bytes
+  // are copied once into the runtime's memory; a model already bound swaps
+  // to the new weights, without recompiling.
+  async loadWeights(source) {
+    if (this.#closed) throw new InvalidArgument("this model was closed");
+    if (!this.weights.length) {
+      throw new InvalidArgument("this model has no weights to bind: it was compiled without weights_argnums");
+    }
+    const file = isWeightsFile(source) ? await bytesOf(source) : null;
+    const label = typeof source === "string" || source instanceof URL ? String(source) : "the weights file";
+    const tensors = await readWeights(this.weights, source, file, label);
+    const session = this.#open(tensors);
+    if (this.#session) this.#runtime.exports.wt_session_destroy(this.#session);
+    this.#session = session;
+    this.weightsSource = file ? label : "arrays";
+  }
+
+  // A session on the program, with `tensors` ([[name, bytes]]) as its
+  // parameters in scope "model"; making it runs the module's initializer.
+  #open(tensors) {
+    const runtime = this.#runtime;
+    const api = runtime.exports;
+    const index = tensors ? this.#index(tensors) : 0;
+    const session = api.wt_session_create(this.#module, index);
+    if (index) api.wt_weights_release(index);
+    if (!session) throw new UnsupportedOperation(`the web runtime cannot load this artifact: ${runtime.takeLastError()}`);
+    return session;
+  }
+
+  // A parameter index holding a copy of each tensor's bytes in the
+  // runtime's memory, by name.
+  #index(tensors) {
+    const runtime = this.#runtime;
+    const api = runtime.exports;
+    const index = api.wt_weights_create();
+    if (!index) throw new ExecutionError(`could not make a parameter index: ${runtime.takeLastError()}`);
+    try {
+      for (const [name, bytes] of tensors) {
+        const blob = api.wt_blob_create(runtime.copyIn(bytes), bytes.byteLength); // takes the copy
+        if (!blob) throw new ExecutionError(`weight ${name}: ${runtime.takeLastError()}`);
+        const key = utf8.encode(name);
+        const keyPointer = runtime.copyIn(key);
+        const added = api.wt_weights_add(index, keyPointer, key.byteLength, blob, 0, bytes.byteLength);
+        api.wt_free(keyPointer);
+        api.wt_blob_release(blob); // the index holds it now
+        if (!added) throw new ExecutionError(`weight ${name}: ${runtime.takeLastError()}`);
+      }
+      return index;
+    } catch (error) {
+      api.wt_weights_release(index);
+      throw error;
     }
   }
 
@@ -193,14 +258,25 @@ export class Model {
   }
 
   close() {
-    if (this.#session) this.#runtime.exports.wt_session_destroy(this.#session);
+    const api = this.#runtime.exports;
+    if (this.#session) api.wt_session_destroy(this.#session);
+    if (this.#module) api.wt_module_release(this.#module);
     this.#session = 0;
+    this.#module = 0;
+    this.#closed = true;
   }
 
   #entry(name) {
     const entry = this.#functions.get(name);
     if (!entry) throw new NotFound(`no function '${name}'; the artifact has: ${this.functions.join(", ")}`);
-    if (!this.#session) throw new InvalidArgument("this model was closed");
+    if (this.#closed) throw new InvalidArgument("this model was closed");
+    if (!this.#session) {
+      const bytes = this.weights.reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1) * itemSize(spec.dtype), 0);
+      throw new NotFound(
+        `this model reads ${this.weights.length} weights (${bytes.toLocaleString("en-US")} bytes) and none are bound; ` +
+          "bind them with webtensor.load(source, { weights }) or model.loadWeights(arrays or a weights file)",
+      );
+    }
     return entry;
   }
 
@@ -292,12 +368,8 @@ function parseSignature(text) {
       `this artifact's signature format is ${data.version}; this runtime reads format ${SIGNATURE_FORMAT}: compile it again with this WebTensor`,
     );
   }
-  if (data.weights?.length) {
-    throw new UnsupportedOperation(
-      `${data.name} reads ${data.weights.length} bound weights; the web runtime takes weights as inputs only (compile without bound weights)`,
-    );
-  }
-  for (const spec of [...data.inputs, ...data.outputs]) {
+  const weights = data.weights ?? [];
+  for (const spec of [...data.inputs, ...data.outputs, ...weights]) {
     if (!(spec.dtype in DTYPES)) {
       throw new UnsupportedOperation(`${data.name}: ${spec.name} has element type ${spec.dtype}, which the web runtime cannot pass`);
     }
@@ -309,6 +381,7 @@ function parseSignature(text) {
     fuel: Boolean(data.fuel),
     cost: Number(data.cost),
     unused: data.unused ?? [],
+    weights,
   };
 }
 

@@ -74,12 +74,13 @@ export class WorkerModel {
 }
 
 // Loads the artifact at `source` (a URL, or its bytes) in a new worker.
-// Options are webtensor.load's; a relative `runtime` URL is resolved here.
+// Options are webtensor.load's; a relative `runtime` or `weights` URL is
+// resolved here (weights given as typed arrays are copied to the worker).
 export async function loadInWorker(source, options = {}) {
   const worker = new Worker_();
   const absolute = (url) => (typeof url === "string" || url instanceof URL ? new URL(url, location.href).href : url);
   try {
-    const result = await worker.call({ op: "load", source: absolute(source), options: { ...options, runtime: absolute(options.runtime) } });
+    const result = await worker.call({ op: "load", source: absolute(source), options: { ...options, runtime: absolute(options.runtime), weights: absolute(options.weights) } });
     return new WorkerModel(worker, result);
   } catch (error) {
     worker.terminate();

@@ -118,3 +118,18 @@ def test_webtensor_run_runs_a_web_artifact_in_chromium(chromium, tmp_path, capsy
     # The sandbox's defined values: x / 0 = -1, INT_MIN / -1 = INT_MIN.
     assert run.main([str(path), "--device=chromium", "--input=3xi32=7,5,-2147483648", "--input=3xi32=2,0,-1"]) == 0
     assert capsys.readouterr().out == "EXEC @main\nresult[0]: hal.buffer_view\n3xi32=[3 -1 -2147483648]\n"
+
+
+def test_bound_weights_from_a_package_in_chromium(chromium, tmp_path):
+    # A model compiled with bound weights, in a Web Worker: the page fetches
+    # the package, checks its hashes and binds its weights by name.
+    import jax
+
+    from webtensor.bench.models import mlp, mlp_params
+
+    params = mlp_params(np.random.default_rng(18), (16, 32, 32, 4))
+    x = np.random.default_rng(19).standard_normal((3, 16)).astype(np.float32)
+    webtensor.export(mlp, params, x, weights_argnums=0).save(tmp_path / "mlp.wtpkg")
+    artifact = compile_artifact(import_source(str(tmp_path / "mlp.wtpkg")), CompileOptions(target="wasm32"))
+    [got] = run_in_chromium(artifact, [x], weights=tmp_path / "mlp.wtpkg")
+    np.testing.assert_allclose(got, np.asarray(jax.jit(mlp)(params, x)), rtol=1e-5, atol=1e-5)

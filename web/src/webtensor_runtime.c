@@ -5,6 +5,12 @@
 // system-library loader (llvm-cpu wasm32 side modules, linked by
 // dynamic_library_web.c) or, as a fallback, the VMVX loader.
 //
+// A model compiled with bound weights reads them as IREE parameters in scope
+// "model" (runtime/parameters.py). JS hands their bytes over as blobs of
+// wasm memory (wt_blob_create), indexes them by name (wt_weights_add) and
+// passes the index to wt_session_create, which puts IREE's io_parameters
+// module into the context before the program's module.
+//
 // Every function returns 0 (or NULL) on failure and leaves the reason in
 // wt_last_error(); JS turns that into a typed error. Shapes are checked in JS
 // against the artifact's signature before a call, and IREE checks them again.
@@ -12,6 +18,9 @@
 #include <string.h>
 
 #include "iree/hal/drivers/local_sync/registration/driver_module.h"
+#include "iree/io/parameter_index.h"
+#include "iree/io/parameter_index_provider.h"
+#include "iree/modules/io/parameters/module.h"
 #include "iree/runtime/api.h"
 #include "iree/vm/bytecode/module.h"
 
@@ -114,14 +123,92 @@ const char* WT_EXPORT(wt_function_attr)(iree_vm_module_t* module, int ordinal,
   return value.size ? value.data : NULL;
 }
 
+// The parameter scope every compiled weight lives in (runtime/parameters.py).
+#define WT_PARAMETER_SCOPE "model"
+
+static void wt_blob_free(void* user_data,
+                         iree_io_file_handle_primitive_t primitive) {
+  free(user_data);
+}
+
+// A read-only IREE file handle on `length` bytes at `data` (from wt_malloc),
+// which it owns: they are freed when the last entry that reads them goes.
+iree_io_file_handle_t* WT_EXPORT(wt_blob_create)(uint8_t* data,
+                                                 size_t length) {
+  iree_io_file_handle_release_callback_t release = {wt_blob_free, data};
+  iree_io_file_handle_t* handle = NULL;
+  iree_status_t status = iree_io_file_handle_wrap_host_allocation(
+      IREE_IO_FILE_ACCESS_READ, iree_make_byte_span(data, length), release,
+      iree_allocator_system(), &handle);
+  if (!iree_status_is_ok(status)) {
+    free(data);
+    wt_fail(status);
+    return NULL;
+  }
+  return handle;
+}
+
+void WT_EXPORT(wt_blob_release)(iree_io_file_handle_t* handle) {
+  iree_io_file_handle_release(handle);
+}
+
+iree_io_parameter_index_t* WT_EXPORT(wt_weights_create)(void) {
+  iree_io_parameter_index_t* index = NULL;
+  iree_status_t status =
+      iree_io_parameter_index_create(iree_allocator_system(), &index);
+  return iree_status_is_ok(status) ? index : (wt_fail(status), NULL);
+}
+
+void WT_EXPORT(wt_weights_release)(iree_io_parameter_index_t* index) {
+  iree_io_parameter_index_release(index);
+}
+
+// Indexes the weight `name` as `length` bytes at `offset` in `blob`.
+int WT_EXPORT(wt_weights_add)(iree_io_parameter_index_t* index,
+                              const char* name, size_t name_length,
+                              iree_io_file_handle_t* blob, size_t offset,
+                              size_t length) {
+  iree_io_parameter_index_entry_t entry = {
+      .key = iree_make_string_view(name, name_length),
+      .length = length,
+      .type = IREE_IO_PARAMETER_INDEX_ENTRY_STORAGE_TYPE_FILE,
+      .storage.file = {.handle = blob, .offset = offset},
+  };
+  iree_status_t status = iree_io_parameter_index_add(index, &entry);
+  return iree_status_is_ok(status) ? 1 : wt_fail(status);
+}
+
+// Appends IREE's io_parameters module, reading `index` as scope "model".
+static iree_status_t wt_append_parameters(iree_runtime_session_t* session,
+                                          iree_io_parameter_index_t* index) {
+  iree_allocator_t allocator = iree_allocator_system();
+  iree_io_parameter_provider_t* provider = NULL;
+  IREE_RETURN_IF_ERROR(iree_io_parameter_index_provider_create(
+      iree_make_cstring_view(WT_PARAMETER_SCOPE), index,
+      IREE_IO_PARAMETER_INDEX_PROVIDER_DEFAULT_MAX_CONCURRENT_OPERATIONS,
+      allocator, &provider));
+  iree_vm_module_t* module = NULL;
+  iree_status_t status = iree_io_parameters_module_create(
+      iree_runtime_instance_vm_instance(wt_instance), 1, &provider, allocator,
+      &module);
+  iree_io_parameter_provider_release(provider);
+  if (iree_status_is_ok(status)) {
+    status = iree_runtime_session_append_module(session, module);
+  }
+  iree_vm_module_release(module);
+  return status;
+}
+
 typedef struct wt_session_t {
   iree_runtime_session_t* session;
   iree_vm_module_t* module;  // retained
 } wt_session_t;
 
-// A session on a new local-sync device with `module` in its context; this
-// runs the module's initializer.
-wt_session_t* WT_EXPORT(wt_session_create)(iree_vm_module_t* module) {
+// A session on a new local-sync device with `module` in its context, after
+// the parameter module on `weights` if the model reads any (else NULL); this
+// runs the module's initializer, which loads the weights.
+wt_session_t* WT_EXPORT(wt_session_create)(iree_vm_module_t* module,
+                                           iree_io_parameter_index_t* weights) {
   iree_hal_device_t* device = NULL;
   iree_status_t status = iree_runtime_instance_try_create_default_device(
       wt_instance, iree_make_cstring_view("local-sync"), &device);
@@ -138,6 +225,9 @@ wt_session_t* WT_EXPORT(wt_session_create)(iree_vm_module_t* module) {
         iree_runtime_instance_host_allocator(wt_instance), &session->session);
   }
   iree_hal_device_release(device);
+  if (iree_status_is_ok(status) && weights) {
+    status = wt_append_parameters(session->session, weights);
+  }
   if (iree_status_is_ok(status)) {
     status = iree_runtime_session_append_module(session->session, module);
   }

@@ -1,0 +1,186 @@
+"""Bound weights in the web runtime: a wasm32 model compiled with
+`weights_argnums` reads its weights as IREE parameters (scope "model"),
+bound at load from arrays, a safetensors file or a package, through the JS
+API in Node; it gives jax.jit's and the CPU runtime's results, and every
+mismatch is one typed error that names the weight."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+import webtensor
+from webtensor.bench.models import mlp, mlp_params
+from webtensor.compiler.api import compile_artifact, import_source
+from webtensor.compiler.options import CompileOptions
+from webtensor.runtime.weights import save_weights
+from webtensor.web.node import run_in_node
+
+WEB = Path(webtensor.__file__).parent / "web"
+
+
+@pytest.fixture(scope="module")
+def params():
+    return mlp_params(np.random.default_rng(16), (16, 32, 32, 4))
+
+
+@pytest.fixture(scope="module")
+def x():
+    return np.random.default_rng(17).standard_normal((3, 16)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def named(params):
+    return {f"params['{k}']": v for k, v in params.items()}
+
+
+@pytest.fixture(scope="module")
+def artifact(params, x, tmp_path_factory):
+    path = tmp_path_factory.mktemp("weights") / "mlp.vmfb"
+    path.write_bytes(compile_artifact(import_source(mlp, (params, x), weights_argnums=0), CompileOptions(target="wasm32")))
+    return path
+
+
+@pytest.fixture(scope="module")
+def package(params, x, tmp_path_factory):
+    """A package of the same model, and its program compiled for wasm32."""
+    folder = tmp_path_factory.mktemp("package")
+    webtensor.export(mlp, params, x, weights_argnums=0).save(folder / "mlp.wtpkg")
+    (folder / "mlp.vmfb").write_bytes(compile_artifact(import_source(str(folder / "mlp.wtpkg")), CompileOptions(target="wasm32")))
+    return folder / "mlp.wtpkg", folder / "mlp.vmfb"
+
+
+def _reference(params, x):
+    return np.asarray(jax.jit(mlp)(params, x))
+
+
+def test_bound_weights_match_jax_and_the_cpu_runtime(node, artifact, params, named, x):
+    got = run_in_node(artifact, [x], weights=named).outputs
+    assert len(got) == 1
+    np.testing.assert_allclose(got[0], _reference(params, x), rtol=1e-5, atol=1e-5)
+    cpu = webtensor.compile(mlp, params, x, weights_argnums=0)
+    np.testing.assert_allclose(got[0], cpu(x), rtol=1e-5, atol=1e-6)
+
+
+def test_weights_from_a_safetensors_file(node, artifact, params, named, x, tmp_path):
+    save_weights(tmp_path / "mlp.safetensors", named)
+    got = run_in_node(artifact, [x], weights=tmp_path / "mlp.safetensors").outputs[0]
+    np.testing.assert_allclose(got, _reference(params, x), rtol=1e-5, atol=1e-5)
+
+
+def test_weights_from_a_package(node, package, params, x):
+    path, program = package
+    got = run_in_node(program, [x], weights=path).outputs[0]
+    np.testing.assert_allclose(got, _reference(params, x), rtol=1e-5, atol=1e-5)
+
+
+def test_webtensor_run_binds_weights_on_node(node, artifact, params, named, x, tmp_path):
+    save_weights(tmp_path / "mlp.safetensors", named)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "y.npy"
+    command = [sys.executable, "-m", "webtensor.tools.run", str(artifact), "--device=node",
+               f"--weights={tmp_path / 'mlp.safetensors'}", f"--input=@{tmp_path / 'x.npy'}", f"--output=@{out}"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "EXEC @main\n"
+    np.testing.assert_allclose(np.load(out), _reference(params, x), rtol=1e-5, atol=1e-5)
+
+
+def _error(artifact, x, weights):
+    with pytest.raises(webtensor.WebTensorError) as caught:
+        run_in_node(artifact, [x], weights=weights)
+    return type(caught.value).__name__, str(caught.value)
+
+
+def test_missing_extra_and_mistyped_weights_are_refused(node, artifact, named, x):
+    missing = {k: v for k, v in named.items() if k != "params['w2']"}
+    assert _error(artifact, x, missing) == (
+        "InvalidArgument", "weights: the arrays given do not match the model: missing params['w2']")
+    extra = {**named, "params['w4']": named["params['w1']"]}
+    assert _error(artifact, x, extra) == (
+        "InvalidArgument", "weights: the arrays given do not match the model: not weights of this model: params['w4']")
+    transposed = {**named, "params['w1']": named["params['w1']"].T.copy()}
+    assert _error(artifact, x, transposed) == (
+        "InvalidArgument", "weight params['w1']: the model needs float32[16,32], given float32[32,16]")
+    integers = {**named, "params['w1']": named["params['w1']"].astype(np.int32)}
+    assert _error(artifact, x, integers) == (
+        "InvalidArgument", "weight params['w1']: the model needs float32[16,32] in a Float32Array, given an Int32Array")
+
+
+def test_a_file_that_disagrees_names_the_tensor(node, artifact, named, x, tmp_path):
+    path = tmp_path / "wrong.safetensors"
+    save_weights(path, {**named, "params['b1']": np.zeros(31, np.float32)})
+    assert _error(artifact, x, path) == (
+        "InvalidArgument", f"weight params['b1']: the model needs float32[32], {path} holds float32[31]")
+
+
+def test_no_weights_bound_says_how_to_bind_them(node, artifact, x):
+    assert _error(artifact, x, None) == (
+        "NotFound",
+        "this model reads 6 weights (6,928 bytes) and none are bound; "
+        "bind them with webtensor.load(source, { weights }) or model.loadWeights(arrays or a weights file)",
+    )
+
+
+def test_a_damaged_package_is_refused(node, package, x, tmp_path):
+    path, program = package
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1  # the last byte of the last weight
+    damaged = tmp_path / "damaged.wtpkg"
+    damaged.write_bytes(bytes(data))
+    kind, message = _error(program, x, damaged)
+    assert kind == "SecurityError"
+    assert message.startswith(f"{damaged}: the section at byte ") and message.endswith("does not match its hash: the package is damaged or was altered")
+
+
+def test_an_irpa_file_says_to_use_safetensors(node, artifact, named, x, tmp_path):
+    save_weights(tmp_path / "mlp.irpa", named)
+    assert _error(artifact, x, tmp_path / "mlp.irpa") == (
+        "UnsupportedOperation",
+        f"{tmp_path / 'mlp.irpa'}: an IREE parameter archive (.irpa); the web runtime reads weights from safetensors or a .wtpkg package",
+    )
+
+
+JS_API = """
+import * as webtensor from "%(web)s/webtensor.mjs";
+const [artifact, weights, x] = JSON.parse(process.argv[1]);
+const typed = (values) => Float32Array.from(values.flat());
+const arrays = Object.fromEntries(Object.entries(weights).map(([name, value]) => [name, typed(value)]));
+const model = await webtensor.load(artifact, { weights: arrays });
+const input = { data: typed(x), shape: [x.length, x[0].length] };
+const first = Array.from((await model.run([input]))[0].data);
+// New weights (every one doubled, one given as {data, shape}, in a Map)
+// swap in without a recompile.
+const doubled = new Map(Object.entries(arrays).map(([name, data]) => [name, data.map((v) => 2 * v)]));
+doubled.set("params['w1']", { data: doubled.get("params['w1']"), shape: [16, 32] });
+await model.loadWeights(doubled);
+const second = Array.from((await model.run([input]))[0].data);
+let bare;
+try {
+  await webtensor.load(process.argv[2], { weights: arrays });
+} catch (error) {
+  bare = `${error.name}: ${error.message}`;
+}
+console.log(JSON.stringify({ weights: model.weights, source: model.weightsSource, first, second, bare }));
+"""
+
+
+def test_the_js_api_binds_and_swaps_weights(node, artifact, params, named, x, tmp_path):
+    doubled = {k: 2 * v for k, v in params.items()}
+    bare = tmp_path / "add.vmfb"
+    bare.write_bytes(compile_artifact(import_source(lambda a: a + 1, (x,)), CompileOptions(target="wasm32")))
+    script = JS_API % {"web": WEB.as_posix()}
+    argument = json.dumps([str(artifact), {k: v.tolist() for k, v in named.items()}, x.tolist()])
+    done = subprocess.run([node, "--input-type=module", "-e", script, argument, str(bare)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)
+    assert reply["weights"][0] == {"name": "params['b1']", "shape": [32], "dtype": "float32"}
+    assert [w["name"] for w in reply["weights"]] == sorted(named)  # the pytree's order
+    assert reply["source"] == "arrays"
+    np.testing.assert_allclose(np.reshape(reply["first"], (3, 4)), _reference(params, x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.reshape(reply["second"], (3, 4)), _reference(doubled, x), rtol=1e-5, atol=1e-5)
+    assert reply["bare"] == "InvalidArgument: this model has no weights to bind: it was compiled without weights_argnums"

@@ -1,0 +1,277 @@
+// A model's weights in JS: the sources webtensor.load(source, { weights })
+// takes, read and checked against the weights the model declares, as the
+// Python runtime does (runtime/weights.py, runtime/parameters.py):
+//
+// - an object (or Map) of weight name to typed array, or to {data, shape};
+// - a safetensors file, or a WebTensor package (.wtpkg, runtime/package.py):
+//   a URL or path, or the file's bytes.
+//
+// Every name, shape, dtype and byte range is checked before the runtime sees
+// a byte: a missing or extra name, a wrong shape or dtype is one
+// InvalidArgument; a malformed file an InvalidEncoding; a package whose bytes
+// do not match its hashes a SecurityError. IREE's parameter archives (.irpa)
+// are not read here: save the weights as safetensors (runtime/weights.py,
+// save_weights).
+
+import { InvalidArgument, InvalidEncoding, SecurityError, UnsupportedOperation } from "./errors.mjs";
+import { DTYPES, LANES, itemSize, typeString } from "./dtypes.mjs";
+
+// safetensors' dtype codes (runtime/weights.py SAFETENSORS_DTYPES) and the
+// largest header its own reader allows.
+const SAFETENSORS_DTYPES = {
+  BOOL: "bool", I8: "int8", U8: "uint8", I16: "int16", U16: "uint16", I32: "int32", U32: "uint32",
+  I64: "int64", U64: "uint64", F16: "float16", BF16: "bfloat16", F32: "float32", F64: "float64", C64: "complex64",
+};
+const MAX_SAFETENSORS_HEADER = 100 << 20;
+
+// The package layout (runtime/package.py).
+const PACKAGE_MAGIC = [0x89, 0x57, 0x54, 0x50, 0x4b, 0x47, 0x0d, 0x0a]; // "\x89WTPKG\r\n"
+const PACKAGE_FORMAT = "webtensor-package";
+const PACKAGE_VERSION = 1;
+const PACKAGE_HEADER_BYTES = 56;
+const PACKAGE_ALIGNMENT = 64;
+const MAX_MANIFEST_BYTES = 16 << 20;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+// What the model reads, from every function's signature: [{name, dtype,
+// shape}], each name once, in the order the functions list them.
+export function declaredWeights(signatures) {
+  const byName = new Map();
+  for (const signature of signatures) {
+    for (const spec of signature.weights) if (!byName.has(spec.name)) byName.set(spec.name, spec);
+  }
+  return [...byName.values()];
+}
+
+// Whether `source` is a weights file (a URL, a path or bytes) rather than
+// arrays by name.
+export function isWeightsFile(source) {
+  return typeof source === "string" || source instanceof URL || source instanceof ArrayBuffer || ArrayBuffer.isView(source);
+}
+
+// The bytes of every weight in `specs` order, checked: [[name, Uint8Array]].
+// `file` is the file's bytes when the source is a file, read by the caller;
+// `label` names it in messages.
+export async function readWeights(specs, source, file, label) {
+  if (file) return fromFile(specs, file, label);
+  if (source instanceof Map) return fromArrays(specs, source);
+  if (source !== null && typeof source === "object" && Object.getPrototypeOf(source) === Object.prototype) {
+    return fromArrays(specs, new Map(Object.entries(source)));
+  }
+  throw new InvalidArgument(
+    "weights: expected an object of weight name to typed array, or a weights file (safetensors or a .wtpkg package: its URL, path or bytes)",
+  );
+}
+
+// InvalidArgument unless `names` are exactly the declared weights' names
+// (runtime/parameters.py check_names).
+function checkNames(specs, names, where) {
+  const declared = new Set(specs.map((spec) => spec.name));
+  const given = new Set(names);
+  const missing = specs.map((spec) => spec.name).filter((name) => !given.has(name));
+  const extra = [...given].filter((name) => !declared.has(name)).sort();
+  if (!missing.length && !extra.length) return;
+  const parts = [];
+  if (missing.length) parts.push(`missing ${listNames(missing)}`);
+  if (extra.length) parts.push(`not weights of this model: ${listNames(extra)}`);
+  throw new InvalidArgument(`weights: ${where} do not match the model: ${parts.join("; ")}`);
+}
+
+function listNames(names, most = 5) {
+  const shown = names.slice(0, most).join(", ");
+  return names.length > most ? `${shown} and ${names.length - most} more` : shown;
+}
+
+function checkType(spec, shape, dtype, where) {
+  const same = shape.length === spec.shape.length && shape.every((d, i) => d === spec.shape[i]);
+  if (!same || dtype !== spec.dtype) {
+    throw new InvalidArgument(`weight ${spec.name}: the model needs ${typeString(spec.dtype, spec.shape)}, ${where} ${typeString(dtype, shape)}`);
+  }
+}
+
+function withArticle(name) {
+  return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
+}
+
+function elementCount(shape) {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function fromArrays(specs, arrays) {
+  checkNames(specs, [...arrays.keys()], "the arrays given");
+  return specs.map((spec) => [spec.name, arrayBytes(spec, arrays.get(spec.name))]);
+}
+
+// One weight given as a typed array (its shape is the model's) or as
+// {data, shape}: its bytes, checked.
+function arrayBytes(spec, value) {
+  const [ArrayType] = DTYPES[spec.dtype];
+  const needs = typeString(spec.dtype, spec.shape);
+  const tensor = ArrayBuffer.isView(value) ? { data: value, shape: null } : value;
+  if (!tensor || !ArrayBuffer.isView(tensor.data) || (tensor.shape !== null && !Array.isArray(tensor.shape))) {
+    throw new InvalidArgument(`weight ${spec.name}: the model needs ${needs}, as a ${ArrayType.name} or {data: ${ArrayType.name}, shape}`);
+  }
+  const { data, shape } = tensor;
+  if (!(data instanceof ArrayType)) {
+    throw new InvalidArgument(`weight ${spec.name}: the model needs ${needs} in a ${ArrayType.name}, given ${withArticle(data.constructor.name)}`);
+  }
+  if (shape !== null) checkType(spec, shape, spec.dtype, "given");
+  const count = elementCount(spec.shape) * (LANES[spec.dtype] ?? 1);
+  if (data.length !== count) {
+    throw new InvalidArgument(`weight ${spec.name}: the model needs ${needs}, ${count} ${ArrayType.name} elements; given ${data.length}`);
+  }
+  // A bool is one byte, 0 or 1, whatever the caller's bytes held.
+  const payload = spec.dtype === "bool" ? Uint8Array.from(data, (x) => (x ? 1 : 0)) : data;
+  return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+async function fromFile(specs, bytes, label) {
+  const tensors = await fileTensors(bytes, label);
+  checkNames(specs, [...tensors.keys()], `the tensors in ${label}`);
+  return specs.map((spec) => {
+    const tensor = tensors.get(spec.name);
+    checkType(spec, tensor.shape, tensor.dtype, `${label} holds`);
+    return [spec.name, tensor.bytes];
+  });
+}
+
+// The tensors of a weights file: Map name -> {dtype, shape, bytes}.
+export async function fileTensors(bytes, label) {
+  if (PACKAGE_MAGIC.every((b, i) => bytes[i] === b)) return packageTensors(bytes, label);
+  if (bytes.length >= 4 && String.fromCharCode(...bytes.subarray(0, 4)) === "IRPA") {
+    throw new UnsupportedOperation(
+      `${label}: an IREE parameter archive (.irpa); the web runtime reads weights from safetensors or a .wtpkg package`,
+    );
+  }
+  if (bytes.length >= 9 && bytes[8] === 0x7b) return safetensorsTensors(bytes, label); // "{"
+  throw new InvalidEncoding(`${label}: not a weights file (safetensors or a .wtpkg package)`);
+}
+
+function readU64(bytes, at) {
+  return new DataView(bytes.buffer, bytes.byteOffset + at, 8).getBigUint64(0, true);
+}
+
+function parseJson(bytes, fail) {
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw fail();
+  }
+}
+
+const isCount = (value) => Number.isSafeInteger(value) && value >= 0;
+const isCountList = (value) => Array.isArray(value) && value.every(isCount);
+
+// safetensors: 8 bytes of header length (little endian), a JSON header,
+// then the data (runtime/weights.py read_safetensors).
+function safetensorsTensors(bytes, label) {
+  const size = bytes.length;
+  const length = readU64(bytes, 0);
+  if (length > BigInt(Math.min(MAX_SAFETENSORS_HEADER, size - 8))) {
+    throw new InvalidEncoding(`${label}: malformed safetensors file (a header of ${length} bytes in a file of ${size})`);
+  }
+  const start = 8 + Number(length);
+  const header = parseJson(bytes.subarray(8, start), () => new InvalidEncoding(`${label}: malformed safetensors file (the header is not JSON)`));
+  if (header === null || typeof header !== "object" || Array.isArray(header)) {
+    throw new InvalidEncoding(`${label}: malformed safetensors file (the header is not an object)`);
+  }
+  const tensors = new Map();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    const bad = (why) => new InvalidEncoding(`${label}: tensor '${name}': ${why}`);
+    if (entry === null || typeof entry !== "object") throw bad("malformed entry");
+    const dtype = SAFETENSORS_DTYPES[entry.dtype];
+    if (!dtype) throw bad(`unsupported dtype ${JSON.stringify(entry.dtype)}`);
+    const { shape, data_offsets: offsets } = entry;
+    if (!isCountList(shape) || !isCountList(offsets) || offsets.length !== 2) throw bad("malformed shape or data_offsets");
+    const [begin, end] = offsets;
+    const expected = elementCount(shape) * itemSize(dtype);
+    if (end - begin !== expected) throw bad(`${end - begin} bytes of data for ${dtype}[${shape.join(", ")}], which needs ${expected}`);
+    if (start + end > size) {
+      throw bad(`the data ends at byte ${start + end}, past the end of the file (${size} bytes): the file is truncated`);
+    }
+    tensors.set(name, { dtype, shape, bytes: bytes.subarray(start + begin, start + end) });
+  }
+  return tensors;
+}
+
+async function sha256(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// A package's weights, after every byte of it checked out as the Python
+// reader checks it (runtime/package.py): header, manifest hash, each
+// section's hash, zero gaps, nothing after the last section.
+async function packageTensors(bytes, label) {
+  if (bytes.length < PACKAGE_HEADER_BYTES) {
+    throw new SecurityError(`${label}: truncated package: the header ends at byte ${bytes.length}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== PACKAGE_VERSION) {
+    const newer = version > PACKAGE_VERSION ? " (a newer format: upgrade WebTensor to load it)" : "";
+    throw new InvalidEncoding(`${label}: package format ${version}; this WebTensor reads format ${PACKAGE_VERSION}${newer}`);
+  }
+  if (view.getUint32(12, true) !== 0) throw new SecurityError(`${label}: damaged package: reserved header bytes are not zero`);
+  const length = readU64(bytes, 16);
+  if (length > BigInt(MAX_MANIFEST_BYTES)) {
+    throw new SecurityError(`${label}: damaged package: a manifest of ${length} bytes (the most is ${MAX_MANIFEST_BYTES})`);
+  }
+  const start = PACKAGE_HEADER_BYTES + Number(length);
+  const manifestBytes = bytes.subarray(PACKAGE_HEADER_BYTES, start);
+  const expectedHash = Array.from(bytes.subarray(24, 56), (b) => b.toString(16).padStart(2, "0")).join("");
+  if (manifestBytes.length < Number(length) || (await sha256(manifestBytes)) !== expectedHash) {
+    throw new SecurityError(`${label}: the manifest does not match its hash: the package is damaged or was altered`);
+  }
+  const manifest = parseJson(manifestBytes, () => new SecurityError(`${label}: the manifest is not JSON`));
+  const need = (condition, what) => {
+    if (!condition) throw new SecurityError(`${label}: malformed manifest: ${what}`);
+  };
+  need(manifest !== null && typeof manifest === "object" && !Array.isArray(manifest), "not a JSON object");
+  need(manifest.format === PACKAGE_FORMAT, `'format' is not '${PACKAGE_FORMAT}'`);
+  need(manifest.format_version === PACKAGE_VERSION, "'format_version' disagrees with the header");
+  need(Array.isArray(manifest.weights), "no 'weights' list");
+  const section = (entry, what) => {
+    const { offset, length: size, sha256: digest } = entry ?? {};
+    need(isCount(offset) && isCount(size) && offset % PACKAGE_ALIGNMENT === 0, `${what} has no valid aligned offset and length`);
+    need(typeof digest === "string" && digest.length === 64, `${what} has no SHA-256`);
+    return { offset, length: size, sha256: digest };
+  };
+  const sections = [section(manifest.program, "the program")];
+  const tensors = new Map();
+  for (const entry of manifest.weights) {
+    need(entry !== null && typeof entry === "object" && typeof entry.name === "string" && !tensors.has(entry.name), "a weight without a unique name");
+    const { name, dtype, shape } = entry;
+    need(dtype in DTYPES && isCountList(shape), `weight '${name}' has no valid dtype and shape`);
+    const place = section(entry, `weight '${name}'`);
+    const needed = elementCount(shape) * itemSize(dtype);
+    if (place.length !== needed) {
+      throw new SecurityError(`${label}: weight '${name}' is ${place.length} bytes, but ${typeString(dtype, shape)} needs ${needed}`);
+    }
+    sections.push(place);
+    tensors.set(name, { dtype, shape, bytes: bytes.subarray(place.offset, place.offset + place.length) });
+  }
+  await checkSections(bytes, label, start, sections);
+  return tensors;
+}
+
+async function checkSections(bytes, label, start, sections) {
+  let position = start;
+  for (const place of [...sections].sort((a, b) => a.offset - b.offset)) {
+    if (place.offset < position) throw new SecurityError(`${label}: malformed manifest: sections overlap (at byte ${place.offset})`);
+    const end = place.offset + place.length;
+    if (end > bytes.length) throw new SecurityError(`${label}: truncated package: it ends at byte ${bytes.length}`);
+    if (bytes.subarray(position, place.offset).some((b) => b !== 0)) {
+      throw new SecurityError(`${label}: damaged package: the padding before byte ${place.offset} is not zero`);
+    }
+    if ((await sha256(bytes.subarray(place.offset, end))) !== place.sha256) {
+      throw new SecurityError(
+        `${label}: the section at byte ${place.offset} (${place.length} bytes) does not match its hash: the package is damaged or was altered`,
+      );
+    }
+    position = end;
+  }
+  if (bytes.length > position) throw new SecurityError(`${label}: unexpected bytes after the last section, at byte ${position}`);
+}
