@@ -166,7 +166,8 @@ export class Model {
   }
 
   // A parameter index holding a copy of each tensor's bytes in the
-  // runtime's memory, by name.
+  // runtime's memory, by name: the only copy, which IREE imports as the
+  // weight's buffer.
   #index(tensors) {
     const runtime = this.#runtime;
     const api = runtime.exports;
@@ -174,7 +175,10 @@ export class Model {
     if (!index) throw new ExecutionError(`could not make a parameter index: ${runtime.takeLastError()}`);
     try {
       for (const [name, bytes] of tensors) {
-        const blob = api.wt_blob_create(runtime.copyIn(bytes), bytes.byteLength); // takes the copy
+        const data = api.wt_blob_alloc(bytes.byteLength);
+        if (!data) throw new ExecutionError(`weight ${name}: out of wasm memory for ${bytes.byteLength} bytes: ${runtime.takeLastError()}`);
+        runtime.bytes(data, bytes.byteLength).set(bytes);
+        const blob = api.wt_blob_create(data, bytes.byteLength); // takes the data
         if (!blob) throw new ExecutionError(`weight ${name}: ${runtime.takeLastError()}`);
         const key = utf8.encode(name);
         const keyPointer = runtime.copyIn(key);

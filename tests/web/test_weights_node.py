@@ -184,3 +184,32 @@ def test_the_js_api_binds_and_swaps_weights(node, artifact, params, named, x, tm
     np.testing.assert_allclose(np.reshape(reply["first"], (3, 4)), _reference(params, x), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.reshape(reply["second"], (3, 4)), _reference(doubled, x), rtol=1e-5, atol=1e-5)
     assert reply["bare"] == "InvalidArgument: this model has no weights to bind: it was compiled without weights_argnums"
+
+
+ONE_COPY = """
+import { readFile } from "node:fs/promises";
+import { DEFAULT_FUEL, Model } from "%(web)s/webtensor.mjs";
+import { Runtime } from "%(web)s/runtime.mjs";
+const runtime = await Runtime.create(new Uint8Array(await readFile("%(web)s/dist/webtensor_runtime.wasm")));
+const model = new Model(runtime, new Uint8Array(await readFile(process.argv[1])), DEFAULT_FUEL);
+const before = runtime.memory.buffer.byteLength;
+await model.loadWeights({ w: new Float32Array(2048 * 2048).fill(0.5) });
+const grown = runtime.memory.buffer.byteLength - before;
+const [y] = await model.run([new Float32Array(2048).fill(1)]);
+console.log(JSON.stringify({ grown, y: y.data[0] }));
+"""
+
+
+def test_a_weight_sits_in_wasm_memory_once(node, tmp_path):
+    # The runtime imports each weight's bytes as the device's buffer (they
+    # are aligned for it) instead of copying them: 16 MiB of weights grow
+    # the wasm memory by 16 MiB and change, not 32.
+    w = np.zeros((2048, 2048), np.float32)
+    x = np.zeros((1, 2048), np.float32)
+    path = tmp_path / "matvec.vmfb"
+    path.write_bytes(compile_artifact(import_source(lambda w, x: x @ w, (w, x), weights_argnums=0), CompileOptions(target="wasm32")))
+    done = subprocess.run([node, "--input-type=module", "-e", ONE_COPY % {"web": WEB.as_posix()}, str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)
+    assert reply["y"] == 1024.0
+    assert 16 << 20 <= reply["grown"] < 20 << 20

@@ -6,8 +6,9 @@
 // dynamic_library_web.c) or, as a fallback, the VMVX loader.
 //
 // A model compiled with bound weights reads them as IREE parameters in scope
-// "model" (runtime/parameters.py). JS hands their bytes over as blobs of
-// wasm memory (wt_blob_create), indexes them by name (wt_weights_add) and
+// "model" (runtime/parameters.py). JS copies their bytes into blobs of wasm
+// memory (wt_blob_alloc, wt_blob_create), indexes them by name
+// (wt_weights_add) and
 // passes the index to wt_session_create, which puts IREE's io_parameters
 // module into the context before the program's module.
 //
@@ -126,13 +127,26 @@ const char* WT_EXPORT(wt_function_attr)(iree_vm_module_t* module, int ordinal,
 // The parameter scope every compiled weight lives in (runtime/parameters.py).
 #define WT_PARAMETER_SCOPE "model"
 
-static void wt_blob_free(void* user_data,
-                         iree_io_file_handle_primitive_t primitive) {
-  free(user_data);
+// Memory for `length` bytes of a blob, aligned as the HAL's heap buffers
+// are: the parameter provider then imports each weight in place as the
+// device's buffer instead of copying it (it tries, and needs that alignment),
+// so a weight's bytes sit in wasm memory once.
+uint8_t* WT_EXPORT(wt_blob_alloc)(size_t length) {
+  void* data = NULL;
+  iree_status_t status = iree_allocator_malloc_aligned(
+      iree_allocator_system(), length ? length : 1,
+      IREE_HAL_HEAP_BUFFER_ALIGNMENT, 0, &data);
+  return iree_status_is_ok(status) ? (uint8_t*)data : (wt_fail(status), NULL);
 }
 
-// A read-only IREE file handle on `length` bytes at `data` (from wt_malloc),
-// which it owns: they are freed when the last entry that reads them goes.
+static void wt_blob_free(void* user_data,
+                         iree_io_file_handle_primitive_t primitive) {
+  iree_allocator_free_aligned(iree_allocator_system(), user_data);
+}
+
+// A read-only IREE file handle on `length` bytes at `data` (from
+// wt_blob_alloc), which it owns: they are freed when the last entry or
+// buffer that reads them goes.
 iree_io_file_handle_t* WT_EXPORT(wt_blob_create)(uint8_t* data,
                                                  size_t length) {
   iree_io_file_handle_release_callback_t release = {wt_blob_free, data};
@@ -141,7 +155,7 @@ iree_io_file_handle_t* WT_EXPORT(wt_blob_create)(uint8_t* data,
       IREE_IO_FILE_ACCESS_READ, iree_make_byte_span(data, length), release,
       iree_allocator_system(), &handle);
   if (!iree_status_is_ok(status)) {
-    free(data);
+    iree_allocator_free_aligned(iree_allocator_system(), data);
     wt_fail(status);
     return NULL;
   }
