@@ -87,22 +87,23 @@ def _emit(results, args: argparse.Namespace, name_of) -> None:
 def _run_on_the_web(args: argparse.Namespace) -> int:
     """--device=node or chromium: the call runs through web/webtensor.mjs, in
     Node or in a Web Worker of headless Chromium; inputs, outputs and
-    --weights (safetensors or .wtpkg) are the same as for local devices."""
+    --weights (safetensors or .wtpkg) and --deadline (the worker is stopped
+    at it) are the same as for local devices."""
     from ..web.chromium import run_in_chromium
     from ..web.node import run_in_node
     from .tensor_io import TensorSpecError, parse_value
 
-    if args.print_signature or args.deadline is not None:
-        flag = "--print-signature" if args.print_signature else "--deadline"
-        raise UsageError(f"{flag} is not available with --device={args.device}")
+    if args.print_signature:
+        raise UsageError(f"--print-signature is not available with --device={args.device}")
     try:
         inputs = [parse_value(text) for text in args.inputs]
     except TensorSpecError as e:
         raise UsageError(str(e)) from None
+    call = {"function": args.function, "fuel": args.fuel, "weights": args.weights, "deadline": args.deadline}
     if args.device == "node":
-        results = run_in_node(args.artifact, inputs, function=args.function, fuel=args.fuel, weights=args.weights).outputs
+        results = run_in_node(args.artifact, inputs, **call).outputs
     else:
-        results = run_in_chromium(args.artifact, inputs, function=args.function, fuel=args.fuel, weights=args.weights)
+        results = run_in_chromium(args.artifact, inputs, **call)
     print(f"EXEC @{args.function or 'main'}")
     _emit(results, args, lambda i: f"result[{i}]")
     return 0

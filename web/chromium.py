@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from ..runtime import errors
+from ..runtime.deadline import check_deadline
 from .node import error_of, find_node, read_output, stage_inputs
 from .serve import serve
 
@@ -37,10 +38,12 @@ def run_in_chromium(
     fuel: int | None = None,
     timeout: float = 300,
     weights: str | os.PathLike | None = None,
+    deadline: float | None = None,
 ) -> list[np.ndarray]:
     """Calls `function` (default: main) of a wasm32 artifact on `inputs` in
     headless Chromium, with the weights of the file `weights` (safetensors
-    or .wtpkg) bound; returns its outputs."""
+    or .wtpkg) bound, and `deadline` (seconds: the worker is stopped at it);
+    returns its outputs."""
     node = find_node()
     browser = os.environ.get("WEBTENSOR_CHROMIUM") or shutil.which("chromium")
     playwright = os.environ.get("WEBTENSOR_PLAYWRIGHT")
@@ -58,6 +61,7 @@ def run_in_chromium(
             "artifact": "/artifact.vmfb",
             "function": function,
             "fuel": None if fuel is None else str(int(fuel)),
+            "deadline": check_deadline(deadline),
             "inputs": [{"dtype": s["dtype"], "shape": s["shape"], "url": "/" + Path(s["path"]).name} for s in specs],
             "weights": None if weights is None else "/weights.bin",
         }

@@ -16,6 +16,8 @@ export class InvalidEncoding extends WebTensorError {}
 export class UnsupportedOperation extends WebTensorError {}
 // A call would spend more than its work budget ("fuel"); no outputs are returned.
 export class BudgetExceeded extends WebTensorError {}
+// A call ran past its wall-clock deadline; its worker was stopped.
+export class Timeout extends WebTensorError {}
 // The runtime failed while running a call.
 export class ExecutionError extends WebTensorError {}
 // No function of that name, or nothing bound where the model needs it.

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..runtime import errors
+from ..runtime.deadline import check_deadline
 from ..runtime.dtypes import by_dtype, by_name
 
 WEB_DIR = Path(__file__).parent
@@ -53,10 +54,13 @@ def run_in_node(
     repeat: int = 0,
     timeout: float = 600,
     weights: str | os.PathLike | Mapping[str, Any] | None = None,
+    deadline: float | None = None,
 ) -> NodeResult:
     """Calls `function` (default: main) of a wasm32 artifact on `inputs`,
     in order, in Node, with `weights` bound (a path, or arrays by name).
-    With `repeat`, also times that many more calls."""
+    With a `deadline` (seconds) the call runs in a worker thread that is
+    stopped at the deadline (Timeout). With `repeat`, also times that many
+    more calls."""
     node = find_node()
     if node is None:
         raise errors.UnsupportedOperation(NO_NODE)
@@ -70,6 +74,7 @@ def run_in_node(
             "artifact": str(Path(artifact).resolve()),
             "function": function,
             "fuel": None if fuel is None else str(int(fuel)),
+            "deadline": check_deadline(deadline),
             "inputs": specs,
             "weights": stage_weights(work, weights),
             "out_dir": str(work),

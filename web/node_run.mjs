@@ -4,10 +4,12 @@
 //   node web/node_run.mjs REQUEST.json
 //
 // The request: {artifact, function (or null), fuel (a decimal string or
-// null), inputs: [{dtype, shape, path}], weights, out_dir}; each input's raw
+// null), deadline (seconds or null), inputs: [{dtype, shape, path}],
+// weights, out_dir}; each input's raw
 // little-endian bytes are at its path. weights (for a model compiled with
 // bound weights) is null, {file: PATH} (safetensors or .wtpkg) or {arrays:
-// {name: {dtype, shape, path}}}. Prints one JSON line: {outputs:
+// {name: {dtype, shape, path}}}. With a deadline the model runs in a worker
+// thread (worker_client.mjs), which the deadline stops. Prints one JSON line: {outputs:
 // [{name, dtype, shape, path}]} with each result's bytes written under
 // out_dir, or {error: {kind, message}} (kind is an errors.mjs class name)
 // and exits with status 1.
@@ -16,6 +18,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 import * as webtensor from "./webtensor.mjs";
+import { loadInWorker } from "./worker_client.mjs";
 
 const TYPED = {
   bool: Uint8Array, int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array,
@@ -45,7 +48,17 @@ async function weightsOf(request) {
 
 async function main() {
   const request = JSON.parse(await readFile(process.argv[2], "utf8"));
-  const model = await webtensor.load(request.artifact, { weights: await weightsOf(request) });
+  const deadline = request.deadline ?? undefined;
+  const loadOptions = { weights: await weightsOf(request) };
+  const model = deadline === undefined ? await webtensor.load(request.artifact, loadOptions) : await loadInWorker(request.artifact, { ...loadOptions, deadline });
+  try {
+    await call(request, model);
+  } finally {
+    await model.close();
+  }
+}
+
+async function call(request, model) {
   const inputs = [];
   for (const tensor of request.inputs) inputs.push(await readTensor(tensor));
   const options = {};

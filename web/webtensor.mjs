@@ -22,6 +22,7 @@ import {
   InvalidEncoding,
   NotFound,
   SecurityError,
+  Timeout,
   UnsupportedOperation,
   WebTensorError,
 } from "./errors.mjs";
@@ -29,7 +30,12 @@ import { DTYPES, LANES, itemSize } from "./dtypes.mjs";
 import { Runtime } from "./runtime.mjs";
 import { declaredWeights, isWeightsFile, readWeights } from "./weights.mjs";
 
-export { BudgetExceeded, ExecutionError, InvalidArgument, InvalidEncoding, NotFound, SecurityError, UnsupportedOperation, WebTensorError };
+export { BudgetExceeded, ExecutionError, InvalidArgument, InvalidEncoding, NotFound, SecurityError, Timeout, UnsupportedOperation, WebTensorError };
+
+// A call runs on the thread that makes it, and wasm on a thread cannot be
+// stopped from inside it: a deadline needs the model in a worker.
+const NO_DEADLINE_HERE =
+  "a deadline needs the model in a worker, which can be stopped at the deadline: load it with loadInWorker (worker_client.mjs)";
 
 // The work budget of a call unless it says otherwise, and the largest one
 // (runtime/limits.py: DEFAULT_FUEL, MAX_FUEL).
@@ -74,6 +80,7 @@ async function bytesOf(source) {
 // BigInt), runtime (the runtime .wasm's URL or bytes, default dist/ beside
 // this file).
 export async function load(source, options = {}) {
+  if (options.deadline !== undefined) throw new UnsupportedOperation(NO_DEADLINE_HERE);
   const bytes = await bytesOf(source);
   // A .vmfb is a zip archive holding the flatbuffer (older ones are the
   // bare flatbuffer, whose file identifier sits at offset 4).
@@ -238,6 +245,7 @@ export class Model {
   // static shape, the typed array alone. Resolves to the outputs, each
   // {name, dtype, shape, data}. Options: function (name), fuel.
   async run(inputs, options = {}) {
+    if (options.deadline !== undefined) throw new UnsupportedOperation(NO_DEADLINE_HERE);
     const { ordinal, signature } = this.#entry(options.function ?? this.defaultFunction);
     const staged = stageInputs(signature, inputs);
     const budget = options.fuel === undefined ? this.fuel : checkFuel(options.fuel);

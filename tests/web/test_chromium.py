@@ -133,3 +133,14 @@ def test_bound_weights_from_a_package_in_chromium(chromium, tmp_path):
     artifact = compile_artifact(import_source(str(tmp_path / "mlp.wtpkg")), CompileOptions(target="wasm32"))
     [got] = run_in_chromium(artifact, [x], weights=tmp_path / "mlp.wtpkg")
     np.testing.assert_allclose(got, np.asarray(jax.jit(mlp)(params, x)), rtol=1e-5, atol=1e-5)
+
+
+def test_a_deadline_stops_the_web_worker(chromium):
+    # The loop would run for ages; at the deadline the page's worker is
+    # terminated and the call rejects with Timeout.
+    from webtensor.bench.models import SQUARING_LOOP
+
+    forever = 1 << 62
+    artifact = compile_artifact(import_source(SQUARING_LOOP), CompileOptions(target="wasm32"))
+    with pytest.raises(webtensor.Timeout, match="did not finish within its deadline of 0.5 s in its worker"):
+        run_in_chromium(artifact, [np.int64(forever), np.ones(4, np.float32)], fuel=forever, deadline=0.5)
