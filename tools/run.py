@@ -88,7 +88,10 @@ def _run_on_the_web(args: argparse.Namespace) -> int:
     """--device=node or chromium: the call runs through web/webtensor.mjs, in
     Node or in a Web Worker of headless Chromium; inputs, outputs and
     --weights (safetensors or .wtpkg) and --deadline (the worker is stopped
-    at it) are the same as for local devices."""
+    at it) are the same as for local devices. A package is compiled here for
+    wasm32 (cached, as for local devices) and its weights bound unless
+    --weights gives others."""
+    from ..runtime.package import is_package
     from ..web.chromium import run_in_chromium
     from ..web.node import run_in_node
     from .tensor_io import TensorSpecError, parse_value
@@ -99,11 +102,18 @@ def _run_on_the_web(args: argparse.Namespace) -> int:
         inputs = [parse_value(text) for text in args.inputs]
     except TensorSpecError as e:
         raise UsageError(str(e)) from None
-    call = {"function": args.function, "fuel": args.fuel, "weights": args.weights, "deadline": args.deadline}
+    artifact, weights = args.artifact, args.weights
+    if is_package(artifact):
+        from ..compiler.api import import_model, load_or_compile, make_options, open_cache
+
+        imported, _ = import_model(artifact)
+        artifact = load_or_compile(imported, make_options(None, {"target": "wasm32"}), open_cache(True)).data
+        weights = weights or args.artifact
+    call = {"function": args.function, "fuel": args.fuel, "weights": weights, "deadline": args.deadline}
     if args.device == "node":
-        results = run_in_node(args.artifact, inputs, **call).outputs
+        results = run_in_node(artifact, inputs, **call).outputs
     else:
-        results = run_in_chromium(args.artifact, inputs, **call)
+        results = run_in_chromium(artifact, inputs, **call)
     print(f"EXEC @{args.function or 'main'}")
     _emit(results, args, lambda i: f"result[{i}]")
     return 0

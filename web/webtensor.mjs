@@ -12,8 +12,9 @@
 // The shape follows the Python API (runtime/model.py) and wasi-nn: load a
 // graph, call it with tensors, get tensors back. Inputs are checked against
 // the artifact's signature before anything runs; errors are the classes of
-// errors.mjs. In a browser, run it in a Web Worker (worker.mjs) so that the
-// page stays responsive.
+// errors.mjs. In a browser, run it in a Web Worker (worker_client.mjs's
+// loadInWorker) so that the page stays responsive; that is also where a
+// call can have a deadline, since a worker can be stopped.
 
 import {
   BudgetExceeded,

@@ -90,6 +90,19 @@ def test_webtensor_run_binds_weights_on_node(node, artifact, params, named, x, t
     np.testing.assert_allclose(np.load(out), _reference(params, x), rtol=1e-5, atol=1e-5)
 
 
+def test_webtensor_run_runs_a_package_on_node_as_on_the_cpu(node, package, x, tmp_path, capsys):
+    # The package is compiled here for wasm32 and its own weights bound.
+    from webtensor.tools import run
+
+    path, _ = package
+    np.save(tmp_path / "x.npy", x)
+    for device in ("cpu", "node"):
+        where = [] if device == "cpu" else ["--device=node"]
+        assert run.main([str(path), *where, f"--input=@{tmp_path / 'x.npy'}", f"--output=@{tmp_path / device}.npy"]) == 0
+        assert capsys.readouterr().out == "EXEC @main\n"
+    np.testing.assert_allclose(np.load(tmp_path / "node.npy"), np.load(tmp_path / "cpu.npy"), rtol=1e-5, atol=1e-6)
+
+
 def _error(artifact, x, weights):
     with pytest.raises(webtensor.WebTensorError) as caught:
         run_in_node(artifact, [x], weights=weights)
