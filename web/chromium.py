@@ -21,7 +21,7 @@ import numpy as np
 
 from ..runtime import errors
 from ..runtime.deadline import check_deadline
-from .node import error_of, find_node, read_output, stage_inputs
+from .node import error_of, find_node, read_output, stage_inputs, web_weights_file
 from .serve import serve
 
 WEB_DIR = Path(__file__).parent
@@ -41,8 +41,8 @@ def run_in_chromium(
     deadline: float | None = None,
 ) -> list[np.ndarray]:
     """Calls `function` (default: main) of a wasm32 artifact on `inputs` in
-    headless Chromium, with the weights of the file `weights` (safetensors
-    or .wtpkg) bound, and `deadline` (seconds: the worker is stopped at it);
+    headless Chromium, with the weights of the file `weights` (safetensors,
+    .wtpkg or .irpa) bound, and `deadline` (seconds: the worker is stopped at it);
     returns its outputs."""
     node = find_node()
     browser = os.environ.get("WEBTENSOR_CHROMIUM") or shutil.which("chromium")
@@ -56,7 +56,7 @@ def run_in_chromium(
         (root / "artifact.vmfb").write_bytes(data)
         specs = stage_inputs(root, inputs)
         if weights is not None:
-            shutil.copyfile(weights, root / "weights.bin")
+            shutil.copyfile(web_weights_file(weights, root), root / "weights.bin")
         request = {
             "artifact": "/artifact.vmfb",
             "function": function,
