@@ -248,6 +248,7 @@ export class Model {
   async run(inputs, options = {}) {
     if (options.deadline !== undefined) throw new UnsupportedOperation(NO_DEADLINE_HERE);
     const { ordinal, signature } = this.#entry(options.function ?? this.defaultFunction);
+    this.#checkBound();
     const staged = stageInputs(signature, inputs);
     const budget = options.fuel === undefined ? this.fuel : checkFuel(options.fuel);
     const cost = BigInt(signature.cost);
@@ -283,6 +284,11 @@ export class Model {
     const entry = this.#functions.get(name);
     if (!entry) throw new NotFound(`no function '${name}'; the artifact has: ${this.functions.join(", ")}`);
     if (this.#closed) throw new InvalidArgument("this model was closed");
+    return entry;
+  }
+
+  // NotFound unless the model's weights, if it reads any, are bound.
+  #checkBound() {
     if (!this.#session) {
       const bytes = this.weights.reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1) * itemSize(spec.dtype), 0);
       throw new NotFound(
@@ -290,7 +296,6 @@ export class Model {
           "bind them with webtensor.load(source, { weights }) or model.loadWeights(arrays or a weights file)",
       );
     }
-    return entry;
   }
 
   #invoke(ordinal, signature, tensors) {

@@ -197,6 +197,11 @@ function safetensorsTensors(bytes, label) {
 }
 
 async function sha256(bytes) {
+  if (!globalThis.crypto?.subtle) {
+    throw new UnsupportedOperation(
+      "checking a package's hashes needs crypto.subtle, which a browser gives only to secure pages (https or localhost)",
+    );
+  }
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

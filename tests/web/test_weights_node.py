@@ -160,6 +160,7 @@ def test_an_irpa_file_is_read_on_the_python_side(node, artifact, params, named, 
 
 JS_API = """
 import * as webtensor from "%(web)s/webtensor.mjs";
+import { loadInWorker } from "%(web)s/worker_client.mjs";
 const [artifact, weights, x, irpa] = JSON.parse(process.argv[1]);
 const typed = (values) => Float32Array.from(values.flat());
 const arrays = Object.fromEntries(Object.entries(weights).map(([name, value]) => [name, typed(value)]));
@@ -180,7 +181,13 @@ for (const attempt of [() => webtensor.load(process.argv[2], { weights: arrays }
     refusals.push(`${error.name}: ${error.message}`);
   }
 }
-console.log(JSON.stringify({ weights: model.weights, source: model.weightsSource, first, second, refusals }));
+// Unbound, a model still says what it takes; in a worker, weights bind later.
+const unbound = (await webtensor.load(artifact)).signature.inputs;
+const worker = await loadInWorker(artifact);
+await worker.loadWeights(doubled);
+const inWorker = Array.from((await worker.run([input]))[0].data);
+await worker.close();
+console.log(JSON.stringify({ weights: model.weights, source: model.weightsSource, first, second, refusals, unbound, inWorker }));
 """
 
 
@@ -199,6 +206,8 @@ def test_the_js_api_binds_and_swaps_weights(node, artifact, params, named, x, tm
     assert reply["source"] == "arrays"
     np.testing.assert_allclose(np.reshape(reply["first"], (3, 4)), _reference(params, x), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.reshape(reply["second"], (3, 4)), _reference(doubled, x), rtol=1e-5, atol=1e-5)
+    assert reply["unbound"] == [{"name": "x", "shape": [3, 16], "dtype": "float32"}]
+    np.testing.assert_allclose(reply["inWorker"], reply["second"])
     assert reply["refusals"] == [
         "InvalidArgument: this model has no weights to bind: it was compiled without weights_argnums",
         f"UnsupportedOperation: {tmp_path / 'mlp.irpa'}: an IREE parameter archive (.irpa); "
