@@ -4,9 +4,11 @@ The MLIR parser and IREE are C++ programs that were not written for hostile
 input: some modules overflow the parser's stack, segfault the compiler or
 make it spin. So, as browsers compile in a separate process, everything that
 touches the input's bytes (portable-artifact deserialization, parsing, every
-phase, IREE) runs in a fresh `python -m webtensor.compiler.worker_main`
-(not a fork: the parent may have threads), which limits its own address
-space, CPU time and core dumps before it reads anything. The parent enforces
+phase, IREE) runs in a fresh worker, `webtensor.compiler.worker_main`
+(forked by a server that has already imported the compiler,
+worker_forkserver.py, or started as `python -m`; never a fork of the
+parent, which may have threads), which limits its own address space, CPU
+time and core dumps before it reads anything. The parent enforces
 a wall-clock limit by killing the worker's process group. Whatever happens
 there comes back as an artifact, IR text or a CompileError that says what
 happened: a crash, a limit, or the compiler's own diagnostics.
@@ -33,6 +35,7 @@ import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import worker_forkserver
 from .diagnostics import CompileError
 from .options import CompileOptions, IsolationLimits, Phase, how_to_raise
 from .progress import WorkerLines
@@ -44,6 +47,9 @@ if TYPE_CHECKING:
 GiB = 1 << 30
 MiB = 1 << 20
 WORKER_MODULE = "webtensor.compiler.worker_main"
+# Fork workers from a server that has imported the compiler (saves a fresh
+# Python's imports, 1-3 s, per compile); where it cannot run, start them.
+USE_FORK_SERVER = worker_forkserver.AVAILABLE
 STDERR_TAIL_BYTES = 64 * 1024
 # A memory-limit hit does not always say so (C code that does not check
 # malloc just segfaults), so the parent also watches the worker's peak
@@ -84,7 +90,7 @@ def run(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_i
         protocol=pickle.HIGHEST_PROTOCOL,
     )
     with tempfile.TemporaryDirectory(prefix="webtensor-worker-") as workdir:
-        process = _spawn(limits, workdir, imported.source_name)
+        process = _start(limits, workdir, imported.source_name)
         try:
             answer = _exchange(process, request, time.monotonic() + limits.wall_seconds, limits.memory_bytes, WorkerLines())
         finally:
@@ -96,20 +102,25 @@ def run(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_i
         raise
 
 
-def _spawn(limits: IsolationLimits, workdir: str, source_name: str) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        WORKER_MODULE,
-        f"--memory-bytes={limits.memory_bytes}",
-        f"--cpu-seconds={int(limits.cpu_seconds)}",
-        f"--parent-pid={os.getpid()}",
-    ]
+def _start(limits: IsolationLimits, workdir: str, source_name: str):
+    """A worker process (subprocess.Popen or a ForkedWorker) for one compile."""
+    argv = [f"--memory-bytes={limits.memory_bytes}", f"--cpu-seconds={int(limits.cpu_seconds)}"]
     environment = dict(os.environ)
     environment.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
+    if USE_FORK_SERVER:
+        try:
+            return worker_forkserver.ForkServer.for_module(WORKER_MODULE, environment).spawn(argv, environment, workdir)
+        except worker_forkserver.ServerUnavailable:
+            pass  # a fresh worker does the same, only slower to start
+        except OSError as e:
+            raise WorkerFailure("internal", f"cannot start the compiler worker for {source_name}: {e}") from None
+    return _spawn(argv + [f"--parent-pid={os.getpid()}"], environment, workdir, source_name)
+
+
+def _spawn(argv: list[str], environment: dict[str, str], workdir: str, source_name: str) -> subprocess.Popen:
     try:
         return subprocess.Popen(
-            command,
+            [sys.executable, "-m", WORKER_MODULE, *argv],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -198,10 +209,13 @@ def _write_some(selector: selectors.BaseSelector, stream, pending: memoryview) -
 
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if isinstance(process, worker_forkserver.ForkedWorker):
+            process.kill_group()  # by the server, which alone knows whether it is reaped
+        else:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     process.wait()
     for stream in (process.stdin, process.stdout, process.stderr):
         stream.close()

@@ -1,6 +1,7 @@
 """The compiler worker process: `python -m webtensor.compiler.worker_main`.
 
-Started by compiler/worker.py, never by hand. It limits itself first
+Started by compiler/worker.py, never by hand: forked by
+worker_forkserver.py, or started fresh. It limits itself first
 (address space, CPU time, no core dumps, death with its parent), then reads
 one pickled request from stdin (the parent is trusted), runs the gate and
 the phases, and writes one answer frame (compiler/worker_wire.py) to a
@@ -34,6 +35,12 @@ def main(argv: list[str] | None = None) -> None:
     # Skip interpreter and C++ teardown: the answer is out, and teardown
     # after hostile input is one more chance to crash.
     os._exit(0)
+
+
+def preload() -> None:
+    """Imports what a compile needs; the fork server (worker_forkserver.py)
+    calls it once, so that its forks start with them."""
+    from . import phases, options  # noqa: F401
 
 
 def _parse_arguments(argv: list[str]) -> dict[str, int]:
