@@ -131,6 +131,17 @@ def test_a_file_that_disagrees_names_the_tensor(node, artifact, named, x, tmp_pa
         "InvalidArgument", f"weight params['b1']: the model needs float32[32], {path} holds float32[31]")
 
 
+def test_a_truncated_safetensors_file_is_refused(node, artifact, named, x, tmp_path):
+    path = tmp_path / "cut.safetensors"
+    save_weights(path, named)
+    data = path.read_bytes()
+    path.write_bytes(data[:-4])
+    kind, message = _error(artifact, x, path)
+    assert kind == "InvalidEncoding"
+    assert message.startswith(f"{path}: tensor '") and message.endswith(
+        f"the data ends at byte {len(data)}, past the end of the file ({len(data) - 4} bytes): the file is truncated")
+
+
 def test_no_weights_bound_says_how_to_bind_them(node, artifact, x):
     assert _error(artifact, x, None) == (
         "NotFound",
