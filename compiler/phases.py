@@ -35,6 +35,9 @@ LEGALIZE = (
     "cse",
     "webtensor-verify-profile",
     "webtensor-verify-dynamic-shapes",
+    # FFTs IREE cannot lower, as DFTs by matrix products, in lengths the
+    # profile has bounded.
+    "webtensor-expand-fft",
     # f64 functions IREE cannot compile, as f64 arithmetic it can; before the
     # sandbox, so that the work budget prices what actually runs.
     "webtensor-expand-f64-math",
@@ -142,6 +145,8 @@ class Compilation:
             return passes.VerifyCallGraph(max_ops=limits.max_ops, max_call_depth=limits.max_call_depth)
         if name == "webtensor-sandbox-fuel":
             return passes.SandboxFuel(dynamic_dim_bound=limits.dynamic_dim_bound or 0)
+        if name == "webtensor-expand-fft":
+            return passes.ExpandFft(iree_fft=self.options.target != Target.VULKAN_SPIRV)
         if name == "webtensor-expand-f64-math":
             # IREE's CPU f32 sin, cos, tan, atan2 and cbrt miss 3 ULP; Vulkan
             # has no f64 to compute them in.

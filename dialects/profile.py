@@ -147,15 +147,35 @@ _TRIGONOMETRY = ("cosine", "sine", "tan", "tanh")
 _BITWISE = ("and", "or", "xor", "not")
 _INT_BITS = ("popcnt", "count_leading_zeros", "shift_left", "shift_right_arithmetic", "shift_right_logical")
 
-# IREE 3.13 lowers an FFT only along one dimension, of a power-of-two length,
-# and only in f32: f64 ones fail inside IREE, as do others.
-FFT_NOTES = "one dimension, of a power-of-two length (IREE 3.13 lowers no other FFT)"
+# IREE 3.13 lowers an FFT only in f32, along one dimension of a power-of-two
+# length; webtensor-expand-fft computes every other one (f64, other lengths,
+# two or three dimensions) as a DFT by matrix products, whose cost and
+# constants grow as the square of the length: lengths up to MAX_DFT_LENGTH.
+MAX_DFT_LENGTH = 1024
+FFT_NOTES = (
+    f"f32 along one power-of-two dimension by IREE's FFT; f64, other lengths and several dimensions "
+    f"as a DFT by matrix products, each transformed length at most {MAX_DFT_LENGTH}"
+)
 
 
-def fft_problem(lengths: tuple[int, ...]) -> str | None:
-    """Why an FFT of these lengths is outside the profile, or None."""
-    if len(lengths) != 1 or lengths[0] < 1 or lengths[0] & (lengths[0] - 1):
-        return f"an fft of length {list(lengths)} is not in the profile: it takes {FFT_NOTES}"
+def fft_lowered_by_iree(part: str, lengths: tuple[int, ...]) -> bool:
+    """Whether IREE's own FFT computes this one: f32 (or complex<f32>), one
+    dimension, of a power-of-two length."""
+    return part == "f32" and len(lengths) == 1 and lengths[0] >= 1 and not lengths[0] & (lengths[0] - 1)
+
+
+def fft_problem(part: str, lengths: tuple[int, ...]) -> str | None:
+    """Why an FFT of these lengths, computed in `part` (f32 or f64), is
+    outside the profile, or None."""
+    if fft_lowered_by_iree(part, lengths):
+        return None
+    if not 1 <= len(lengths) <= 3 or min(lengths) < 1:
+        return f"an fft of length {list(lengths)} is not in the profile: it takes one to three lengths of at least 1"
+    if max(lengths) > MAX_DFT_LENGTH:
+        return (
+            f"an fft of length {list(lengths)} is not in the profile: beyond IREE's own FFT (f32, one "
+            f"power-of-two dimension) it is a DFT by matrix products, of lengths up to {MAX_DFT_LENGTH}"
+        )
     return None
 
 
@@ -204,7 +224,7 @@ OPS: dict[str, OpRule] = {
     **_rules(BOOL + INTEGERS + FLOATS + COMPLEX, "select_and_scatter"),
     **_rules(REAL, "bitcast_convert", notes="between widths, the last dimension splits or joins elements, little-endian on every target"),
     **_rules(ELEMENT_TYPES, "dot_general", "dot", "convolution"),
-    **_rules(("f32", "complex<f32>"), "fft", notes=FFT_NOTES),
+    **_rules(("f32", "f64") + COMPLEX, "fft", notes=FFT_NOTES),
     **_rules(FLOATS, "batch_norm_inference", "batch_norm_training"),
     # IREE 3.13 lowers random bits into integers and f32 only.
     **_rules(INTEGERS + ("f32",), "rng_bit_generator"),

@@ -11,6 +11,7 @@ from .base import ModulePass, Report
 from .bind_weights import BindWeights
 from .cpu_softmax import CpuSoftmax
 from .expand_f64_math import ExpandF64Math
+from .expand_fft import ExpandFft
 from .legalize_composite import LegalizeComposite
 from .lower_unsigned import LowerUnsigned
 from .sandbox_boolean_arithmetic import SandboxBooleanArithmetic
@@ -37,6 +38,7 @@ PASSES: dict[str, type[ModulePass]] = {
         BindWeights,
         CpuSoftmax,
         ExpandF64Math,
+        ExpandFft,
         LegalizeComposite,
         LowerUnsigned,
         SandboxBooleanArithmetic,

@@ -20,7 +20,7 @@ from iree.compiler import ir
 
 from ..dialects import cost, liveness, profile
 from ..dialects.attributes import attribute, dense_i64_array
-from ..dialects.types import element_type, has_static_shape, shape, tensor_type
+from ..dialects.types import element_type, has_static_shape, is_complex, shape, tensor_type
 from ..dialects.walk import FUNC, function_type, functions, is_declaration, symbol_name, walk
 from ..dialects.profile import BadLimitValue, Limits, UnknownLimit, dynamic_bound
 from . import sandbox_select_and_scatter as select_and_scatter
@@ -149,7 +149,9 @@ class _Check:
             if problem:
                 self.error(op, problem)
         elif op.name == "stablehlo.fft":
-            problem = profile.fft_problem(dense_i64_array(op, "fft_length"))
+            operand = element_type(op.operands[0])
+            part = ir.ComplexType(operand).element_type if is_complex(operand) else operand
+            problem = profile.fft_problem(str(part), dense_i64_array(op, "fft_length"))
             if problem:
                 self.error(op, problem)
         elif op.name == "stablehlo.constant" and profile.element_name(element_type(op.results[0])) == "complex<f64>":

@@ -204,38 +204,34 @@ func.func @many_ops(%x: tensor<f32>) -> tensor<f32> {
 
 // -----
 
-// The profile lists what IREE 3.13 lowers: an FFT in f32, along one
-// dimension, of a power-of-two length.
+// FFTs: IREE 3.13's own in f32 along one power-of-two dimension, at any
+// length; every other (f64, other lengths, two or three dimensions) is a DFT
+// by matrix products (webtensor-expand-fft), of lengths up to 1024.
 
-// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: 'stablehlo.fft' does not take complex<f64>; it takes f32, complex<f32>
-func.func @fft_f64(%x: tensor<8xcomplex<f64>>) -> tensor<8xcomplex<f64>> {
-  %0 = stablehlo.fft %x, type = FFT, length = [8] : (tensor<8xcomplex<f64>>) -> tensor<8xcomplex<f64>>
-  return %0 : tensor<8xcomplex<f64>>
+// CHECK-LABEL: func.func @ffts_in_the_profile
+// CHECK-COUNT-4: stablehlo.fft
+func.func @ffts_in_the_profile(%z: tensor<8xcomplex<f64>>, %h: tensor<4xcomplex<f32>>, %m: tensor<6x10xcomplex<f32>>, %r: tensor<4096xf32>) -> (tensor<8xcomplex<f64>>, tensor<7xf32>, tensor<6x10xcomplex<f32>>, tensor<2049xcomplex<f32>>) {
+  %0 = stablehlo.fft %z, type = FFT, length = [8] : (tensor<8xcomplex<f64>>) -> tensor<8xcomplex<f64>>
+  %1 = stablehlo.fft %h, type = IRFFT, length = [7] : (tensor<4xcomplex<f32>>) -> tensor<7xf32>
+  %2 = stablehlo.fft %m, type = FFT, length = [6, 10] : (tensor<6x10xcomplex<f32>>) -> tensor<6x10xcomplex<f32>>
+  %3 = stablehlo.fft %r, type = RFFT, length = [4096] : (tensor<4096xf32>) -> tensor<2049xcomplex<f32>>
+  return %0, %1, %2, %3 : tensor<8xcomplex<f64>>, tensor<7xf32>, tensor<6x10xcomplex<f32>>, tensor<2049xcomplex<f32>>
 }
 
 // -----
 
-// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: an fft of length [7] is not in the profile: it takes one dimension, of a power-of-two length (IREE 3.13 lowers no other FFT)
-func.func @irfft_odd(%x: tensor<4xcomplex<f32>>) -> tensor<7xf32> {
-  %0 = stablehlo.fft %x, type = IRFFT, length = [7] : (tensor<4xcomplex<f32>>) -> tensor<7xf32>
-  return %0 : tensor<7xf32>
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: an fft of length [2048] is not in the profile: beyond IREE's own FFT (f32, one power-of-two dimension) it is a DFT by matrix products, of lengths up to 1024
+func.func @f64_fft_too_long(%x: tensor<2048xcomplex<f64>>) -> tensor<2048xcomplex<f64>> {
+  %0 = stablehlo.fft %x, type = FFT, length = [2048] : (tensor<2048xcomplex<f64>>) -> tensor<2048xcomplex<f64>>
+  return %0 : tensor<2048xcomplex<f64>>
 }
 
 // -----
 
-// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: an fft of length [8, 8] is not in the profile: it takes one dimension, of a power-of-two length (IREE 3.13 lowers no other FFT)
-func.func @fft_2d(%x: tensor<8x8xcomplex<f32>>) -> tensor<8x8xcomplex<f32>> {
-  %0 = stablehlo.fft %x, type = FFT, length = [8, 8] : (tensor<8x8xcomplex<f32>>) -> tensor<8x8xcomplex<f32>>
-  return %0 : tensor<8x8xcomplex<f32>>
-}
-
-// -----
-
-// CHECK-LABEL: func.func @rfft_8
-// CHECK:         stablehlo.fft
-func.func @rfft_8(%x: tensor<8xf32>) -> tensor<5xcomplex<f32>> {
-  %0 = stablehlo.fft %x, type = RFFT, length = [8] : (tensor<8xf32>) -> tensor<5xcomplex<f32>>
-  return %0 : tensor<5xcomplex<f32>>
+// CHECK: verify-profile.mlir:[[# @LINE + 2]]:8: error: an fft of length [1025] is not in the profile: beyond IREE's own FFT (f32, one power-of-two dimension) it is a DFT by matrix products, of lengths up to 1024
+func.func @odd_fft_too_long(%x: tensor<1025xf32>) -> tensor<513xcomplex<f32>> {
+  %0 = stablehlo.fft %x, type = RFFT, length = [1025] : (tensor<1025xf32>) -> tensor<513xcomplex<f32>>
+  return %0 : tensor<513xcomplex<f32>>
 }
 
 // -----
