@@ -150,7 +150,9 @@ class Compilation:
         if name == "webtensor-expand-f64-math":
             # IREE's CPU f32 sin, cos, tan, atan2 and cbrt miss 3 ULP; Vulkan
             # has no f64 to compute them in.
-            return passes.ExpandF64Math(f32=self.options.target == Target.LLVM_CPU)
+            return passes.ExpandF64Math(
+                f32=self.options.target == Target.LLVM_CPU, spirv=self.options.target == Target.VULKAN_SPIRV
+            )
         return name
 
     def text(self, debug_info: bool = False) -> str:

@@ -45,6 +45,15 @@ bitcast_convert, exponential, log, sqrt), computed in f64 throughout:
                      and tanh near their poles) within about 1e-15 of |z|.
                      Infinite parts do not all follow C99's Annex G.
 
+For vulkan-spirv (`spirv`), where IREE has no f64 log (SPIR-V's GLSL
+functions stop at f32) and no f64 <-> i64 bitcast (its 64-bit integers are
+emulated; its f64 round_nearest_even uses one), f64 log and
+round_nearest_even, the user's and the expansions' own, are f64 arithmetic
+too: log's exponent found by compares and exact scaling with powers of two
+(within 1 ULP), rounding from floor (exact). Signs (atan2's quadrant,
+copysign) are compares on every target, -0.0 told apart by 1/x < 0.
+cbrt, power, expm1 and the complex functions built on them still read bits.
+
 Measured against the C library on 4000 random arguments: sin, cos, cbrt
 within 1 ULP, tan, tanh, atan2, expm1, log1p within 2. IREE's CPU code
 flushes subnormal operands of float arithmetic to zero; cbrt works on bits
@@ -146,14 +155,21 @@ class ExpandF64Math(ModulePass):
     # time). For llvm-cpu only: Vulkan has no f64, and GPUs' f32 functions
     # are their own.
     f32: bool = False
+    # For vulkan-spirv: IREE's SPIR-V code has no f64 log (SPIR-V's GLSL
+    # functions take f32 at most) and no f64 <-> i64 bitcast (its 64-bit
+    # integers are emulated), which its f64 round_nearest_even uses too. With
+    # `spirv`, f64 log and round_nearest_even, here and in the expansions,
+    # are f64 arithmetic without either.
+    spirv: bool = False
 
     def run(self, module: ir.Operation, report: Report) -> None:
+        expansions = {**_EXPANSIONS, **_SPIRV_EXPANSIONS} if self.spirv else _EXPANSIONS
         for op in walk(module):
             element = str(element_type(op.result)) if len(op.results) == 1 else ""
-            if element == "f64" and op.name in _EXPANSIONS:
-                _expand(op)
+            if element == "f64" and op.name in expansions:
+                _expand(op, self.spirv)
             elif element == "complex<f64>" and op.name in _COMPLEX_EXPANSIONS:
-                _expand_complex(op)
+                _expand_complex(op, self.spirv)
             elif self.f32 and element == "f32" and op.name in F32_MISSES:
                 _expand(op)
             elif self.f32 and element == "complex<f32>" and op.name in COMPLEX_F32_MISSES:
@@ -173,7 +189,7 @@ _REDUCED = ("stablehlo.sine", "stablehlo.cosine", "stablehlo.tan")
 COMPLEX_F32_MISSES = ("stablehlo.exponential", "stablehlo.exponential_minus_one", "stablehlo.log_plus_one")
 
 
-def _expand(op: ir.Operation) -> None:
+def _expand(op: ir.Operation, spirv: bool = False) -> None:
     loc = op.location
     f64 = ir.F64Type.get(loc.context)
     element = element_type(op.result)
@@ -183,8 +199,8 @@ def _expand(op: ir.Operation) -> None:
     wide = ir.F32Type.get(loc.context) if str(element) in ("f16", "bf16") else f64
     with ir.InsertionPoint(op):
         operands = [v if element == wide else build.convert(v, wide, loc=loc) for v in op.operands]
-        b = _Builder(operands[0], loc, for_f32=element != f64)
-        result = _EXPANSIONS[op.name](b, *operands)
+        b = _Builder(operands[0], loc, for_f32=element != f64, spirv=spirv)
+        result = {**_EXPANSIONS, **_SPIRV_EXPANSIONS}[op.name](b, *operands)
         if element != f64:
             result = build.convert(result, element, loc=loc)
         if element != f64 and op.name in _REDUCED:
@@ -204,7 +220,7 @@ def _as_type(value: ir.Value, t: ir.Type, loc: ir.Location) -> ir.Value:
     return build.create("stablehlo.convert", [t], [value], loc=loc).result
 
 
-def _expand_complex(op: ir.Operation) -> None:
+def _expand_complex(op: ir.Operation, spirv: bool = False) -> None:
     """The op on real and imaginary parts, in f64, recombined."""
     loc = op.location
     f64 = ir.F64Type.get(loc.context)
@@ -217,7 +233,7 @@ def _expand_complex(op: ir.Operation) -> None:
         narrow = part_type != f64
         if narrow:
             parts = [build.convert(p, f64, loc=loc) for p in parts]
-        b = _Builder(parts[0], loc, for_f32=narrow)
+        b = _Builder(parts[0], loc, for_f32=narrow, spirv=spirv)
         re, im = _COMPLEX_EXPANSIONS[op.name](b, *parts)
         if narrow:
             re, im = (build.convert(p, part_type, loc=loc) for p in (re, im))
@@ -228,11 +244,13 @@ def _expand_complex(op: ir.Operation) -> None:
 class _Builder:
     """Elementwise f64 arithmetic on values of one shape, at one location."""
 
-    def __init__(self, like: ir.Value, loc: ir.Location, for_f32: bool = False):
+    def __init__(self, like: ir.Value, loc: ir.Location, for_f32: bool = False, spirv: bool = False):
         self.like = like
         self.loc = loc
         # An f32 result needs about 2^-30 before its rounding: shorter series.
         self.for_f32 = for_f32
+        # No f64 log and no bitcasts (ExpandF64Math.spirv).
+        self.spirv = spirv
         self.i64 = ir.IntegerType.get_signless(64, loc.context)
 
     def c(self, value: float) -> ir.Value:
@@ -278,12 +296,35 @@ class _Builder:
         return self.cmp("NE", x, x)
 
     def sign_negative(self, x):
-        """The sign bit of x: true for -0.0 and negative NaNs too."""
-        return self.cmp("LT", self.bits(x), self.ci(0))
+        """Whether x is below 0 or is -0.0 (1/-0.0 is -inf); false for NaN.
+        Arithmetic, not the sign bit: Vulkan's f64 has no bitcast to i64."""
+        return self.either(self.cmp("LT", x, self.c(0.0)), self.cmp("LT", self.div(self.c(1.0), x), self.c(0.0)))
 
     def copysign(self, magnitude, sign):
-        keep = self.op("and", self.bits(magnitude), self.ci(~SIGN_BIT))
-        return self.from_bits(self.op("or", keep, self.op("and", self.bits(sign), self.ci(SIGN_BIT))))
+        """|magnitude| with the sign of `sign` (positive where it is NaN)."""
+        size = self.op("abs", magnitude)
+        return self.select(self.sign_negative(sign), self.op("negate", size), size)
+
+    def round_even(self, x):
+        """x rounded to the nearest integer, ties to even. With `spirv`, from
+        floor and exact compares, since IREE's SPIR-V round reads bits (and
+        Mesa's shader compiler may fold (x + 2^52) - 2^52 to x)."""
+        if not self.spirv:
+            return self.op("round_nearest_even", x)
+        ax = self.op("abs", x)
+        down = self.op("floor", ax)
+        up = self.add(down, self.c(1.0))
+        fraction = self.sub(ax, down)  # exact
+        odd = self.cmp("NE", self.mul(self.op("floor", self.mul(down, self.c(0.5))), self.c(2.0)), down)
+        tie = self.select(odd, up, down)
+        rounded = self.select(self.cmp("GT", fraction, self.c(0.5)), up, self.select(self.cmp("LT", fraction, self.c(0.5)), down, tie))
+        rounded = self.select(self.cmp("LT", ax, self.c(2.0**52)), rounded, ax)
+        # NaN stays NaN; +-0 and values that round to 0 keep x's sign.
+        signed = self.select(self.cmp("LT", x, self.c(0.0)), self.op("negate", rounded), rounded)
+        return self.select(self.cmp("EQ", x, self.c(0.0)), x, signed)
+
+    def log(self, x):
+        return _log(self, x) if self.spirv else self.op("log", x)
 
     def polynomial(self, z, coefficients) -> ir.Value:
         """c0 + c1 z + c2 z^2 + ..., by Horner's rule."""
@@ -314,8 +355,8 @@ def _reduce(b: _Builder, x: ir.Value) -> tuple[ir.Value, ir.Value, ir.Value]:
     subtraction's rounding error is recovered (Fast2Sum) and the smaller
     parts go into the tail.
     """
-    k = b.op("round_nearest_even", b.mul(x, b.c(TWO_OVER_PI)))
-    kh = b.mul(b.op("round_nearest_even", b.mul(k, b.c(2.0**-26))), b.c(2.0**26))
+    k = b.round_even(b.mul(x, b.c(TWO_OVER_PI)))
+    kh = b.mul(b.round_even(b.mul(k, b.c(2.0**-26))), b.c(2.0**26))
     kl = b.sub(k, kh)
     c1, c2, c3, c4 = (b.c(p) for p in PIO2_PARTS)
     r = b.sub(b.sub(b.sub(x, b.mul(kh, c1)), b.mul(kl, c1)), b.mul(kh, c2))
@@ -402,7 +443,7 @@ def _tan(b: _Builder, x: ir.Value) -> ir.Value:
 
 def _atan_unit(b: _Builder, a: ir.Value) -> tuple[ir.Value, ir.Value]:
     """atan(a) for a in [0, 1] as an unnormalized double-double (hi, lo)."""
-    j = b.op("round_nearest_even", b.mul(a, b.c(8.0)))
+    j = b.round_even(b.mul(a, b.c(8.0)))
     c = b.mul(j, b.c(0.125))
     # a - c is exact (Sterbenz, or c = 0); |u| <= 1/16.
     u = b.div(b.sub(a, c), b.add(b.c(1.0), b.mul(a, c)))
@@ -479,7 +520,7 @@ def _expm1(b: _Builder, x: ir.Value) -> ir.Value:
     """e^x - 1 without cancellation (IREE's own f64 expm1 is about 1e-8
     off): x = k ln2 + r with |r| <= ln2/2, a Taylor kernel for expm1(r),
     then 2^k (expm1(r) + 1) - 1 arranged so that nothing large cancels."""
-    k = b.op("round_nearest_even", b.mul(x, b.c(1 / math.log(2))))
+    k = b.round_even(b.mul(x, b.c(1 / math.log(2))))
     k = b.op("maximum", b.op("minimum", k, b.c(64.0)), b.c(-64.0))
     # ln2 in two parts, the first short enough that k*part is exact.
     r = b.sub(b.sub(x, b.mul(k, b.c(LN2[0]))), b.mul(k, b.c(LN2[1])))
@@ -517,11 +558,59 @@ def _log1p(b: _Builder, x: ir.Value) -> ir.Value:
     near = b.mul(b.c(2.0), b.add(s, b.mul(b.mul(z, s), b.polynomial(z, ATANH_COEFFICIENTS))))
     u = b.add(b.c(1.0), x)
     # 1 + x = u - ((u - 1) - x); log(1 + x) ~ log(u) - ((u - 1) - x) / u.
-    far = b.sub(b.op("log", u), b.div(b.sub(b.sub(u, b.c(1.0)), x), u))
-    far = b.select(b.cmp("GT", x, b.c(2.0**53)), b.op("log", x), far)
+    far = b.sub(b.log(u), b.div(b.sub(b.sub(u, b.c(1.0)), x), u))
+    far = b.select(b.cmp("GT", x, b.c(2.0**53)), b.log(x), far)
     result = b.select(b.either(b.cmp("LT", x, b.c(-0.25)), b.cmp("GT", x, b.c(0.4))), far, near)
     tiny = b.cmp("LT", b.op("abs", x), b.c(TINY * TINY))
     return b.select(b.either(tiny, b.is_nan(x)), x, result)
+
+
+def _log(b: _Builder, x: ir.Value) -> ir.Value:
+    """log(x) without bits, for SPIR-V (ExpandF64Math.spirv): x = m 2^e by
+    exact scaling with powers of two, m in [sqrt(1/2), sqrt(2)), then
+    log(m) = f - (f^2/2 - s (f^2/2 + R)) with f = m - 1, s = f / (2 + f) and
+    R = 2 atanh(s) - 2s, whose rounding errors stay below the result's last
+    bit (fdlibm's arrangement); e ln2 in two parts."""
+    finite_positive = b.op("and", b.cmp("GT", x, b.c(0.0)), b.cmp("LT", x, b.c(math.inf)))
+    m, e = _frexp(b, b.select(finite_positive, x, b.c(1.0)))
+    high = b.cmp("GT", m, b.c(SQRT2))
+    m = b.select(high, b.mul(m, b.c(0.5)), m)
+    e = b.add(e, b.select(high, b.c(1.0), b.c(0.0)))
+    f = b.sub(m, b.c(1.0))
+    s = b.div(f, b.add(b.c(2.0), f))
+    z = b.mul(s, s)
+    r = b.mul(b.mul(b.c(2.0), z), b.polynomial(z, ATANH_COEFFICIENTS))
+    half_square = b.mul(b.c(0.5), b.mul(f, f))
+    log_m_tail = b.sub(half_square, b.add(b.mul(s, b.add(half_square, r)), b.mul(e, b.c(LN2[1]))))
+    result = b.sub(b.mul(e, b.c(LN2[0])), b.sub(log_m_tail, f))
+    result = b.select(b.cmp("EQ", x, b.c(0.0)), b.c(-math.inf), result)
+    result = b.select(b.cmp("LT", x, b.c(0.0)), b.c(math.nan), result)
+    return b.select(b.either(b.cmp("EQ", x, b.c(math.inf)), b.is_nan(x)), x, result)
+
+
+def _frexp(b: _Builder, ax: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """m in [1, 2) and an integral f64 e with ax = m 2^e, for positive
+    finite ax, by multiplying with exact powers of two chosen by compares
+    (a subnormal first by 2^64, so that 512 + 256 + ... + 1 covers the rest)."""
+    subnormal = b.cmp("LT", ax, b.c(2.0**-1022))
+    m = b.select(subnormal, b.mul(ax, b.c(2.0**64)), ax)
+    e = b.select(subnormal, b.c(-64.0), b.c(0.0))
+    for k in (512, 256, 128, 64, 32, 16, 8, 4, 2, 1):
+        big = b.cmp("GE", m, b.c(2.0**k))
+        m = b.select(big, b.mul(m, b.c(2.0**-k)), m)
+        e = b.add(e, b.select(big, b.c(float(k)), b.c(0.0)))
+    for k in (512, 256, 128, 64, 32, 16, 8, 4, 2, 1):
+        small = b.cmp("LT", m, b.c(2.0 ** (1 - k)))
+        m = b.select(small, b.mul(m, b.c(2.0**k)), m)
+        e = b.sub(e, b.select(small, b.c(float(k)), b.c(0.0)))
+    return m, e
+
+
+def _round_even(b: _Builder, x: ir.Value) -> ir.Value:
+    return b.round_even(x)
+
+
+_SPIRV_EXPANSIONS: dict[str, Callable[..., ir.Value]] = {"stablehlo.log": _log, "stablehlo.round_nearest_even": _round_even}
 
 
 # --- power ---------------------------------------------------------------------
@@ -612,7 +701,7 @@ def _power(b: _Builder, x: ir.Value, y: ir.Value) -> ir.Value:
         # The sign bit by comparisons (this may run on f32): -0 by 1/-0 = -inf.
         negative = b.either(b.cmp("LT", x, b.c(0.0)), b.cmp("LT", b.div(b.c(1.0), x), b.c(0.0)))
         finite_negative = b.op("and", b.cmp("LT", x, b.c(0.0)), b.cmp("GT", x, b.c(-math.inf)))
-        magnitude = b.op("exponential", b.mul(y, b.op("log", ax)))
+        magnitude = b.op("exponential", b.mul(y, b.log(ax)))
     else:
         # By bits: IREE's CPU code would read a subnormal x as zero.
         magnitude_bits = b.op("and", b.bits(x), b.ci(~SIGN_BIT))
@@ -702,7 +791,7 @@ def _log_abs(b: _Builder, re, im) -> ir.Value:
     big = b.op("maximum", b.op("abs", re), b.op("abs", im))
     small = b.op("minimum", b.op("abs", re), b.op("abs", im))
     ratio = b.div(small, big)
-    far = b.add(b.op("log", big), b.mul(b.c(0.5), _log1p(b, b.mul(ratio, ratio))))
+    far = b.add(b.log(big), b.mul(b.c(0.5), _log1p(b, b.mul(ratio, ratio))))
     # Near 1: log|z| = log1p(|z|^2 - 1) / 2, with (big - 1)(big + 1) exact enough.
     near = b.mul(b.c(0.5), _log1p(b, b.add(b.mul(b.sub(big, b.c(1.0)), b.add(big, b.c(1.0))), b.mul(small, small))))
     close = b.op("and", b.cmp("GT", big, b.c(0.5)), b.cmp("LT", big, b.c(2.0)))

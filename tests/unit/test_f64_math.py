@@ -302,3 +302,73 @@ def test_bounded_dynamic_shapes():
         x = np.linspace(-5, 5, n)
         got = model(x)
         assert ulp_difference(got, np.arctan2(np.sin(x), x)).max() <= 3
+
+
+# --- vulkan-spirv: no f64 log, no f64 <-> i64 bitcast ------------------------
+
+SPIRV_PROGRAM = """func.func @main(%x: tensor<Nxf64>, %y: tensor<Nxf64>) -> (tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>) {
+  %0 = stablehlo.log %x : tensor<Nxf64>
+  %1 = stablehlo.round_nearest_even %x : tensor<Nxf64>
+  %2 = stablehlo.atan2 %y, %x : tensor<Nxf64>
+  return %0, %1, %2 : tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>
+}"""
+
+
+def spirv_expanded(program: str) -> str:
+    """The program through webtensor-expand-f64-math{spirv=true} alone."""
+    from iree.compiler import ir
+
+    from webtensor import passes
+    from webtensor.passes.pipeline import build
+
+    with ir.Context() as context:
+        module = ir.Module.parse(program)
+        pm, _ = build([passes.ExpandF64Math(spirv=True)], passes.PASSES, context)
+        pm.run(module.operation)
+        return str(module)
+
+
+def test_spirv_log_round_and_atan2_need_no_bits_and_stay_exact():
+    # Compiled for the CPU, where the same f64 arithmetic runs: log within 1
+    # ULP (fdlibm's arrangement), rounding exact with ties to even and
+    # signed zeros, atan2 on every signed zero and infinity as C's.
+    rng = np.random.default_rng(11)
+    x = np.concatenate([
+        np.exp(rng.uniform(-700, 700, 2000)), rng.uniform(0.5, 2.0, 1000), rng.uniform(-6, 6, 1000),
+        [0.0, -0.0, 0.0, -0.0, np.inf, -np.inf, np.nan, 0.5, 1.5, 2.5, -0.5, -2.5, -0.3, 2.0**52 + 1, 1.7e308, 1.0],
+    ])
+    y = np.concatenate([rng.standard_normal(4000), [0.0, 0.0, -0.0, -0.0, 1.0, -1.0, 1.0, 0.0, 0, 0, 0, 0, 0, 0, 0, -np.inf]])
+    text = spirv_expanded(SPIRV_PROGRAM.replace("N", str(x.size)))
+    assert "bitcast_convert" not in text
+    assert "stablehlo.log " not in text and "round_nearest_even" not in text
+    log, rounded, angle = webtensor.compile(text, cache=False)(x, y)
+    with np.errstate(all="ignore"):
+        want_log = np.log(x)
+    assert ulp_difference(log, want_log).max() <= 1
+    np.testing.assert_array_equal(rounded, np.round(x))
+    np.testing.assert_array_equal(np.signbit(rounded), np.signbit(np.round(x)))
+    want_angle = np.arctan2(y, x)
+    assert ulp_difference(angle, want_angle).max() <= 2
+    np.testing.assert_array_equal(np.signbit(angle[-16:]), np.signbit(want_angle[-16:]))
+
+
+def complex_inverse_functions(z):
+    return jnp.arctan(z), jnp.arctanh(z)
+
+
+def test_complex_atan_and_atanh_on_the_vulkan_device(need_device):
+    # chlo's complex atan and atanh use f64 log, round_nearest_even and
+    # atan2's sign tests, which IREE's SPIR-V code could not compile (no f64
+    # log; bitcasts to an emulated i64). f64 with lavapipe's features.
+    from webtensor.tests.hostile.runner import TARGET_FLAGS
+
+    need_device("vulkan")
+    rng = np.random.default_rng(13)
+    z = rng.standard_normal(400) * 2 + 1j * rng.standard_normal(400) * 2
+    with jax.enable_x64(True):
+        model = webtensor.compile(complex_inverse_functions, z, target="vulkan-spirv", iree_flags=TARGET_FLAGS["vulkan-spirv"])
+        want = [np.asarray(w) for w in jax.jit(complex_inverse_functions)(z)]
+    for g, w in zip(model(z), want):
+        assert g.dtype == np.complex128
+        # f64 accuracy, relative to the result's size; f32 would be 1e-7 off.
+        assert (np.abs(g - w) / np.maximum(np.abs(w), 1.0)).max() < 1e-14

@@ -1,5 +1,6 @@
 // RUN: webtensor-opt %s -p "webtensor-expand-f64-math{f32=true}" --split-input-file | filecheck %s
 // RUN: webtensor-opt %s -p webtensor-expand-f64-math --split-input-file | filecheck %s --check-prefix=F32-OFF
+// RUN: webtensor-opt %s -p "webtensor-expand-f64-math{spirv=true}" --split-input-file | filecheck %s --check-prefix=SPIRV
 
 // f64 sine: Cody-Waite reduction by pi/2 in four parts with k split in two,
 // both Taylor kernels, then the quadrant picks one and its sign; NaN beyond
@@ -321,4 +322,44 @@ func.func @complex_f32_expm1_log1p(%z: tensor<2xcomplex<f32>>) -> (tensor<2xcomp
   %0 = stablehlo.exponential_minus_one %z : tensor<2xcomplex<f32>>
   %1 = stablehlo.log_plus_one %z : tensor<2xcomplex<f32>>
   return %0, %1 : tensor<2xcomplex<f32>>, tensor<2xcomplex<f32>>
+}
+
+// -----
+
+// For vulkan-spirv, where IREE has no f64 log and no f64 <-> i64 bitcast
+// (nor an f64 round_nearest_even, which it writes with one): log by an
+// exponent found with compares and exact powers of two (2^64 for
+// subnormals, then 2^512 ... 2^1), round from floor. atan2's sign tests are
+// compares everywhere (-0.0 by 1/x < 0).
+
+// CHECK-LABEL: func.func @spirv
+// CHECK-NOT:     stablehlo.bitcast_convert
+// CHECK:         stablehlo.log %{{.*}} : tensor<3xf64>
+// CHECK:         stablehlo.round_nearest_even %{{.*}} : tensor<3xf64>
+// CHECK-NOT:     stablehlo.bitcast_convert
+// CHECK:         return
+// SPIRV-LABEL: func.func @spirv
+// SPIRV-SAME:    (%[[X:.*]]: tensor<3xf64>, %{{.*}}: tensor<3xcomplex<f64>>)
+// SPIRV-NOT:     stablehlo.log
+// SPIRV-NOT:     stablehlo.round_nearest_even
+// SPIRV-NOT:     stablehlo.bitcast_convert
+// SPIRV:         %[[TWO_64:.*]] = stablehlo.constant dense<1.8446744073709552E+19>
+// SPIRV:         stablehlo.multiply %{{.*}}, %[[TWO_64]]
+// SPIRV:         %[[TWO_512:.*]] = stablehlo.constant dense<1.3407807929942597E+154>
+// SPIRV:         stablehlo.compare GE, %{{.*}}, %[[TWO_512]], FLOAT
+// SPIRV:         %[[LN2_HI:.*]] = stablehlo.constant dense<0.69314718055829871>
+// SPIRV:         stablehlo.multiply %{{.*}}, %[[LN2_HI]]
+// SPIRV:         %[[ABS:.*]] = stablehlo.abs %[[X]]
+// SPIRV:         %[[DOWN:.*]] = stablehlo.floor %[[ABS]]
+// SPIRV:         stablehlo.subtract %[[ABS]], %[[DOWN]]
+// SPIRV-NOT:     stablehlo.log
+// SPIRV-NOT:     stablehlo.round_nearest_even
+// SPIRV-NOT:     stablehlo.bitcast_convert
+// SPIRV:         return
+func.func @spirv(%x: tensor<3xf64>, %z: tensor<3xcomplex<f64>>) -> (tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xcomplex<f64>>) {
+  %0 = stablehlo.log %x : tensor<3xf64>
+  %1 = stablehlo.round_nearest_even %x : tensor<3xf64>
+  %2 = stablehlo.atan2 %x, %x : tensor<3xf64>
+  %3 = stablehlo.log %z : tensor<3xcomplex<f64>>
+  return %0, %1, %2, %3 : tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xcomplex<f64>>
 }
