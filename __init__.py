@@ -11,39 +11,47 @@
 compiler package installed; the compiler is imported on first use.
 """
 
-from .runtime import (
-    ArtifactCache,
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from .runtime.errors import (
     BudgetExceeded,
-    DeviceInfo,
-    DeviceLimits,
-    DeviceTensor,
-    ExecutionContext,
     ExecutionError,
-    FunctionSignature,
-    Graph,
     InvalidArgument,
     InvalidArgumentType,
     InvalidEncoding,
-    Model,
+    MissingExtra,
     NotFound,
-    ProcessOptions,
     SecurityError,
-    TensorSpec,
     Timeout,
     TooLarge,
     UnsupportedOperation,
     WebTensorError,
-    device_limits,
-    load_graph,
+    require_compiler,
 )
-from .runtime import load as load_artifact
-from .runtime.devices import devices
-from .runtime.errors import MissingExtra, require_compiler
-from .runtime.package import is_package
-from .runtime.weights import save_weights
 
 __version__ = "0.1.0"
 
+# Runtime names load on first use (see runtime/__init__.py), compiler names
+# too, and only where the compiler is installed.
+_RUNTIME_NAMES = {
+    "ArtifactCache": "runtime",
+    "DeviceInfo": "runtime",
+    "DeviceLimits": "runtime",
+    "DeviceTensor": "runtime",
+    "ExecutionContext": "runtime",
+    "FunctionSignature": "runtime",
+    "Graph": "runtime",
+    "Model": "runtime",
+    "ProcessOptions": "runtime",
+    "TensorSpec": "runtime",
+    "device_limits": "runtime",
+    "load_graph": "runtime",
+    "devices": "runtime.devices",
+    "save_weights": "runtime.weights",
+}
 _COMPILER_NAMES = ("compile", "compile_ir", "export", "CompileError", "CompileOptions", "ExportedModel", "Phase", "Target")
 _PROFILE_NAMES = ("Limits", "op_support_limits")
 
@@ -53,6 +61,9 @@ def load(source, *args, **kwargs):
     `webtensor.runtime.load`) or a package (`.wtpkg`), which is checked and
     compiled for this host first (see `webtensor.compiler.api.load_package`;
     needs the compiler, and takes compile options as keywords)."""
+    from .runtime import load as load_artifact
+    from .runtime.package import is_package
+
     if is_package(source):
         require_compiler("loading a package (.wtpkg), which is compiled for this host first,")
         from .compiler.api import load_package
@@ -63,9 +74,32 @@ def load(source, *args, **kwargs):
     return load_artifact(source, *args, **kwargs)
 
 
+if TYPE_CHECKING:
+    from .runtime import (
+        ArtifactCache,
+        DeviceInfo,
+        DeviceLimits,
+        DeviceTensor,
+        ExecutionContext,
+        FunctionSignature,
+        Graph,
+        Model,
+        ProcessOptions,
+        TensorSpec,
+        device_limits,
+        load_graph,
+    )
+    from .runtime.devices import devices
+    from .runtime.weights import save_weights
+
+
 def __getattr__(name):
     # The compiler (and JAX) load only when a compiler name is first used, so
     # that `import webtensor; webtensor.load(...)` stays a runtime-only import.
+    if name in _RUNTIME_NAMES:
+        value = getattr(importlib.import_module(f".{_RUNTIME_NAMES[name]}", __name__), name)
+        globals()[name] = value
+        return value
     if name in _COMPILER_NAMES:
         require_compiler(f"webtensor.{name}")
         from . import compiler
@@ -77,6 +111,10 @@ def __getattr__(name):
 
         return getattr(profile, name)
     raise AttributeError(f"module 'webtensor' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

@@ -9,9 +9,11 @@ adapter over the Model that `load` gives.
 `webtensor.runtime.devices.devices()` lists this machine's devices.
 """
 
-from .artifact import Artifact
-from .artifact_cache import ArtifactCache, CacheStats, CacheWarning
-from .call_process import ProcessOptions
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from .errors import (
     BudgetExceeded,
     ExecutionError,
@@ -25,14 +27,57 @@ from .errors import (
     UnsupportedOperation,
     WebTensorError,
 )
-from .devices import DeviceInfo
-from .entry_point import EntryPoint
-from .graph import ExecutionContext, Graph, load_graph
-from .limits import DeviceLimits, device_limits
-from .model import Model, load
-from .signature import FunctionSignature, TensorSpec
-from .tensor import DeviceTensor
-from .tree import TreeSpec
+
+# The rest loads on first use: iree.runtime's import takes ml_dtypes' (one
+# to three seconds), which a process that only compiles, or only reads an
+# error class, should not pay.
+_LAZY = {
+    "Artifact": "artifact",
+    "ArtifactCache": "artifact_cache",
+    "CacheStats": "artifact_cache",
+    "CacheWarning": "artifact_cache",
+    "ProcessOptions": "call_process",
+    "DeviceInfo": "devices",
+    "EntryPoint": "entry_point",
+    "ExecutionContext": "graph",
+    "Graph": "graph",
+    "load_graph": "graph",
+    "DeviceLimits": "limits",
+    "device_limits": "limits",
+    "Model": "model",
+    "load": "model",
+    "FunctionSignature": "signature",
+    "TensorSpec": "signature",
+    "DeviceTensor": "tensor",
+    "TreeSpec": "tree",
+}
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
+    from .artifact_cache import ArtifactCache, CacheStats, CacheWarning
+    from .call_process import ProcessOptions
+    from .devices import DeviceInfo
+    from .entry_point import EntryPoint
+    from .graph import ExecutionContext, Graph, load_graph
+    from .limits import DeviceLimits, device_limits
+    from .model import Model, load
+    from .signature import FunctionSignature, TensorSpec
+    from .tensor import DeviceTensor
+    from .tree import TreeSpec
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'webtensor.runtime' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Artifact",

@@ -1,43 +1,56 @@
-"""Element types at the artifact boundary: numpy dtype, MLIR spelling, IREE HAL type."""
+"""Element types at the artifact boundary: numpy dtype, MLIR spelling, IREE HAL type.
+
+ml_dtypes (numpy's bfloat16) and iree.runtime (the HAL types) are imported
+where first needed: ml_dtypes alone takes one to three seconds to import,
+and the compiler reads these names without either.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import ml_dtypes  # shipped with iree-base-runtime; gives numpy a bfloat16
 import numpy as np
-from iree.runtime import HalElementType
+
+if TYPE_CHECKING:
+    from iree.runtime import HalElementType
 
 
 @dataclasses.dataclass(frozen=True)
 class ElementType:
     name: str  # numpy's name: "float32", "bfloat16", "bool", ...
     mlir: str  # MLIR's spelling: "f32", "bf16", "i1", ...
-    hal: HalElementType
+    hal_name: str  # iree.runtime.HalElementType's member: "FLOAT_32", ...
+
+    @property
+    def hal(self) -> HalElementType:
+        from iree.runtime import HalElementType
+
+        return getattr(HalElementType, self.hal_name)
 
     @property
     def dtype(self) -> np.dtype:
         if self.name == "bfloat16":
-            return np.dtype(ml_dtypes.bfloat16)
+            return _bfloat16()
         return np.dtype(self.name)
 
 
 ELEMENT_TYPES = (
-    ElementType("bool", "i1", HalElementType.BOOL_8),
-    ElementType("int8", "i8", HalElementType.SINT_8),
-    ElementType("int16", "i16", HalElementType.SINT_16),
-    ElementType("int32", "i32", HalElementType.SINT_32),
-    ElementType("int64", "i64", HalElementType.SINT_64),
-    ElementType("uint8", "ui8", HalElementType.UINT_8),
-    ElementType("uint16", "ui16", HalElementType.UINT_16),
-    ElementType("uint32", "ui32", HalElementType.UINT_32),
-    ElementType("uint64", "ui64", HalElementType.UINT_64),
-    ElementType("float16", "f16", HalElementType.FLOAT_16),
-    ElementType("bfloat16", "bf16", HalElementType.BFLOAT_16),
-    ElementType("float32", "f32", HalElementType.FLOAT_32),
-    ElementType("float64", "f64", HalElementType.FLOAT_64),
-    ElementType("complex64", "complex<f32>", HalElementType.COMPLEX_64),
-    ElementType("complex128", "complex<f64>", HalElementType.COMPLEX_128),
+    ElementType("bool", "i1", "BOOL_8"),
+    ElementType("int8", "i8", "SINT_8"),
+    ElementType("int16", "i16", "SINT_16"),
+    ElementType("int32", "i32", "SINT_32"),
+    ElementType("int64", "i64", "SINT_64"),
+    ElementType("uint8", "ui8", "UINT_8"),
+    ElementType("uint16", "ui16", "UINT_16"),
+    ElementType("uint32", "ui32", "UINT_32"),
+    ElementType("uint64", "ui64", "UINT_64"),
+    ElementType("float16", "f16", "FLOAT_16"),
+    ElementType("bfloat16", "bf16", "BFLOAT_16"),
+    ElementType("float32", "f32", "FLOAT_32"),
+    ElementType("float64", "f64", "FLOAT_64"),
+    ElementType("complex64", "complex<f32>", "COMPLEX_64"),
+    ElementType("complex128", "complex<f64>", "COMPLEX_128"),
 )
 
 BY_NAME = {t.name: t for t in ELEMENT_TYPES}
@@ -54,5 +67,11 @@ def by_name(name: str) -> ElementType:
 
 
 def by_dtype(dtype: np.dtype) -> ElementType | None:
-    name = "bfloat16" if dtype == np.dtype(ml_dtypes.bfloat16) else np.dtype(dtype).name
+    name = np.dtype(dtype).name
     return BY_NAME.get(name)
+
+
+def _bfloat16() -> np.dtype:
+    import ml_dtypes  # shipped with iree-base-runtime; gives numpy a bfloat16
+
+    return np.dtype(ml_dtypes.bfloat16)
