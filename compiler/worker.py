@@ -5,10 +5,10 @@ input: some modules overflow the parser's stack, segfault the compiler or
 make it spin. So, as browsers compile in a separate process, everything that
 touches the input's bytes (portable-artifact deserialization, parsing, every
 phase, IREE) runs in a fresh worker, `webtensor.compiler.worker_main`
-(forked by a server that has already imported the compiler,
-worker_forkserver.py, or started as `python -m`; never a fork of the
-parent, which may have threads), which limits its own address space, CPU
-time and core dumps before it reads anything. The parent enforces
+(forked by a zygote that has imported the compiler, runtime/zygote.py, or
+started as `python -m`; never a fork of the parent, which may have
+threads), which limits its own address space, CPU time and core dumps
+before it reads anything. The parent enforces
 a wall-clock limit by killing the worker's process group. Whatever happens
 there comes back as an artifact, IR text or a CompileError that says what
 happened: a crash, a limit, or the compiler's own diagnostics.
@@ -35,7 +35,7 @@ import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import worker_forkserver
+from ..runtime import zygote
 from .diagnostics import CompileError
 from .options import CompileOptions, IsolationLimits, Phase, how_to_raise
 from .progress import WorkerLines
@@ -47,9 +47,9 @@ if TYPE_CHECKING:
 GiB = 1 << 30
 MiB = 1 << 20
 WORKER_MODULE = "webtensor.compiler.worker_main"
-# Fork workers from a server that has imported the compiler (saves a fresh
+# Fork workers from a zygote that has imported the compiler (saves a fresh
 # Python's imports, 1-3 s, per compile); where it cannot run, start them.
-USE_FORK_SERVER = worker_forkserver.AVAILABLE
+USE_ZYGOTE = zygote.supported()
 STDERR_TAIL_BYTES = 64 * 1024
 # A memory-limit hit does not always say so (C code that does not check
 # malloc just segfaults), so the parent also watches the worker's peak
@@ -102,19 +102,62 @@ def run(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_i
         raise
 
 
-def _start(limits: IsolationLimits, workdir: str, source_name: str):
-    """A worker process (subprocess.Popen or a ForkedWorker) for one compile."""
+def _start(limits: IsolationLimits, workdir: str, source_name: str) -> "_ForkedWorker | subprocess.Popen":
+    """A worker process for one compile: forked by the zygote, or started."""
     argv = [f"--memory-bytes={limits.memory_bytes}", f"--cpu-seconds={int(limits.cpu_seconds)}"]
     environment = dict(os.environ)
-    environment.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)
-    if USE_FORK_SERVER:
+    environment.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)  # malloc reads it once: in the zygote too
+    if USE_ZYGOTE:
         try:
-            return worker_forkserver.ForkServer.for_module(WORKER_MODULE, environment).spawn(argv, environment, workdir)
-        except worker_forkserver.ServerUnavailable:
-            pass  # a fresh worker does the same, only slower to start
-        except OSError as e:
-            raise WorkerFailure("internal", f"cannot start the compiler worker for {source_name}: {e}") from None
+            return _ForkedWorker.fork(zygote.Zygote.start(f"{WORKER_MODULE}:main", environment), argv, environment, workdir)
+        except OSError:
+            pass  # no zygote: a fresh worker does the same, only slower to start
     return _spawn(argv + [f"--parent-pid={os.getpid()}"], environment, workdir, source_name)
+
+
+class _ForkedWorker:
+    """A worker forked by the zygote, with its three pipes: the parts of
+    subprocess.Popen's interface that run() uses."""
+
+    def __init__(self, forked: zygote.Forked, stdin, stdout, stderr):
+        self.forked = forked
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+
+    @staticmethod
+    def fork(started: zygote.Zygote, argv: list[str], environment: dict[str, str], workdir: str) -> "_ForkedWorker":
+        pipes = [os.pipe() for _ in range(3)]
+        theirs = (pipes[0][0], pipes[1][1], pipes[2][1])
+        try:
+            forked = started.fork(
+                stdio=theirs, argv=[*argv, f"--parent-pid={started.process.pid}"], cwd=workdir, environment=environment
+            )
+        except OSError:
+            for read, write in pipes:
+                os.close(read)
+                os.close(write)
+            raise
+        for fd in theirs:
+            os.close(fd)
+        return _ForkedWorker(
+            forked,
+            os.fdopen(pipes[0][1], "wb", buffering=0),
+            os.fdopen(pipes[1][0], "rb", buffering=0),
+            os.fdopen(pipes[2][0], "rb", buffering=0),
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.forked.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.forked.returncode
+
+    def poll(self) -> int | None:
+        return self.forked.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.forked.wait(timeout)
 
 
 def _spawn(argv: list[str], environment: dict[str, str], workdir: str, source_name: str) -> subprocess.Popen:
@@ -207,10 +250,10 @@ def _write_some(selector: selectors.BaseSelector, stream, pending: memoryview) -
     return pending
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: "_ForkedWorker | subprocess.Popen") -> None:
     if process.poll() is None:
-        if isinstance(process, worker_forkserver.ForkedWorker):
-            process.kill_group()  # by the server, which alone knows whether it is reaped
+        if isinstance(process, _ForkedWorker):
+            process.forked.kill(group=True)  # by the zygote, which alone knows whether it is reaped
         else:
             try:
                 os.killpg(process.pid, signal.SIGKILL)

@@ -1,7 +1,7 @@
 """The compiler worker process: `python -m webtensor.compiler.worker_main`.
 
-Started by compiler/worker.py, never by hand: forked by
-worker_forkserver.py, or started fresh. It limits itself first
+Started by compiler/worker.py, never by hand: forked by a zygote
+(runtime/zygote.py), or started fresh. It limits itself first
 (address space, CPU time, no core dumps, death with its parent), then reads
 one pickled request from stdin (the parent is trusted), runs the gate and
 the phases, and writes one answer frame (compiler/worker_wire.py) to a
@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def preload() -> None:
-    """Imports what a compile needs; the fork server (worker_forkserver.py)
-    calls it once, so that its forks start with them."""
+    """Imports what a compile needs; the zygote (runtime/zygote.py) calls it
+    once, so that its forks start with them."""
     from . import phases, options  # noqa: F401
 
 

@@ -49,14 +49,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import json
 import math
 import os
-import select
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -77,11 +74,12 @@ from .process_channel import ALIGN, ERROR_CHARS, Arena, Channel, Died, TimedOut
 from .tensor import DeviceTensor
 from .tree import unflatten
 from .weights import bind
+from .zygote import Forked, Zygote, interpreter
 
 # How long a child may take to start and load its model.
 START_SECONDS = 120.0
-# The module the children run (`zygote_main`, `child_main`), started by name
-# in a new interpreter: the child's side imports the model, which imports this.
+# The module the children run (`child_main`), by name, in the zygote or a new
+# interpreter: the child's side imports the model, which imports this.
 _CHILD_MODULE = f"{__package__}.process_child"
 
 
@@ -451,8 +449,10 @@ def _results(entry: Any, child: "_Child", reply: dict, limit: int) -> list[np.nd
 class _Child:
     """One child process, its socket and its two shared files."""
 
-    def __init__(self, process: subprocess.Popen, channel: "Channel", inputs: "Arena", outputs: "Arena", stderr, setup: _Setup):
+    def __init__(self, process: "Forked | subprocess.Popen", lifeline: int | None, channel: "Channel", inputs: "Arena",
+                 outputs: "Arena", stderr, setup: _Setup):
         self.process = process
+        self.lifeline = lifeline  # the write end of a forked child's stdin: it exits when this closes
         self.channel = channel
         self.inputs = inputs
         self.outputs = outputs
@@ -468,7 +468,7 @@ class _Child:
         message = _write_setup(init, setup)
         fds = (theirs.fileno(), inputs, outputs, init)
         try:
-            process = _Zygote.fork(fds, stderr)
+            process, lifeline = _start_child(fds, stderr)
         except OSError as e:
             for fd in (inputs, outputs):
                 os.close(fd)
@@ -476,7 +476,7 @@ class _Child:
         finally:
             theirs.close()
             os.close(init)
-        child = _Child(process, Channel(ours), Arena(inputs, True), Arena(outputs, False), stderr, setup)
+        child = _Child(process, lifeline, Channel(ours), Arena(inputs, True), Arena(outputs, False), stderr, setup)
         try:
             child.channel.send(message)
             reply = child.channel.receive(time.monotonic() + START_SECONDS)
@@ -517,8 +517,11 @@ class _Child:
 
     def release(self) -> None:
         """Frees what the process held here, without waiting for it."""
-        if isinstance(self.process, _Forked):
+        if isinstance(self.process, Forked):
             self.process.release()
+            if self.lifeline is not None:
+                os.close(self.lifeline)
+                self.lifeline = None
         elif self.process.stdin is not None:
             self.process.stdin.close()  # the lifeline of a child started as an interpreter
         self.channel.close()
@@ -547,139 +550,24 @@ class _Child:
         return f"its process {how}{said}"
 
 
-class _Forked:
-    """A child forked by the zygote, handled as a Popen: `pid`, `kill()`,
-    `poll()`, `wait()` (the zygote is its parent, and reaps it when asked).
-    Its pidfd makes the kill race-free; `lifeline` is the write end of the
-    pipe it reads as its stdin."""
-
-    def __init__(self, zygote: "_Zygote", pid: int, pidfd: int, lifeline: int):
-        self.pid = pid
-        self.returncode: int | None = None
-        self._zygote = zygote
-        self._pidfd = pidfd
-        self._lifeline = lifeline
-        self._lock = threading.Lock()
-
-    def kill(self) -> None:
-        with self._lock:
-            if self._pidfd is not None:
-                try:
-                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
-    def poll(self) -> int | None:
-        with self._lock:
-            if self.returncode is None and not select.select([self._pidfd], [], [], 0)[0]:
-                return None  # a pidfd turns readable when its process ends
-        return self.wait()
-
-    def wait(self) -> int:
-        with self._lock:
-            pidfd = self._pidfd
-        if self.returncode is None and pidfd is not None:
-            select.select([pidfd], [], [])  # not under the lock: kill() must get through
-        with self._lock:
-            if self.returncode is None:
-                self.returncode = self._zygote.wait(self.pid)
-                self._release()
-            return self.returncode
-
-    def release(self) -> None:
-        """Lets go of the process without waiting (the zygote reaps it)."""
-        with self._lock:
-            self._release()
-
-    def _release(self) -> None:
-        if self._pidfd is not None:
-            os.close(self._pidfd)
-            os.close(self._lifeline)
-            self._pidfd = None
-            if self.returncode is None:
-                self.returncode = -signal.SIGKILL
-
-
-class _Zygote:
-    """A Python process with the runtime imported and nothing started (no
-    threads, no device), which forks the model's children: a child starts
-    in the time of a fork and a model load, not of an interpreter's start and
-    its imports (as Chrome's zygote). One per process, started on first use;
-    where it cannot start, children start as interpreters of their own."""
-
-    _lock = threading.Lock()
-    _current: "_Zygote | None" = None
-
-    def __init__(self):
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.process = _interpreter(["zygote_main", str(theirs.fileno())], (theirs.fileno(),), subprocess.DEVNULL)
-        theirs.close()
-        self._sock = ours
-        self.owner = os.getpid()  # a forked copy of this process needs a zygote of its own
-        self._sock.settimeout(START_SECONDS)
-        self._lock = threading.Lock()
-        if self._sock.recv(64) != b"ready":
-            raise OSError("the zygote did not start")
-        self._sock.settimeout(None)
-
-    @classmethod
-    def fork(cls, fds: tuple[int, ...], stderr) -> "_Forked | subprocess.Popen":
-        """A child running child_main on `fds` (socket, inputs, outputs, init)."""
-        with cls._lock:
-            zygote = cls._current
-            if zygote is None or zygote.owner != os.getpid() or zygote.process.poll() is not None:
-                try:
-                    zygote = cls._current = _Zygote()
-                except OSError:
-                    zygote = None
-        if zygote is not None:
-            try:
-                return zygote._fork(fds, stderr)
-            except OSError:
-                pass  # the zygote is gone: a child of our own
-        return _interpreter(["child_main", *map(str, fds)], fds, stderr)
-
-    def _fork(self, fds: tuple[int, ...], stderr) -> _Forked:
+def _start_child(fds: tuple[int, ...], stderr) -> tuple["Forked | subprocess.Popen", int | None]:
+    """A child running child_main on `fds` (socket, inputs, outputs, init),
+    forked by the zygote where it runs, and the write end of its lifeline
+    (its stdin; None for an interpreter of its own, whose stdin is one)."""
+    entry = f"{_CHILD_MODULE}:child_main"
+    try:
+        zygote = Zygote.start(entry)
+    except OSError:
+        zygote = None
+    if zygote is not None:
         lifeline, keep = os.pipe()
         try:
-            with self._lock:
-                socket.send_fds(self._sock, [b"fork"], [*fds, lifeline, stderr.fileno()])
-                reply, pidfds, _, _ = socket.recv_fds(self._sock, 64, 1)
+            return zygote.fork(fds, stdio=(lifeline, None, stderr.fileno())), keep
         except OSError:
-            os.close(keep)
-            raise
+            os.close(keep)  # the zygote is gone: a child of our own
         finally:
             os.close(lifeline)
-        if not reply or not pidfds:
-            os.close(keep)
-            raise OSError("the zygote did not fork")
-        return _Forked(self, int(reply), pidfds[0], keep)
-
-    def wait(self, pid: int) -> int:
-        """The exit code of the zygote's ended child `pid`, as Popen's
-        returncode; reaps it."""
-        try:
-            with self._lock:
-                self._sock.send(b"wait %d" % pid)
-                return int(self._sock.recv(64))
-        except (OSError, ValueError):
-            return -signal.SIGKILL  # the zygote is gone, and the child with it
-
-
-def _interpreter(main: list[str], fds: tuple[int, ...], stderr) -> subprocess.Popen:
-    """`main(argv)` of the child's module in a new Python, which imports what
-    this process imported: its sys.path, not its own working directory, first."""
-    path = json.dumps([entry or os.getcwd() for entry in sys.path])
-    boot = f"import json, sys; sys.path[:] = json.loads(sys.argv[1]); from {_CHILD_MODULE} import {main[0]}; {main[0]}(sys.argv[2:])"
-    return subprocess.Popen(
-        [sys.executable, "-c", boot, path, *main[1:]],
-        pass_fds=fds,
-        stdin=subprocess.PIPE,  # never written: it closes when this process ends
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-        cwd="/",
-        start_new_session=True,
-    )
+    return interpreter(entry, [str(fd) for fd in fds], fds, stderr), None
 
 
 def _memfd(name: str) -> int:

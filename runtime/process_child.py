@@ -1,17 +1,15 @@
 """The child's side of calls in a child process (runtime/call_process.py
-says why and how): the zygote, which forks children, and the child, which
-loads the model with the ordinary `load` and serves each call with
-`EntryPoint.call_flat`, so that inputs, budgets and errors are checked in
-one place. The parent starts `zygote_main` or `child_main` of this module,
-by name, in a new interpreter; it never imports this module, which imports
-the model.
+says why and how): it loads the model with the ordinary `load` and serves
+each call with `EntryPoint.call_flat`, so that inputs, budgets and errors
+are checked in one place. The parent runs `child_main` of this module by
+name, forked by a zygote (runtime/zygote.py) that imported it, or in a new
+interpreter; it never imports this module, which imports the model.
 """
 
 from __future__ import annotations
 
 import mmap
 import os
-import signal
 import socket
 import sys
 import threading
@@ -22,80 +20,6 @@ import numpy as np
 from . import errors
 from .model import load
 from .process_channel import ERROR_CHARS, Arena, Channel, Died
-
-
-def zygote_main(argv: list[str]) -> None:
-    """The zygote: forks a child for each request; reaps the children that
-    end, and says how one ended when asked. Single-threaded, so that a fork
-    copies a consistent process."""
-    sock = socket.socket(fileno=int(argv[0]))
-    sock.settimeout(_ZYGOTE_REAP_SECONDS)
-    sock.send(b"ready")
-    ended: dict[int, int] = {}  # pid -> exit code, until asked (the oldest dropped)
-    while True:
-        _reap_ended(ended)
-        try:
-            request, fds, _, _ = socket.recv_fds(sock, 64, 8)
-        except socket.timeout:
-            continue
-        if not request:
-            return  # the parent has gone
-        if request.startswith(b"wait "):
-            pid = int(request[5:])
-            if pid not in ended:
-                try:
-                    ended[pid] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-                except ChildProcessError:
-                    pass
-            sock.send(b"%d" % ended.pop(pid, -signal.SIGKILL))
-            continue
-        pid = os.fork()
-        if pid == 0:
-            _forked(sock, fds)
-        for fd in fds:
-            os.close(fd)
-        pidfd = os.pidfd_open(pid)
-        socket.send_fds(sock, [b"%d" % pid], [pidfd])
-        os.close(pidfd)
-
-
-_ZYGOTE_REAP_SECONDS = 1.0
-_ZYGOTE_ENDED = 1024
-
-
-def _reap_ended(ended: dict[int, int]) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        ended[pid] = os.waitstatus_to_exitcode(status)
-        if len(ended) > _ZYGOTE_ENDED:
-            del ended[next(iter(ended))]
-
-
-def _forked(zygote: socket.socket, fds: list[int]) -> None:
-    """The zygote's forked child: its own session, the lifeline as stdin,
-    the child's stderr; then child_main. Never returns."""
-    code = 1
-    try:
-        zygote.close()
-        os.setsid()
-        *channels, lifeline, stderr = fds
-        os.dup2(lifeline, 0)
-        os.dup2(stderr, 2)
-        os.close(lifeline)
-        os.close(stderr)
-        child_main([str(fd) for fd in channels])
-        code = 0
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        os._exit(code)
 
 
 def child_main(argv: list[str]) -> None:

@@ -61,13 +61,13 @@ def fail(fault: str):
     raise ValueError(f"unknown worker fault '{fault}'")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     fault = os.environ[FAULT_VARIABLE]
     if fault in ANSWERS:
         worker_main._answer = lambda request: ANSWERS[fault]
     else:
         worker_main._compile = lambda request: fail(fault)
-    worker_main.main()
+    worker_main.main(argv)
 
 
 if __name__ == "__main__":

@@ -190,6 +190,9 @@ def test_internal_errors_ask_for_a_bug_report(hook):
 
 
 def test_worker_that_cannot_start(monkeypatch):
+    # No zygote (it would not start either: runtime/zygote.py starts it with
+    # sys.executable), and no Python to start a worker with.
+    monkeypatch.setattr(worker, "USE_ZYGOTE", False)
     monkeypatch.setattr(worker.sys, "executable", "/no/such/python")
     error = _failure(ADD)
     assert error.reason == "internal"

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import webtensor
-from webtensor.runtime.call_process import ProcessOptions, _memfd, _results, _Zygote
+from webtensor.runtime.call_process import _CHILD_MODULE, ProcessOptions, _memfd, _results
+from webtensor.runtime.zygote import Zygote
 from webtensor.runtime.process_channel import Arena
 from webtensor.runtime.limits import MAX_FUEL
 from webtensor.runtime.weights import save_weights
@@ -196,9 +197,12 @@ def test_a_child_that_died_while_idle_is_replaced_before_the_call(loop, x):
     np.testing.assert_allclose(model(np.int64(2), x), squared(x, 2), rtol=1e-6)
 
 
+ENTRY = f"{_CHILD_MODULE}:child_main"
+
+
 def test_children_are_forked_by_the_zygote_which_is_started_again_if_it_dies(loop, x):
     model = webtensor.load(loop, process=True)
-    zygote = _Zygote._current.process
+    zygote = Zygote._running[ENTRY].process
     (pid,) = model.process_ids()
     with open(f"/proc/{pid}/stat") as f:
         assert int(f.read().rsplit(")", 1)[1].split()[1]) == zygote.pid  # its parent
@@ -209,15 +213,15 @@ def test_children_are_forked_by_the_zygote_which_is_started_again_if_it_dies(loo
         model(FOREVER, x, fuel=MAX_FUEL, deadline=0.3)
     assert _dead(pid)
     np.testing.assert_allclose(model(np.int64(2), x, deadline=120), squared(x, 2), rtol=1e-6)
-    assert _Zygote._current.process.pid != zygote.pid
+    assert Zygote._running[ENTRY].process.pid != zygote.pid
 
 
 def test_without_a_zygote_children_start_as_interpreters_of_their_own(loop, x, monkeypatch):
-    def cannot_start(self):
+    def cannot_start(self, entry, environment=None):
         raise OSError("no zygote here")
 
-    monkeypatch.setattr(_Zygote, "_current", None)
-    monkeypatch.setattr(_Zygote, "__init__", cannot_start)
+    monkeypatch.setattr(Zygote, "_running", {})
+    monkeypatch.setattr(Zygote, "__init__", cannot_start)
     model = webtensor.load(loop, process=True)
     (pid,) = model.process_ids()
     with open(f"/proc/{pid}/stat") as f:

@@ -1,9 +1,9 @@
-"""A worker module for tests/unit/test_worker_forkserver.py: run by the
-compiler's fork server in place of worker_main, it reports the process state
-a fork gave it, then does what PROBE_ACTION says.
+"""A child's entry for tests/unit/test_zygote.py: forked by a zygote
+(runtime/zygote.py), it reports the process state the fork gave it, then
+does what PROBE_ACTION says.
 
-PROBE_PRELOAD, in the server's environment, makes preload() fail or start a
-thread, which must keep the server from becoming ready.
+PROBE_PRELOAD, in the zygote's environment, makes preload() fail or start a
+thread, which must keep the zygote from becoming ready.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import sys
 import threading
 import time
 
-from webtensor.compiler.worker_main import _die_with_parent
-
-MODULE = "webtensor.tests.forkserver_probe"
+ENTRY = "webtensor.tests.zygote_probe:main"
 
 
 def preload() -> None:
@@ -28,9 +26,7 @@ def preload() -> None:
         threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
 
 
-def main() -> None:
-    arguments = dict(a.removeprefix("--").split("=", 1) for a in sys.argv[1:])
-    _die_with_parent(int(arguments["parent-pid"]))
+def main(argv: list[str]) -> None:
     state = {
         "pid": os.getpid(),
         "ppid": os.getppid(),
@@ -38,7 +34,7 @@ def main() -> None:
         "session": os.getsid(0),
         "cwd": os.getcwd(),
         "path0": sys.path[0],
-        "argv": sys.argv[1:],
+        "argv": argv,
         "variable": os.environ.get("PROBE_VARIABLE"),
         "stdin": sys.stdin.buffer.read().decode(),
         "open_fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
@@ -56,7 +52,3 @@ def main() -> None:
         os.close(2)
         time.sleep(3600)
     os._exit(99)
-
-
-if __name__ == "__main__":
-    main()
