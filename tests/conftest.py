@@ -74,6 +74,43 @@ def private_compile_cache(tmp_path_factory, monkeypatch):
     return directory
 
 
+# --- Two or more processes (pytest-xdist, pyproject's addopts) -------------------
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Sends each test file to one worker process as a whole, so that a
+    module-scoped fixture (a compiled model, the hostile runner's results)
+    is made once; lit's files are one unit (lit runs once, for all of them),
+    and the hostile suite's CPU and GPU runs are one unit each, so that
+    they can run side by side. Units go out in collection order, which
+    starts the longest (conformance, fuzz, hostile) first."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_unit(nodeid)
+
+    config.option.loadscopereorder = False
+    return FileScheduling(config, log)
+
+
+# Test functions whose parameters share one fixture run that deserves a unit of its own.
+OWN_UNITS = tuple(
+    f"tests/hostile/test_hostile.py::{name}" for name in ("test_family", "test_family_on_vulkan", "test_family_on_cuda")
+)
+
+
+def worker_unit(nodeid: str) -> str:
+    """The unit of work (a file, lit, or a function of OWN_UNITS) `nodeid` belongs to."""
+    path, _, name = nodeid.partition("::")
+    if path.startswith("tests/lit/"):
+        return "tests/lit"
+    function = f"{path}::{name.split('[', 1)[0]}"
+    if function in OWN_UNITS:
+        return function
+    return path
+
+
 def pytest_collect_file(parent, file_path: Path):
     if file_path.suffix != ".mlir" or LIT_ROOT not in file_path.parents:
         return None
