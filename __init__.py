@@ -13,7 +13,6 @@ compiler package installed; the compiler is imported on first use.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from .runtime.errors import (
@@ -31,6 +30,7 @@ from .runtime.errors import (
     WebTensorError,
     require_compiler,
 )
+from .runtime.lazy_names import lazy_names
 
 __version__ = "0.1.0"
 
@@ -74,6 +74,8 @@ def load(source, *args, **kwargs):
     return load_artifact(source, *args, **kwargs)
 
 
+_runtime_name, _ = lazy_names(__name__, _RUNTIME_NAMES, globals())
+
 if TYPE_CHECKING:
     from .runtime import (
         ArtifactCache,
@@ -97,9 +99,7 @@ def __getattr__(name):
     # The compiler (and JAX) load only when a compiler name is first used, so
     # that `import webtensor; webtensor.load(...)` stays a runtime-only import.
     if name in _RUNTIME_NAMES:
-        value = getattr(importlib.import_module(f".{_RUNTIME_NAMES[name]}", __name__), name)
-        globals()[name] = value
-        return value
+        return _runtime_name(name)
     if name in _COMPILER_NAMES:
         require_compiler(f"webtensor.{name}")
         from . import compiler

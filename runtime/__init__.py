@@ -11,7 +11,6 @@ adapter over the Model that `load` gives.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from .errors import (
@@ -27,6 +26,7 @@ from .errors import (
     UnsupportedOperation,
     WebTensorError,
 )
+from .lazy_names import lazy_names
 
 # The rest loads on first use: iree.runtime's import takes ml_dtypes' (one
 # to three seconds), which a process that only compiles, or only reads an
@@ -66,18 +66,7 @@ if TYPE_CHECKING:
     from .tree import TreeSpec
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'webtensor.runtime' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
 __all__ = [
     "Artifact",
