@@ -136,7 +136,7 @@ def _run_page(root: Path, playwright: Path) -> list[dict]:
         env = {
             **os.environ,
             "WEBTENSOR_PLAYWRIGHT": str(playwright),
-            "WEBTENSOR_CHROMIUM": shutil.which("chromium") or "/usr/bin/chromium",
+            "WEBTENSOR_CHROMIUM": os.environ.get("WEBTENSOR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium",
             "WEBTENSOR_PAGE_TIMEOUT_MS": "1200000",
         }
         done = subprocess.run(
