@@ -306,11 +306,13 @@ def test_bounded_dynamic_shapes():
 
 # --- vulkan-spirv: no f64 log, no f64 <-> i64 bitcast ------------------------
 
-SPIRV_PROGRAM = """func.func @main(%x: tensor<Nxf64>, %y: tensor<Nxf64>) -> (tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>) {
+SPIRV_PROGRAM = """func.func @main(%x: tensor<Nxf64>, %y: tensor<Nxf64>) -> (tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>) {
   %0 = stablehlo.log %x : tensor<Nxf64>
   %1 = stablehlo.round_nearest_even %x : tensor<Nxf64>
   %2 = stablehlo.atan2 %y, %x : tensor<Nxf64>
-  return %0, %1, %2 : tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>
+  %3 = stablehlo.exponential %y : tensor<Nxf64>
+  %4 = stablehlo.exponential_minus_one %y : tensor<Nxf64>
+  return %0, %1, %2, %3, %4 : tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>, tensor<Nxf64>
 }"""
 
 
@@ -328,20 +330,24 @@ def spirv_expanded(program: str) -> str:
         return str(module)
 
 
-def test_spirv_log_round_and_atan2_need_no_bits_and_stay_exact():
-    # Compiled for the CPU, where the same f64 arithmetic runs: log within 1
-    # ULP (fdlibm's arrangement), rounding exact with ties to even and
-    # signed zeros, atan2 on every signed zero and infinity as C's.
+def test_spirv_log_exp_round_and_atan2_need_no_bits_and_stay_exact():
+    # Compiled for the CPU, where the same f64 arithmetic runs: log and exp
+    # within 1 ULP (exp's normal results; subnormal ones flush on the CPU),
+    # expm1 within 2, rounding exact with ties to even and signed zeros,
+    # atan2 on every signed zero and infinity as C's.
     rng = np.random.default_rng(11)
     x = np.concatenate([
         np.exp(rng.uniform(-700, 700, 2000)), rng.uniform(0.5, 2.0, 1000), rng.uniform(-6, 6, 1000),
         [0.0, -0.0, 0.0, -0.0, np.inf, -np.inf, np.nan, 0.5, 1.5, 2.5, -0.5, -2.5, -0.3, 2.0**52 + 1, 1.7e308, 1.0],
     ])
-    y = np.concatenate([rng.standard_normal(4000), [0.0, 0.0, -0.0, -0.0, 1.0, -1.0, 1.0, 0.0, 0, 0, 0, 0, 0, 0, 0, -np.inf]])
+    y = np.concatenate([
+        rng.standard_normal(3000), rng.uniform(-740, 709, 1000),
+        [0.0, 0.0, -0.0, -0.0, 1.0, -1.0, 1.0, 0.0, 709.7, 710.5, -1e300, 1e300, np.inf, -np.inf, np.nan, -np.inf],
+    ])
     text = spirv_expanded(SPIRV_PROGRAM.replace("N", str(x.size)))
     assert "bitcast_convert" not in text
-    assert "stablehlo.log " not in text and "round_nearest_even" not in text
-    log, rounded, angle = webtensor.compile(text, cache=False)(x, y)
+    assert "stablehlo.log " not in text and "round_nearest_even" not in text and "stablehlo.exponential " not in text
+    log, rounded, angle, exp, expm1 = webtensor.compile(text, cache=False)(x, y)
     with np.errstate(all="ignore"):
         want_log = np.log(x)
     assert ulp_difference(log, want_log).max() <= 1
@@ -350,16 +356,22 @@ def test_spirv_log_round_and_atan2_need_no_bits_and_stay_exact():
     want_angle = np.arctan2(y, x)
     assert ulp_difference(angle, want_angle).max() <= 2
     np.testing.assert_array_equal(np.signbit(angle[-16:]), np.signbit(want_angle[-16:]))
+    with np.errstate(all="ignore"):
+        want_exp, want_expm1 = np.exp(y), np.expm1(y)
+    normal = ~((want_exp > 0) & (want_exp < np.finfo(np.float64).tiny))
+    assert ulp_difference(exp[normal], want_exp[normal]).max() <= 1
+    assert ulp_difference(expm1, want_expm1).max() <= 2
 
 
 def complex_inverse_functions(z):
-    return jnp.arctan(z), jnp.arctanh(z)
+    return jnp.arctan(z), jnp.arctanh(z), jnp.tanh(z)
 
 
 def test_complex_atan_and_atanh_on_the_vulkan_device(need_device):
     # chlo's complex atan and atanh use f64 log, round_nearest_even and
     # atan2's sign tests, which IREE's SPIR-V code could not compile (no f64
-    # log; bitcasts to an emulated i64). f64 with lavapipe's features.
+    # log; bitcasts to an emulated i64); tanh uses exp (SPIR-V's is f32
+    # only). f64 with lavapipe's features.
     from webtensor.tests.hostile.runner import TARGET_FLAGS
 
     need_device("vulkan")

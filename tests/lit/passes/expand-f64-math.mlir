@@ -327,19 +327,21 @@ func.func @complex_f32_expm1_log1p(%z: tensor<2xcomplex<f32>>) -> (tensor<2xcomp
 // -----
 
 // For vulkan-spirv, where IREE has no f64 log and no f64 <-> i64 bitcast
-// (nor an f64 round_nearest_even, which it writes with one): log by an
-// exponent found with compares and exact powers of two (2^64 for
-// subnormals, then 2^512 ... 2^1), round from floor. atan2's sign tests are
-// compares everywhere (-0.0 by 1/x < 0).
+// (nor an f64 round_nearest_even, which it writes with one), and no f64
+// exp: log by an exponent found with compares and exact powers of two
+// (2^64 for subnormals, then 2^512 ... 2^1), exp's 2^k from them too, round
+// from floor. atan2's sign tests are compares everywhere (-0.0 by 1/x < 0).
 
 // CHECK-LABEL: func.func @spirv
 // CHECK-NOT:     stablehlo.bitcast_convert
 // CHECK:         stablehlo.log %{{.*}} : tensor<3xf64>
 // CHECK:         stablehlo.round_nearest_even %{{.*}} : tensor<3xf64>
 // CHECK-NOT:     stablehlo.bitcast_convert
+// CHECK:         stablehlo.exponential %{{.*}} : tensor<3xf64>
 // CHECK:         return
 // SPIRV-LABEL: func.func @spirv
 // SPIRV-SAME:    (%[[X:.*]]: tensor<3xf64>, %{{.*}}: tensor<3xcomplex<f64>>)
+// SPIRV-NOT:     stablehlo.exponential
 // SPIRV-NOT:     stablehlo.log
 // SPIRV-NOT:     stablehlo.round_nearest_even
 // SPIRV-NOT:     stablehlo.bitcast_convert
@@ -355,11 +357,13 @@ func.func @complex_f32_expm1_log1p(%z: tensor<2xcomplex<f32>>) -> (tensor<2xcomp
 // SPIRV-NOT:     stablehlo.log
 // SPIRV-NOT:     stablehlo.round_nearest_even
 // SPIRV-NOT:     stablehlo.bitcast_convert
+// SPIRV-NOT:     stablehlo.exponential
 // SPIRV:         return
-func.func @spirv(%x: tensor<3xf64>, %z: tensor<3xcomplex<f64>>) -> (tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xcomplex<f64>>) {
+func.func @spirv(%x: tensor<3xf64>, %z: tensor<3xcomplex<f64>>) -> (tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xcomplex<f64>>, tensor<3xf64>) {
   %0 = stablehlo.log %x : tensor<3xf64>
   %1 = stablehlo.round_nearest_even %x : tensor<3xf64>
   %2 = stablehlo.atan2 %x, %x : tensor<3xf64>
   %3 = stablehlo.log %z : tensor<3xcomplex<f64>>
-  return %0, %1, %2, %3 : tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xcomplex<f64>>
+  %4 = stablehlo.exponential %x : tensor<3xf64>
+  return %0, %1, %2, %3, %4 : tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xcomplex<f64>>, tensor<3xf64>
 }
