@@ -77,6 +77,7 @@ def private_compile_cache(tmp_path_factory, monkeypatch):
 # --- Two or more processes (pytest-xdist, pyproject's addopts) -------------------
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's: unknown without it (-p no:xdist)
 def pytest_xdist_make_scheduler(config, log):
     """Sends each test file to one worker process as a whole, so that a
     module-scoped fixture (a compiled model, the hostile runner's results)
