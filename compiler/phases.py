@@ -73,8 +73,17 @@ SANDBOX: tuple[str, ...] = (
 # Lower: weight arguments become IREE parameters (the first IR that is not
 # plain StableHLO), softmax is kept from IREE's slow CPU softmax op (llvm-cpu
 # only), then IREE's StableHLO input pipeline makes linalg.
-LINALG = ("webtensor-bind-weights", "webtensor-cpu-softmax", "iree-stablehlo-input-transformation-pipeline")
+# float16 is computed in f32 and converted with integer bit operations on
+# wasm32 (IREE's device library and LLVM's wasm backend disagree on the half
+# conversions' signature).
+LINALG = (
+    "webtensor-wasm-float16",
+    "webtensor-bind-weights",
+    "webtensor-cpu-softmax",
+    "iree-stablehlo-input-transformation-pipeline",
+)
 CPU_ONLY = ("webtensor-cpu-softmax",)
+WASM32_ONLY = ("webtensor-wasm-float16",)
 
 PIPELINES = {
     Phase.LEGALIZED: LEGALIZE,
@@ -132,6 +141,8 @@ class Compilation:
             ) from None
 
     def _applies(self, name: str) -> bool:
+        if name in WASM32_ONLY:
+            return self.options.target == Target.WASM32
         return name not in CPU_ONLY or self.options.target == Target.LLVM_CPU
 
     def _configured(self, name: str):

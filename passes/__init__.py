@@ -31,6 +31,7 @@ from .verify_call_graph import VerifyCallGraph
 from .verify_dynamic_shapes import VerifyDynamicShapes
 from .verify_input import VerifyInput
 from .verify_profile import VerifyProfile
+from .wasm_float16 import WasmFloat16
 
 PASSES: dict[str, type[ModulePass]] = {
     cls.name: cls
@@ -58,6 +59,7 @@ PASSES: dict[str, type[ModulePass]] = {
         VerifyDynamicShapes,
         VerifyInput,
         VerifyProfile,
+        WasmFloat16,
     )
 }
 
