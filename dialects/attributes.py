@@ -87,6 +87,14 @@ def comparison_type(op: ir.Operation) -> str | None:
     return _enum(op.attributes["compare_type"], "comparison_type", COMPARISON_TYPES)
 
 
+FFT_TYPES = ("FFT", "IFFT", "RFFT", "IRFFT")
+
+
+def fft_type(op: ir.Operation) -> str:
+    """An fft's `fft_type`: "FFT", "IFFT", "RFFT" or "IRFFT"."""
+    return _enum(op.attributes["fft_type"], "fft_type", FFT_TYPES)
+
+
 def comparison_direction_attr(direction: str, context=None) -> ir.Attribute:
     return _enum_attr("comparison_direction", direction, COMPARISON_DIRECTIONS, context)
 

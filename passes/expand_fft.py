@@ -37,7 +37,7 @@ import numpy as np
 from iree.compiler import ir
 
 from ..dialects import build, profile
-from ..dialects.attributes import dense_i64_array, i64_array_attr
+from ..dialects.attributes import dense_i64_array, fft_type, i64_array_attr
 from ..dialects.types import element_type, is_complex, ranked, tensor_type, with_element_type
 from ..dialects.walk import walk
 from .base import ModulePass, Report
@@ -61,12 +61,7 @@ class ExpandFft(ModulePass):
                 continue  # IREE's, or outside the profile, which says why
             if self.iree_fft and profile.fft_lowered_by_iree(_part_name(op), lengths):
                 continue
-            _expand(op, _fft_type(op), lengths)
-
-
-def _fft_type(op: ir.Operation) -> str:
-    """FFT, IFFT, RFFT or IRFFT, from `#stablehlo<fft_type RFFT>`."""
-    return str(op.attributes["fft_type"]).rstrip(">").split()[-1]
+            _expand(op, fft_type(op), lengths)
 
 
 def _part_name(op: ir.Operation) -> str:
