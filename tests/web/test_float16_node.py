@@ -143,3 +143,20 @@ def test_f16_to_and_from_other_types_in_node(node):
     with np.errstate(over="ignore"):
         want_half = i.astype(np.float16)
     np.testing.assert_array_equal(got_half.view(np.uint16), want_half.view(np.uint16))
+
+
+def test_float16_mlp_with_bound_weights_in_node(node):
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(7)
+    params = {"w1": halves(rng, (16, 32), 0.25), "b1": halves(rng, (32,)), "w2": halves(rng, (32, 4), 0.25)}
+    x = halves(rng, (3, 16))
+
+    def mlp(params, x):
+        return jnp.tanh(x @ params["w1"] + params["b1"]) @ params["w2"]
+
+    artifact = compile_artifact(import_source(mlp, (params, x), weights_argnums=0), CompileOptions(target="wasm32"))
+    named = {f"params['{k}']": v for k, v in params.items()}
+    got = run_in_node(artifact, [x], weights=named).outputs[0]
+    _check(got, jax.jit(mlp)(params, x), exact=False)
