@@ -102,62 +102,18 @@ def run(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_i
         raise
 
 
-def _start(limits: IsolationLimits, workdir: str, source_name: str) -> "_ForkedWorker | subprocess.Popen":
+def _start(limits: IsolationLimits, workdir: str, source_name: str) -> "zygote.Piped | subprocess.Popen":
     """A worker process for one compile: forked by the zygote, or started."""
     argv = [f"--memory-bytes={limits.memory_bytes}", f"--cpu-seconds={int(limits.cpu_seconds)}"]
     environment = dict(os.environ)
     environment.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENAS)  # malloc reads it once: in the zygote too
     if USE_ZYGOTE:
         try:
-            return _ForkedWorker.fork(zygote.Zygote.start(f"{WORKER_MODULE}:main", environment), argv, environment, workdir)
+            started = zygote.Zygote.start(f"{WORKER_MODULE}:main", environment)
+            return zygote.Piped.fork(started, [*argv, f"--parent-pid={started.process.pid}"], environment, workdir)
         except OSError:
             pass  # no zygote: a fresh worker does the same, only slower to start
     return _spawn(argv + [f"--parent-pid={os.getpid()}"], environment, workdir, source_name)
-
-
-class _ForkedWorker:
-    """A worker forked by the zygote, with its three pipes: the parts of
-    subprocess.Popen's interface that run() uses."""
-
-    def __init__(self, forked: zygote.Forked, stdin, stdout, stderr):
-        self.forked = forked
-        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
-
-    @staticmethod
-    def fork(started: zygote.Zygote, argv: list[str], environment: dict[str, str], workdir: str) -> "_ForkedWorker":
-        pipes = [os.pipe() for _ in range(3)]
-        theirs = (pipes[0][0], pipes[1][1], pipes[2][1])
-        try:
-            forked = started.fork(
-                stdio=theirs, argv=[*argv, f"--parent-pid={started.process.pid}"], cwd=workdir, environment=environment
-            )
-        except OSError:
-            for read, write in pipes:
-                os.close(read)
-                os.close(write)
-            raise
-        for fd in theirs:
-            os.close(fd)
-        return _ForkedWorker(
-            forked,
-            os.fdopen(pipes[0][1], "wb", buffering=0),
-            os.fdopen(pipes[1][0], "rb", buffering=0),
-            os.fdopen(pipes[2][0], "rb", buffering=0),
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.forked.pid
-
-    @property
-    def returncode(self) -> int | None:
-        return self.forked.returncode
-
-    def poll(self) -> int | None:
-        return self.forked.poll()
-
-    def wait(self, timeout: float | None = None) -> int:
-        return self.forked.wait(timeout)
 
 
 def _spawn(argv: list[str], environment: dict[str, str], workdir: str, source_name: str) -> subprocess.Popen:
@@ -250,10 +206,10 @@ def _write_some(selector: selectors.BaseSelector, stream, pending: memoryview) -
     return pending
 
 
-def _stop(process: "_ForkedWorker | subprocess.Popen") -> None:
+def _stop(process: "zygote.Piped | subprocess.Popen") -> None:
     if process.poll() is None:
-        if isinstance(process, _ForkedWorker):
-            process.forked.kill(group=True)  # by the zygote, which alone knows whether it is reaped
+        if isinstance(process, zygote.Piped):
+            process.kill()  # its group, by the zygote, which alone knows whether it is reaped
         else:
             try:
                 os.killpg(process.pid, signal.SIGKILL)

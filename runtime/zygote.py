@@ -201,6 +201,55 @@ class Zygote:
             self.process.wait()
 
 
+class Piped:
+    """A child forked with its three standard streams as pipes to this
+    process, handled as a subprocess.Popen with stdin, stdout and stderr
+    PIPE: `Piped.fork(zygote, argv, environment, cwd)`. `kill()` kills its
+    process group."""
+
+    def __init__(self, forked: Forked, stdin, stdout, stderr):
+        self.forked = forked
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+
+    @staticmethod
+    def fork(zygote: "Zygote", argv: list[str], environment: dict[str, str], cwd: str, stdout: bool = True) -> "Piped":
+        """Without `stdout`, its stdout is /dev/null (and `self.stdout` None)."""
+        pipes = [os.pipe(), os.pipe() if stdout else None, os.pipe()]
+        theirs = (pipes[0][0], pipes[1][1] if stdout else None, pipes[2][1])
+        try:
+            forked = zygote.fork(stdio=theirs, argv=argv, cwd=cwd, environment=environment)
+        except OSError:
+            for pipe in filter(None, pipes):
+                os.close(pipe[0])
+                os.close(pipe[1])
+            raise
+        for fd in filter(None, theirs):
+            os.close(fd)
+        return Piped(
+            forked,
+            os.fdopen(pipes[0][1], "wb", buffering=0),
+            os.fdopen(pipes[1][0], "rb", buffering=0) if stdout else None,
+            os.fdopen(pipes[2][0], "rb", buffering=0),
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.forked.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.forked.returncode
+
+    def poll(self) -> int | None:
+        return self.forked.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.forked.wait(timeout)
+
+    def kill(self) -> None:
+        self.forked.kill(group=True)
+
+
 def interpreter(entry: str, argv: list[str], fds: tuple[int, ...], stderr, environment=None, cwd: str = "/") -> subprocess.Popen:
     """`function(argv)` of `entry` ("module:function") in a new Python, which
     imports what this process imported: its sys.path, not its own working

@@ -50,6 +50,8 @@ from pathlib import Path
 
 import numpy as np
 
+from webtensor.runtime import zygote
+
 from .cases import BUDGET, FLOATS, REJECTED, VALUE, Case, all_cases, call_budget
 
 OUTPUT = Path(__file__).resolve().parent / "Output"
@@ -369,16 +371,9 @@ def _run_child(batch: list[Case], environment: dict, compile_only: bool = False)
     with tempfile.TemporaryDirectory(prefix="webtensor-hostile-") as workdir:
         results = Path(workdir) / "results.jsonl"
         results.touch()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "webtensor.tests.hostile.runner", "--child", str(results), *(["--compile-only"] if compile_only else [])],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            cwd=workdir,
-            # Rejected compiles save a reproducer: here, not in /tmp.
-            env={**environment, "WEBTENSOR_REPRODUCER_DIR": os.path.join(workdir, "reproducers")},
-            start_new_session=True,  # its own process group, killed as one
-        )
+        # Rejected compiles save a reproducer: here, not in /tmp.
+        child_environment = {**environment, "WEBTENSOR_REPRODUCER_DIR": os.path.join(workdir, "reproducers")}
+        process = _start_child([str(results), *(["--compile-only"] if compile_only else [])], child_environment, workdir)
         stderr = _Drain(process.stderr)
         try:
             process.stdin.write(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
@@ -470,7 +465,46 @@ class _Drain:
         return f"; its last output: {lines[-1][:300]}" if lines else ""
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _start_child(argv: list[str], environment: dict, workdir: str):
+    """A child running `zygote_child(argv)`: forked by a zygote that has
+    imported the compiler and the runtime (runtime/zygote.py: the time of a
+    fork, not of an interpreter's imports, for each batch), or started as
+    `python -m ... --child` where none can run. Its own process group."""
+    if zygote.supported():
+        try:
+            return zygote.Piped.fork(zygote.Zygote.start(CHILD_ENTRY, environment), argv, environment, workdir, stdout=False)
+        except OSError:
+            pass
+    return subprocess.Popen(
+        [sys.executable, "-m", "webtensor.tests.hostile.runner", "--child", *argv],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=workdir,
+        env=environment,
+        start_new_session=True,  # its own process group, killed as one
+    )
+
+
+CHILD_ENTRY = "webtensor.tests.hostile.runner:zygote_child"
+
+
+def preload() -> None:
+    """What a child needs, imported once in its zygote."""
+    import webtensor.compiler.api
+    import webtensor.runtime.model
+
+    del webtensor
+
+
+def zygote_child(argv: list[str]) -> None:
+    os._exit(child_main(argv[0], "--compile-only" in argv[1:]))
+
+
+def _kill(process) -> None:
+    if isinstance(process, zygote.Piped):
+        process.kill()
+        return
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:

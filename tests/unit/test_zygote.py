@@ -144,7 +144,8 @@ def test_a_compile_worker_dies_with_its_zygote(monkeypatch, tmp_path):
     monkeypatch.setattr(worker, "WORKER_MODULE", worker_faults.MODULE)
     monkeypatch.setenv(worker_faults.FAULT_VARIABLE, "sleep")
     running = Zygote.start(f"{worker_faults.MODULE}:main", dict(os.environ))
-    process = worker._ForkedWorker.fork(running, ["--memory-bytes=1073741824", "--cpu-seconds=60"], dict(os.environ), str(tmp_path))
+    argv = ["--memory-bytes=1073741824", "--cpu-seconds=60", f"--parent-pid={running.process.pid}"]
+    process = zygote.Piped.fork(running, argv, dict(os.environ), str(tmp_path))
     time.sleep(0.5)  # it waits for its request, limits set, parent death signal armed
     running.process.kill()
     running.process.wait()
