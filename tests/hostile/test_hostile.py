@@ -6,14 +6,14 @@ needs it; each test then asserts that its family had no crash, no hang, no
 wrong value and no other outcome than the defined one, and names the cases
 that did. tests/hostile/Output/summary.json gets the counts. The package
 family (every defined-value case again, shipped as a package) runs a sample
-by default, the first case of each family and set of element types;
+by default, the cheapest case of each family and set of element types;
 WEBTENSOR_HOSTILE_FULL=1 runs all of it, and every case on Vulkan too.
 
 The defined-value families run again on the `vulkan` device (target
 vulkan-spirv; Mesa's software driver where no GPU is), and must give the
 CPU's results, but for the differences VULKAN_DIFFERENCES documents; their
 summary goes to Output/vulkan-spirv/. By default Vulkan runs a sample (the
-first case of each family and set of element types, and every documented
+cheapest case of each family and set of element types, and every documented
 difference): the CPU run is the full guard, and lavapipe is slow.
 On `cuda` they run where a CUDA device is, and are compiled only elsewhere.
 
@@ -121,12 +121,12 @@ def gpu_cases(target: str, families=GPU_FAMILIES, sample: bool = False) -> list[
     """The defined-value and budget cases of `families` for `target`, but
     those without inputs: IREE evaluates a program of constants while it
     compiles, on the host's CPU, and the artifact holds no device code.
-    `sample`: only the first case of each family and set of element types."""
+    `sample`: only the cheapest case of each family and set of element types."""
     selected = [c for c in cases.all_cases(list(families)) if c.expect in (VALUE, BUDGET) and c.inputs]
     if target == "vulkan-spirv":
         selected = [c for c in selected if c.name not in VULKAN_NOT_RUN]
     if sample:
-        kept = {case.name for case in firsts_of_each_kind(selected)}
+        kept = {case.name for case in cheapest_of_each_kind(selected)}
         if target == "vulkan-spirv":
             kept |= {case.name for case in selected if documented(case.name, VULKAN_DIFFERENCES)}
         selected = [case for case in selected if case.name in kept]
@@ -136,22 +136,25 @@ def gpu_cases(target: str, families=GPU_FAMILIES, sample: bool = False) -> list[
 ELEMENT_TYPE = re.compile(r"tensor<(?:[0-9?]+x)*(\w+)")
 
 
-def firsts_of_each_kind(selected: list[Case]) -> list[Case]:
-    """The first case of each family and set of element types."""
-    firsts: dict[tuple, Case] = {}
+def cheapest_of_each_kind(selected: list[Case]) -> list[Case]:
+    """Of each family and set of element types, the case with the shortest
+    timeout (the cases' own estimate of what they cost), the first of equals."""
+    chosen: dict[tuple, Case] = {}
     for case in selected:
-        firsts.setdefault((case.family, frozenset(ELEMENT_TYPE.findall(case.source))), case)
-    return list(firsts.values())
+        kind = (case.family, frozenset(ELEMENT_TYPE.findall(case.source)))
+        if kind not in chosen or case.timeout < chosen[kind].timeout:
+            chosen[kind] = case
+    return list(chosen.values())
 
 
 def sample_packages(selected: list[Case]) -> list[Case]:
     """Every case, but of the package family (each defined-value case again,
     shipped as a package: the same StableHLO through the same phases, which
-    has never given another outcome) only the first of each family and set
-    of element types. WEBTENSOR_HOSTILE_FULL=1 runs them all."""
+    has never given another outcome) only the cheapest of each family and
+    set of element types. WEBTENSOR_HOSTILE_FULL=1 runs them all."""
     packaged = [case for case in selected if case.family == "package"]
     by_original_family = [dataclasses.replace(case, name=case.name.removeprefix("package/")) for case in packaged]
-    kept = {f"package/{case.name}" for case in firsts_of_each_kind(by_original_family)}
+    kept = {f"package/{case.name}" for case in cheapest_of_each_kind(by_original_family)}
     return [case for case in selected if case.family != "package" or case.name in kept]
 
 
