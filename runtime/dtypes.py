@@ -8,6 +8,7 @@ and the compiler reads these names without either.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,8 +23,8 @@ class ElementType:
     mlir: str  # MLIR's spelling: "f32", "bf16", "i1", ...
     hal_name: str  # iree.runtime.HalElementType's member: "FLOAT_32", ...
 
-    @property
-    def hal(self) -> HalElementType:
+    @functools.cached_property
+    def hal(self) -> HalElementType:  # looked up once: iree.runtime loads on first use
         from iree.runtime import HalElementType
 
         return getattr(HalElementType, self.hal_name)
@@ -71,6 +72,7 @@ def by_dtype(dtype: np.dtype) -> ElementType | None:
     return BY_NAME.get(name)
 
 
+@functools.cache
 def _bfloat16() -> np.dtype:
     import ml_dtypes  # shipped with iree-base-runtime; gives numpy a bfloat16
 

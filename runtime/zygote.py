@@ -53,9 +53,9 @@ def supported() -> bool:
 
 class Forked:
     """A child forked by a zygote, handled as a subprocess.Popen: `pid`,
-    `returncode`, `kill()` (its process group: its session), `poll()`,
-    `wait(timeout)`, and `release()`, which lets go of it without waiting
-    (the zygote reaps it)."""
+    `returncode`, `kill(group=False)` (with `group`, its process group too),
+    `poll()`, `wait(timeout)`, and `release()`, which lets go of it without
+    waiting (the zygote reaps it)."""
 
     def __init__(self, zygote: "Zygote", pid: int, pidfd: int):
         self.pid = pid
@@ -141,7 +141,9 @@ class Zygote:
 
     @classmethod
     def start(cls, entry: str, environment: dict[str, str] | None = None) -> "Zygote":
-        """The running zygote of `entry`; OSError if it cannot start."""
+        """The running zygote of `entry`; OSError if it cannot start.
+        `environment` is the zygote's own, used only where one starts now;
+        each fork can give its child another."""
         with cls._lock:
             zygote = cls._running.get(entry)
             if zygote is None or zygote.owner != os.getpid() or zygote.process.poll() is not None:

@@ -491,10 +491,10 @@ CHILD_ENTRY = "webtensor.tests.hostile.runner:zygote_child"
 
 def preload() -> None:
     """What a child needs, imported once in its zygote."""
-    import webtensor.compiler.api
-    import webtensor.runtime.model
+    import importlib
 
-    del webtensor
+    for module in ("webtensor.compiler.api", "webtensor.runtime.model"):
+        importlib.import_module(module)
 
 
 def zygote_child(argv: list[str]) -> None:
