@@ -91,6 +91,7 @@ def _run_on_the_web(args: argparse.Namespace) -> int:
     at it) are the same as for local devices. A package is compiled here for
     wasm32 (cached, as for local devices) and its weights bound unless
     --weights gives others."""
+    from ..runtime.errors import require_compiler
     from ..runtime.package import is_package
     from ..web.chromium import run_in_chromium
     from ..web.node import run_in_node
@@ -104,6 +105,7 @@ def _run_on_the_web(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     artifact, weights = args.artifact, args.weights
     if is_package(artifact):
+        require_compiler(f"running a package (.wtpkg) on --device={args.device}, which is compiled for wasm32 first,")
         from ..compiler.api import import_model, load_or_compile, make_options, open_cache
 
         imported, _ = import_model(artifact)

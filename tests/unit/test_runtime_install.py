@@ -18,6 +18,7 @@ import webtensor
 from webtensor.bench.models import mlp, mlp_params
 
 ROOT = Path(webtensor.__file__).parent
+ADD = "func.func @main(%x: tensor<3xf32>) -> tensor<3xf32> {\n  %0 = stablehlo.add %x, %x : tensor<3xf32>\n  return %0 : tensor<3xf32>\n}\n"
 COMPILER_MESSAGE = "needs the compiler, and iree.compiler is not installed (a runtime-only install): pip install 'webtensor[compiler]'"
 
 RUN = textwrap.dedent(
@@ -82,3 +83,14 @@ def test_a_runtime_only_install_runs_artifacts_and_names_the_compiler_extra(tmp_
     compile_tool = subprocess.run([str(bin_dir / "webtensor-compile"), "model.mlir"], capture_output=True, text=True, env=env)
     assert compile_tool.returncode == 1
     assert compile_tool.stderr.strip() == f"webtensor-compile: error: webtensor-compile {COMPILER_MESSAGE}"
+
+    # A package runs on the web after a compile for wasm32: here, one line saying what to install.
+    webtensor.export(ADD).save(tmp_path / "add.wtpkg")
+    web_tool = subprocess.run(
+        [str(bin_dir / "webtensor-run"), str(tmp_path / "add.wtpkg"), "--device=node", "--input=3xf32=1,2,3"],
+        capture_output=True, text=True, env=env,
+    )
+    assert web_tool.returncode == 1
+    assert web_tool.stderr.strip() == (
+        f"webtensor-run: error: running a package (.wtpkg) on --device=node, which is compiled for wasm32 first, {COMPILER_MESSAGE}"
+    )
