@@ -5,13 +5,14 @@
 //   model.signature;                        // inputs, outputs: names, shapes, dtypes
 //   // a model compiled with bound weights (weights_argnums) binds them at load:
 //   await webtensor.load(url, { weights: { "params['w1']": new Float32Array(...) } });
-//   await webtensor.load(url, { weights: "model.safetensors" });  // or a .wtpkg, or its bytes
+//   await webtensor.load(url, { weights: "model.safetensors" });  // or an .irpa, a .wtpkg, or its bytes
 //   const [y] = await model.run([{ data: new Float32Array(...), shape: [4, 32] }]);
 //   y.data, y.shape, y.dtype
 //
 // The shape follows the Python API (runtime/model.py) and wasi-nn: load a
 // graph, call it with tensors, get tensors back. Inputs are checked against
-// the artifact's signature before anything runs; errors are the classes of
+// the artifact's signature before anything runs (their types, bounds, and
+// the dynamic dims that must be equal or fixed); errors are the classes of
 // errors.mjs. In a browser, run it in a Web Worker (worker_client.mjs's
 // loadInWorker) so that the page stays responsive; that is also where a
 // call can have a deadline, since a worker can be stopped.
@@ -143,10 +144,10 @@ export class Model {
 
   // Binds the model's weights, checked against the ones it declares: an
   // object (or Map) of weight name to typed array (its shape is the
-  // model's) or to {data, shape}; or a weights file, safetensors or a
-  // WebTensor package (.wtpkg), as a URL, a path or its bytes. The bytes
-  // are copied once into the runtime's memory; a model already bound swaps
-  // to the new weights, without recompiling.
+  // model's) or to {data, shape}; or a weights file, safetensors, an IREE
+  // parameter archive (.irpa) or a WebTensor package (.wtpkg), as a URL, a
+  // path or its bytes. The bytes are copied once into the runtime's memory;
+  // a model already bound swaps to the new weights, without recompiling.
   async loadWeights(source) {
     if (this.#closed) throw new InvalidArgument("this model was closed");
     if (!this.weights.length) {
@@ -250,6 +251,7 @@ export class Model {
     const { ordinal, signature } = this.#entry(options.function ?? this.defaultFunction);
     this.#checkBound();
     const staged = stageInputs(signature, inputs);
+    checkDims(signature, staged.map((tensor) => tensor.shape));
     const budget = options.fuel === undefined ? this.fuel : checkFuel(options.fuel);
     const cost = BigInt(signature.cost);
     if (budget < cost) {
@@ -387,6 +389,8 @@ function parseSignature(text) {
     );
   }
   const weights = data.weights ?? [];
+  const equalDims = dimGroups(data, data.equal_dims ?? []);
+  const fixedDims = fixedGroups(data, data.fixed_dims ?? []);
   for (const spec of [...data.inputs, ...data.outputs, ...weights]) {
     if (!(spec.dtype in DTYPES)) {
       throw new UnsupportedOperation(`${data.name}: ${spec.name} has element type ${spec.dtype}, which the web runtime cannot pass`);
@@ -399,8 +403,47 @@ function parseSignature(text) {
     fuel: Boolean(data.fuel),
     cost: Number(data.cost),
     unused: data.unused ?? [],
+    equalDims,
+    fixedDims,
     weights,
   };
+}
+
+// Groups of [input, dim] pairs, each naming a dim of an input.
+function dimGroups(data, groups) {
+  const isDim = (pair) =>
+    Array.isArray(pair) && pair.length === 2 && Number.isInteger(pair[0]) && Number.isInteger(pair[1]) &&
+    pair[0] >= 0 && pair[0] < data.inputs.length && pair[1] >= 0 && pair[1] < data.inputs[pair[0]].shape.length;
+  if (!Array.isArray(groups) || !groups.every((group) => Array.isArray(group) && group.every(isDim))) {
+    throw new InvalidEncoding(`malformed WebTensor signature: ${data.name}: a dim group names no input's dim`);
+  }
+  return groups;
+}
+
+// [{dims, size}] from [[dims, size]].
+function fixedGroups(data, fixed) {
+  const valid = Array.isArray(fixed) && fixed.every((entry) => Array.isArray(entry) && entry.length === 2 && Number.isSafeInteger(entry[1]));
+  if (!valid) throw new InvalidEncoding(`malformed WebTensor signature: ${data.name}: fixed_dims is not a list of [dims, size]`);
+  return fixed.map(([dims, size]) => ({ dims: dimGroups(data, [dims])[0], size }));
+}
+
+// InvalidArgument unless the inputs' dynamic dims agree as compiled: those
+// of a group equal, those fixed at their size (runtime/signature.py
+// check_dims, whose messages these are).
+function checkDims(signature, shapes) {
+  for (const group of signature.equalDims) {
+    if (new Set(group.map(([i, d]) => shapes[i][d])).size > 1) {
+      const where = group.map(([i, d]) => `${signature.inputs[i].name} dim ${d} = ${shapes[i][d]}`).join(", ");
+      throw new InvalidArgument(`${signature.name}: these dimensions must be equal: ${where}`);
+    }
+  }
+  for (const { dims, size } of signature.fixedDims) {
+    for (const [i, d] of dims) {
+      if (shapes[i][d] !== size) {
+        throw new InvalidArgument(`argument ${signature.inputs[i].name}: dimension ${d} is ${shapes[i][d]}, but the model needs ${size}`);
+      }
+    }
+  }
 }
 
 function describe(shape, dtype) {
@@ -444,10 +487,14 @@ function stageInput(spec, value) {
   if (shape.some((d) => d === null)) {
     throw new InvalidArgument(`argument ${spec.name}: dimension ${shape.indexOf(null)} is dynamic; give the shape with {data, shape}`);
   }
-  const fits =
-    shape.length === spec.shape.length &&
-    shape.every((d, j) => Number.isInteger(d) && d >= 0 && (spec.shape[j] === null || d === spec.shape[j]) && (!spec.bounds || spec.bounds[j] === null || d <= spec.bounds[j]));
-  if (!fits) throw new InvalidArgument(`argument ${spec.name}: expected ${expected}, got ${describe(shape, spec.dtype)}`);
+  // Dim by dim, as the Python runtime checks (runtime/signature.py TensorSpec.check).
+  const mismatch = () => new InvalidArgument(`argument ${spec.name}: expected ${expected}, got ${describe(shape, spec.dtype)}`);
+  if (shape.length !== spec.shape.length || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw mismatch();
+  shape.forEach((d, j) => {
+    if (spec.shape[j] !== null && d !== spec.shape[j]) throw mismatch();
+    const bound = spec.shape[j] === null ? spec.bounds?.[j] : null;
+    if (bound != null && d > bound) throw new InvalidArgument(`argument ${spec.name}: dimension ${j} is ${d}, above its declared bound ${bound}`);
+  });
   const count = shape.reduce((a, b) => a * b, 1) * (LANES[spec.dtype] ?? 1);
   if (data.length !== count) {
     throw new InvalidArgument(`argument ${spec.name}: shape [${shape.join(", ")}] needs ${count} ${ArrayType.name} elements, the data has ${data.length}`);

@@ -3,15 +3,15 @@
 // Python runtime does (runtime/weights.py, runtime/parameters.py):
 //
 // - an object (or Map) of weight name to typed array, or to {data, shape};
-// - a safetensors file, or a WebTensor package (.wtpkg, runtime/package.py):
-//   a URL or path, or the file's bytes.
+// - a safetensors file, an IREE parameter archive (.irpa) or a WebTensor
+//   package (.wtpkg, runtime/package.py): a URL or path, or the file's bytes.
 //
 // Every name, shape, dtype and byte range is checked before the runtime sees
 // a byte: a missing or extra name, a wrong shape or dtype is one
 // InvalidArgument; a malformed file an InvalidEncoding; a package whose bytes
-// do not match its hashes a SecurityError. IREE's parameter archives (.irpa)
-// are not read here: save the weights as safetensors (runtime/weights.py,
-// save_weights).
+// do not match its hashes a SecurityError. An .irpa is read by our own reader
+// of IREE's format (iree/schemas/parameter_archive.h), with the shape and
+// dtype that save_weights records in each entry's metadata (runtime/weights.py).
 
 import { InvalidArgument, InvalidEncoding, SecurityError, UnsupportedOperation } from "./errors.mjs";
 import { DTYPES, LANES, itemSize, typeString } from "./dtypes.mjs";
@@ -32,7 +32,26 @@ const PACKAGE_HEADER_BYTES = 56;
 const PACKAGE_ALIGNMENT = 64;
 const MAX_MANIFEST_BYTES = 16 << 20;
 
+// IREE's parameter archive, version 0.0 (iree/schemas/parameter_archive.h):
+// a header, an entry table, a metadata segment (names and metadata) and a
+// storage segment (data), all little endian and packed. Our writer records
+// each tensor's type in its metadata as "TENSORv0:" and a JSON object
+// (runtime/weights.py).
+const IRPA = {
+  headerBytes: 88, // the v0 header: prefix (32) + entry count + three ranges
+  alignment: 16, // of every header and of every entry in the table
+  entryHeaderBytes: 60,
+  splatEntryBytes: 85,
+  dataEntryBytes: 76,
+  skip: 0,
+  splat: 1,
+  data: 2,
+  external: 3,
+  metadataPrefix: "TENSORv0:",
+};
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const lenientUtf8 = new TextDecoder("utf-8");
 
 // What the model reads, from every function's signature: [{name, dtype,
 // shape}], each name once, in the order the functions list them.
@@ -60,7 +79,7 @@ export async function readWeights(specs, source, file, label) {
     return fromArrays(specs, new Map(Object.entries(source)));
   }
   throw new InvalidArgument(
-    "weights: expected an object of weight name to typed array, or a weights file (safetensors or a .wtpkg package: its URL, path or bytes)",
+    "weights: expected an object of weight name to typed array, or a weights file (safetensors, .irpa or a .wtpkg package: its URL, path or bytes)",
   );
 }
 
@@ -126,26 +145,46 @@ function arrayBytes(spec, value) {
   return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
 }
 
+// Every tensor is checked (its type, then its length) before any is read:
+// a splat entry of an .irpa is expanded only then, to the size the model
+// declares.
 async function fromFile(specs, bytes, label) {
   const tensors = await fileTensors(bytes, label);
   checkNames(specs, [...tensors.keys()], `the tensors in ${label}`);
-  return specs.map((spec) => {
+  const checked = specs.map((spec) => {
     const tensor = tensors.get(spec.name);
-    checkType(spec, tensor.shape, tensor.dtype, `${label} holds`);
-    return [spec.name, tensor.bytes];
+    checkFileTensor(spec, tensor, label);
+    return [spec.name, tensor];
   });
+  return checked.map(([name, tensor]) => [name, tensor.bytes ?? tensor.read()]);
 }
 
-// The tensors of a weights file: Map name -> {dtype, shape, bytes}.
+// A tensor of a file against its weight. An .irpa entry without our type
+// metadata says only its length, which the Python runtime checks alone.
+function checkFileTensor(spec, tensor, label) {
+  const needed = elementCount(spec.shape) * itemSize(spec.dtype);
+  if (tensor.dtype === null) {
+    if (tensor.length !== needed) {
+      throw new InvalidArgument(
+        `weight ${spec.name}: the model needs ${typeString(spec.dtype, spec.shape)} (${needed} bytes), ${label} holds ${tensor.length} bytes`,
+      );
+    }
+    return;
+  }
+  checkType(spec, tensor.shape, tensor.dtype, `${label} holds`);
+  if (tensor.length !== needed) {
+    throw new InvalidEncoding(`${label}: tensor '${spec.name}': ${tensor.length} bytes of data for ${typeString(spec.dtype, spec.shape)}, which needs ${needed}`);
+  }
+}
+
+// The tensors of a weights file: Map name -> {dtype, shape, length, and
+// bytes or read()}; dtype and shape are null for an .irpa entry that does
+// not record them.
 export async function fileTensors(bytes, label) {
   if (PACKAGE_MAGIC.every((b, i) => bytes[i] === b)) return packageTensors(bytes, label);
-  if (bytes.length >= 4 && String.fromCharCode(...bytes.subarray(0, 4)) === "IRPA") {
-    throw new UnsupportedOperation(
-      `${label}: an IREE parameter archive (.irpa); the web runtime reads weights from safetensors or a .wtpkg package`,
-    );
-  }
+  if (bytes.length >= 4 && String.fromCharCode(...bytes.subarray(0, 4)) === "IRPA") return irpaTensors(bytes, label);
   if (bytes.length >= 9 && bytes[8] === 0x7b) return safetensorsTensors(bytes, label); // "{"
-  throw new InvalidEncoding(`${label}: not a weights file (safetensors or a .wtpkg package)`);
+  throw new InvalidEncoding(`${label}: not a weights file (safetensors, .irpa or a .wtpkg package)`);
 }
 
 function readU64(bytes, at) {
@@ -191,9 +230,175 @@ function safetensorsTensors(bytes, label) {
     if (start + end > size) {
       throw bad(`the data ends at byte ${start + end}, past the end of the file (${size} bytes): the file is truncated`);
     }
-    tensors.set(name, { dtype, shape, bytes: bytes.subarray(start + begin, start + end) });
+    tensors.set(name, { dtype, shape, length: expected, bytes: bytes.subarray(start + begin, start + end) });
   }
   return tensors;
+}
+
+// An IREE parameter archive, read from IREE's definition of the format
+// (iree/schemas/parameter_archive.h): each header of the file (headers may
+// link to a next one), each entry of its table. A 64-bit field stays a
+// BigInt until it is checked against the file's size, so no offset past the
+// end, and no number above 2^53, is ever used. Data and splat entries are
+// tensors; skip entries are erased ones; an external entry (data in another
+// file) is refused, as IREE's own parser (and so the Python runtime) refuses it.
+function irpaTensors(bytes, label) {
+  const size = BigInt(bytes.length);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fail = (why) => new InvalidEncoding(`${label}: not a readable IREE parameter archive: ${why}`);
+  const tensors = new Map();
+  let tables = 0n; // the entry tables walked, in bytes: linked tables may not overlap
+  for (let base = 0n; ; ) {
+    const header = irpaHeader(view, base, size, fail);
+    tables += header.entries.length;
+    if (tables > size) throw fail("the entry tables of its linked headers overlap");
+    for (const entry of irpaEntries(view, bytes, base, header, fail)) {
+      if (tensors.has(entry.name)) throw fail(`two entries are named '${entry.name}'`);
+      tensors.set(entry.name, entry.tensor);
+    }
+    if (header.next === 0n) return tensors;
+    base += header.next;
+  }
+}
+
+// The v0 header at `base`, its segments checked to lie within the file.
+function irpaHeader(view, base, size, fail) {
+  const where = base === 0n ? "" : ` (the header linked at byte ${base})`;
+  if (base + BigInt(IRPA.headerBytes) > size) {
+    throw fail(`the file ends at byte ${size}, inside the ${IRPA.headerBytes}-byte header at byte ${base}: it is truncated`);
+  }
+  if (base % BigInt(IRPA.alignment) !== 0n) throw fail(`the header linked at byte ${base} is not ${IRPA.alignment}-byte aligned`);
+  const at = Number(base);
+  const u64 = (offset) => view.getBigUint64(at + offset, true);
+  if (view.getUint32(at, true) !== 0x41505249) throw fail(`no IRPA magic${where}`);
+  const major = view.getUint16(at + 4, true);
+  const minor = view.getUint16(at + 6, true);
+  if (major !== 0 || minor !== 0) throw fail(`format version ${major}.${minor}${where}; this WebTensor reads version 0.0`);
+  if (u64(8) !== BigInt(IRPA.headerBytes)) throw fail(`a version 0 header of ${u64(8)} bytes${where}, not ${IRPA.headerBytes}`);
+  const segment = (offset, what) => {
+    const range = { offset: u64(offset), length: u64(offset + 8) };
+    const end = base + range.offset + range.length;
+    if (range.length > 0n && end > size) {
+      throw fail(`the ${what} (${range.length} bytes at byte ${base + range.offset}) ends at byte ${end}, past the end of the file (${size} bytes)`);
+    }
+    return range;
+  };
+  const header = {
+    next: u64(16),
+    count: u64(32),
+    entries: segment(40, "entry table"),
+    metadata: segment(56, "metadata segment"),
+    storage: segment(72, "storage segment"),
+  };
+  if (header.entries.length > 0n && (base + header.entries.offset) % BigInt(IRPA.alignment) !== 0n) {
+    throw fail(`the entry table at byte ${base + header.entries.offset} is not ${IRPA.alignment}-byte aligned`);
+  }
+  return header;
+}
+
+// The entries of one header's table: [{name, tensor}], skip entries left out.
+function* irpaEntries(view, bytes, base, header, fail) {
+  const metadataStart = base + header.metadata.offset;
+  // A range of the metadata segment (a name, a metadata blob): its bytes.
+  const metadataBytes = (at, what) => {
+    const offset = view.getBigUint64(at, true);
+    const length = view.getBigUint64(at + 8, true);
+    if (length === 0n) return bytes.subarray(0, 0);
+    if (offset + length > header.metadata.length) {
+      throw fail(`${what} (bytes ${offset} to ${offset + length}) lies past the end of the metadata segment (${header.metadata.length} bytes)`);
+    }
+    const start = Number(metadataStart + offset);
+    return bytes.subarray(start, start + Number(length));
+  };
+  let at = base + header.entries.offset;
+  let remaining = header.entries.length;
+  for (let i = 0n; i < header.count; ++i) {
+    if (remaining < BigInt(IRPA.entryHeaderBytes)) {
+      throw fail(`the entry table (${header.entries.length} bytes) ends inside entry ${i} of ${header.count}`);
+    }
+    const entryAt = Number(at);
+    const entrySize = view.getBigUint64(entryAt, true);
+    if (entrySize < BigInt(IRPA.entryHeaderBytes) || entrySize > remaining) {
+      throw fail(`entry ${i} says it is ${entrySize} bytes, which the entry table (${remaining} bytes left) cannot hold`);
+    }
+    const type = view.getUint32(entryAt + 8, true);
+    const name = parseName(metadataBytes(entryAt + 20, `the name of entry ${i}`), () => fail(`the name of entry ${i} is not UTF-8`));
+    const metadata = metadataBytes(entryAt + 36, `the metadata of entry '${name}'`);
+    const aligned = (entrySize + BigInt(IRPA.alignment - 1)) & ~BigInt(IRPA.alignment - 1);
+    at += aligned;
+    remaining -= aligned;
+    const fits = (needed) => {
+      if (entrySize < BigInt(needed)) throw fail(`entry '${name}' is ${entrySize} bytes, too short for its type (${needed})`);
+    };
+    if (type === IRPA.skip) continue;
+    if (type === IRPA.data) {
+      fits(IRPA.dataEntryBytes);
+      yield { name, tensor: irpaData(view, bytes, base, header, entryAt, name, metadata, fail) };
+    } else if (type === IRPA.splat) {
+      fits(IRPA.splatEntryBytes);
+      yield { name, tensor: irpaSplat(view, bytes, entryAt, name, metadata, fail) };
+    } else if (type === IRPA.external) {
+      throw fail(`entry '${name}' keeps its data in another file, which neither IREE's parser nor the web runtime reads`);
+    } else {
+      throw fail(`entry '${name}' has type ${type}, which the format does not define`);
+    }
+  }
+}
+
+function parseName(bytes, fail) {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw fail();
+  }
+}
+
+function irpaData(view, bytes, base, header, entryAt, name, metadata, fail) {
+  const offset = view.getBigUint64(entryAt + 60, true);
+  const length = view.getBigUint64(entryAt + 68, true);
+  if (length > 0n && offset + length > header.storage.length) {
+    throw fail(`the data of entry '${name}' (bytes ${offset} to ${offset + length}) lies past the end of the storage segment (${header.storage.length} bytes)`);
+  }
+  const start = length > 0n ? Number(base + header.storage.offset + offset) : 0;
+  return { ...irpaTensorType(metadata), length: Number(length), bytes: bytes.subarray(start, start + Number(length)) };
+}
+
+// A repeated pattern of 1, 2, 4, 8 or 16 bytes: expanded by read(), once the
+// length is checked against the weight's.
+function irpaSplat(view, bytes, entryAt, name, metadata, fail) {
+  const length = view.getBigUint64(entryAt + 60, true);
+  const patternLength = bytes[entryAt + 84];
+  if (![1, 2, 4, 8, 16].includes(patternLength)) {
+    throw fail(`entry '${name}' repeats a pattern of ${patternLength} bytes; the format allows 1, 2, 4, 8 or 16`);
+  }
+  if (length % BigInt(patternLength) !== 0n || length > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw fail(`entry '${name}' repeats its ${patternLength}-byte pattern over ${length} bytes`);
+  }
+  const pattern = bytes.slice(entryAt + 68, entryAt + 68 + patternLength);
+  const read = () => {
+    const out = new Uint8Array(Number(length));
+    if (!out.length) return out;
+    out.set(pattern);
+    for (let filled = patternLength; filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+    return out;
+  };
+  return { ...irpaTensorType(metadata), length: Number(length), read };
+}
+
+// {dtype, shape} from an entry's "TENSORv0:" metadata, or nulls where it
+// has none (runtime/weights.py _irpa_tensor_type).
+function irpaTensorType(metadata) {
+  const none = { dtype: null, shape: null };
+  const text = lenientUtf8.decode(metadata);
+  if (!text.startsWith(IRPA.metadataPrefix)) return none;
+  let described;
+  try {
+    described = JSON.parse(text.slice(IRPA.metadataPrefix.length));
+  } catch {
+    return none;
+  }
+  const { dtype, shape } = described ?? {};
+  return typeof dtype === "string" && Array.isArray(shape) && shape.every(Number.isSafeInteger) ? { dtype, shape } : none;
 }
 
 async function sha256(bytes) {
@@ -256,7 +461,7 @@ async function packageTensors(bytes, label) {
       throw new SecurityError(`${label}: weight '${name}' is ${place.length} bytes, but ${typeString(dtype, shape)} needs ${needed}`);
     }
     sections.push(place);
-    tensors.set(name, { dtype, shape, bytes: bytes.subarray(place.offset, place.offset + place.length) });
+    tensors.set(name, { dtype, shape, length: place.length, bytes: bytes.subarray(place.offset, place.offset + place.length) });
   }
   await checkSections(bytes, label, start, sections);
   return tensors;
