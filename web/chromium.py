@@ -21,7 +21,7 @@ import numpy as np
 
 from ..runtime import errors
 from ..runtime.deadline import check_deadline
-from .node import error_of, find_node, read_output, stage_inputs, web_weights_file
+from .node import error_of, find_node, read_output, stage_inputs
 from .serve import serve
 
 WEB_DIR = Path(__file__).parent
@@ -56,7 +56,7 @@ def run_in_chromium(
         (root / "artifact.vmfb").write_bytes(data)
         specs = stage_inputs(root, inputs)
         if weights is not None:
-            shutil.copyfile(web_weights_file(weights, root), root / "weights.bin")
+            shutil.copyfile(weights, root / "weights.bin")
         request = {
             "artifact": "/artifact.vmfb",
             "function": function,

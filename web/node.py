@@ -3,9 +3,9 @@
 `run_in_node(artifact, inputs)` makes one call in a fresh `node` process
 (web/node_run.mjs) and returns numpy arrays; errors come back as the
 runtime's error classes, with the JS runtime's message. A model compiled
-with bound weights gets them with `weights=`: a weights file (safetensors or
-a .wtpkg package; an .irpa is rewritten as safetensors for it) or a
-mapping of weight name to array. This is what
+with bound weights gets them with `weights=`: a weights file (safetensors, .irpa or
+a .wtpkg package, which the JS side reads itself) or a mapping of weight
+name to array. This is what
 `webtensor-run --device=node` and the web tests use. It needs Node 18 or
 newer (Debian: apt-get install nodejs); WEBTENSOR_NODE names another binary.
 """
@@ -115,27 +115,14 @@ def stage_inputs(work: Path, inputs: Sequence[np.ndarray]) -> list[dict]:
     return specs
 
 
-def web_weights_file(path: str | os.PathLike, work: Path) -> Path:
-    """A weights file the JS side reads: safetensors and packages as they
-    are; an IREE parameter archive (.irpa), which it does not read, rewritten
-    as safetensors under `work`."""
-    from ..runtime.weights import file_format, read_arrays, save_weights
-
-    if file_format(os.fspath(path)) != "irpa":
-        return Path(path).resolve()
-    converted = work / "weights.safetensors"
-    save_weights(converted, read_arrays(os.fspath(path)))
-    return converted
-
-
 def stage_weights(work: Path, weights: Any) -> dict | None:
     """The request's weights: {file: PATH} or {arrays: {name: {dtype, shape, path}}}."""
     if weights is None:
         return None
     if isinstance(weights, (str, os.PathLike)):
-        return {"file": str(web_weights_file(weights, work))}
+        return {"file": str(Path(weights).resolve())}
     if not isinstance(weights, Mapping):
-        raise errors.InvalidArgument("weights: expected a weights file (safetensors or .wtpkg) or a mapping of weight name to array")
+        raise errors.InvalidArgument("weights: expected a weights file (safetensors, .irpa or .wtpkg) or a mapping of weight name to array")
     folder = work / "weights"
     folder.mkdir()
     names = list(weights)

@@ -7,7 +7,7 @@
 // null), deadline (seconds or null), inputs: [{dtype, shape, path}],
 // weights, out_dir}; each input's raw
 // little-endian bytes are at its path. weights (for a model compiled with
-// bound weights) is null, {file: PATH} (safetensors or .wtpkg) or {arrays:
+// bound weights) is null, {file: PATH} (safetensors, .irpa or .wtpkg) or {arrays:
 // {name: {dtype, shape, path}}}. With a deadline the model runs in a worker
 // thread (worker_client.mjs), which the deadline stops. Prints one JSON line: {outputs:
 // [{name, dtype, shape, path}]} with each result's bytes written under

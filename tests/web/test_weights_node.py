@@ -161,9 +161,9 @@ def test_a_damaged_package_is_refused(node, package, x, tmp_path):
     assert message.startswith(f"{damaged}: the section at byte ") and message.endswith("does not match its hash: the package is damaged or was altered")
 
 
-def test_an_irpa_file_is_read_on_the_python_side(node, artifact, params, named, x, tmp_path):
-    # The JS side reads safetensors and packages; web/node.py rewrites an
-    # .irpa as safetensors for it (the JS API's own refusal: below).
+def test_an_irpa_file_goes_to_node_as_it_is(node, artifact, params, named, x, tmp_path):
+    # The JS API reads .irpa itself (tests/web/test_irpa_node.py checks its
+    # reader); webtensor-run --device=node hands the file over unchanged.
     save_weights(tmp_path / "mlp.irpa", named)
     got = run_in_node(artifact, [x], weights=tmp_path / "mlp.irpa").outputs[0]
     np.testing.assert_allclose(got, _reference(params, x), rtol=1e-5, atol=1e-5)
@@ -172,7 +172,7 @@ def test_an_irpa_file_is_read_on_the_python_side(node, artifact, params, named, 
 JS_API = """
 import * as webtensor from "%(web)s/webtensor.mjs";
 import { loadInWorker } from "%(web)s/worker_client.mjs";
-const [artifact, weights, x, irpa] = JSON.parse(process.argv[1]);
+const [artifact, weights, x] = JSON.parse(process.argv[1]);
 const typed = (values) => Float32Array.from(values.flat());
 const arrays = Object.fromEntries(Object.entries(weights).map(([name, value]) => [name, typed(value)]));
 const model = await webtensor.load(artifact, { weights: arrays });
@@ -185,7 +185,7 @@ doubled.set("params['w1']", { data: doubled.get("params['w1']"), shape: [16, 32]
 await model.loadWeights(doubled);
 const second = Array.from((await model.run([input]))[0].data);
 const refusals = [];
-for (const attempt of [() => webtensor.load(process.argv[2], { weights: arrays }), () => model.loadWeights(irpa)]) {
+for (const attempt of [() => webtensor.load(process.argv[2], { weights: arrays })]) {
   try {
     await attempt();
   } catch (error) {
@@ -207,8 +207,7 @@ def test_the_js_api_binds_and_swaps_weights(node, artifact, params, named, x, tm
     bare = tmp_path / "add.vmfb"
     bare.write_bytes(compile_artifact(import_source(lambda a: a + 1, (x,)), CompileOptions(target="wasm32")))
     script = JS_API % {"web": WEB.as_posix()}
-    save_weights(tmp_path / "mlp.irpa", named)
-    argument = json.dumps([str(artifact), {k: v.tolist() for k, v in named.items()}, x.tolist(), str(tmp_path / "mlp.irpa")])
+    argument = json.dumps([str(artifact), {k: v.tolist() for k, v in named.items()}, x.tolist()])
     done = subprocess.run([node, "--input-type=module", "-e", script, argument, str(bare)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout)
@@ -221,8 +220,6 @@ def test_the_js_api_binds_and_swaps_weights(node, artifact, params, named, x, tm
     np.testing.assert_allclose(reply["inWorker"], reply["second"])
     assert reply["refusals"] == [
         "InvalidArgument: this model has no weights to bind: it was compiled without weights_argnums",
-        f"UnsupportedOperation: {tmp_path / 'mlp.irpa'}: an IREE parameter archive (.irpa); "
-        "the web runtime reads weights from safetensors or a .wtpkg package",
     ]
 
 
