@@ -14,6 +14,7 @@ from .expand_f64_math import ExpandF64Math
 from .expand_fft import ExpandFft
 from .legalize_composite import LegalizeComposite
 from .lower_unsigned import LowerUnsigned
+from .round_bf16 import RoundBf16
 from .sandbox_boolean_arithmetic import SandboxBooleanArithmetic
 from .sandbox_compare import SandboxCompare
 from .sandbox_dynamic_slice import SandboxDynamicSlice
@@ -42,6 +43,7 @@ PASSES: dict[str, type[ModulePass]] = {
         ExpandFft,
         LegalizeComposite,
         LowerUnsigned,
+        RoundBf16,
         SandboxBooleanArithmetic,
         SandboxCompare,
         SandboxDynamicSlice,
