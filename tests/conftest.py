@@ -113,11 +113,18 @@ def worker_unit(nodeid: str) -> str:
 
 
 def pytest_collect_file(parent, file_path: Path):
-    if file_path.suffix != ".mlir" or LIT_ROOT not in file_path.parents:
-        return None
-    if "Inputs" in file_path.relative_to(LIT_ROOT).parts:
+    if not is_lit_test(file_path):
         return None
     return LitFile.from_parent(parent, path=file_path)
+
+
+def is_lit_test(file_path: Path) -> bool:
+    """A .mlir file under tests/lit, but the tests' inputs and what lit
+    writes under Output/ (a test's %t.mlir is no test of its own: a second
+    run collected it)."""
+    if file_path.suffix != ".mlir" or LIT_ROOT not in file_path.parents:
+        return False
+    return not {"Inputs", "Output"} & set(file_path.relative_to(LIT_ROOT).parts)
 
 
 class LitFile(pytest.File):

@@ -2,7 +2,7 @@
 test file goes to one process as a whole, lit's files together, and the
 hostile suite's CPU, Vulkan and CUDA runs each on their own."""
 
-from webtensor.tests.conftest import worker_unit
+from webtensor.tests.conftest import LIT_ROOT, is_lit_test, worker_unit
 
 
 def test_a_file_is_one_unit():
@@ -27,3 +27,11 @@ def test_the_hostile_runs_are_units_of_their_own():
         "tests/hostile/test_hostile.py::test_family_on_cuda",
     }
     assert worker_unit("tests/hostile/test_hostile.py::test_bit_exact_comparison") == "tests/hostile/test_hostile.py"
+
+
+def test_lit_files_but_not_what_lit_writes_are_tests():
+    assert is_lit_test(LIT_ROOT / "passes" / "sandbox-gather.mlir")
+    assert not is_lit_test(LIT_ROOT / "Inputs" / "mlp.mlir")
+    # A second pytest run found lit's temporary files of the first as tests.
+    assert not is_lit_test(LIT_ROOT / "Output" / "tools" / "Output" / "compile-timings.mlir.tmp.mlir")
+    assert not is_lit_test(LIT_ROOT / "lit.cfg.py")
