@@ -12,8 +12,7 @@ from ..dialects.walk import function_type, functions, is_declaration, is_public,
 from ..dialects.profile import Limits, dynamic_bound
 from ..dialects.webtensor import COST_ATTR, FUEL_ATTR, GROUPS_ATTR, LOOP_COSTS_ATTR, WEIGHT_ATTR
 from ..runtime import dtypes
-from ..runtime.artifact import TARGET_KEY
-from ..runtime.signature import REFLECTION_KEY, FunctionSignature, TensorSpec
+from ..runtime.signature import REFLECTION_KEY, TARGET_KEY, FunctionSignature, TensorSpec
 from .diagnostics import CompileError, Diagnostic, source_location
 from .frontends import EntryPointHint
 

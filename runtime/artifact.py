@@ -15,9 +15,7 @@ import threading
 import iree.runtime as ireert
 
 from .errors import InvalidEncoding, NotFound, TooLarge
-from .signature import REFLECTION_KEY, FunctionSignature
-
-TARGET_KEY = "webtensor.target"
+from .signature import REFLECTION_KEY, TARGET_KEY, FunctionSignature
 
 # A .vmfb is a zip archive holding the flatbuffer; older ones are the bare
 # flatbuffer, whose file identifier sits at offset 4.

@@ -15,7 +15,10 @@ from . import dtypes
 from .errors import InvalidArgument, InvalidEncoding
 from .tree import TreeSpec, tuple_of_leaves
 
+# The artifact's reflection keys: each function's signature, and the target
+# it was compiled for. The compiler writes them without the runtime's IREE.
 REFLECTION_KEY = "webtensor.signature"
+TARGET_KEY = "webtensor.target"
 # 2: the budget counts work units, and `cost`/`loop_costs` price the call.
 FORMAT_VERSION = 2
 

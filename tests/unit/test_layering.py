@@ -4,6 +4,8 @@ one way: no module is in an import cycle, and the frontends, which own the
 input's bytes, never import the gate that checks them."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +60,19 @@ def test_loading_and_running_an_artifact_imports_no_compiler(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[2.0, 4.0, 6.0]"
+
+
+def test_the_compile_worker_starts_without_the_runtimes_iree_or_jax():
+    # A compile worker's zygote imports what a compile needs and no more:
+    # iree.runtime brings ml_dtypes (0.5 to 4 s to import), once per
+    # webtensor-compile and per process that compiles.
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys\nimport webtensor.compiler.worker_main as w\nw.preload()\n"
+         "print(sorted(m for m in ('ml_dtypes', 'iree.runtime', 'jax') if m in sys.modules))"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def _module_name(path: Path) -> str:
