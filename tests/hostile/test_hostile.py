@@ -6,7 +6,7 @@ needs it; each test then asserts that its family had no crash, no hang, no
 wrong value and no other outcome than the defined one, and names the cases
 that did. tests/hostile/Output/summary.json gets the counts. The package
 family (every defined-value case again, shipped as a package) runs a sample
-by default, the cheapest case of each family and set of element types;
+by default, the cheapest case of each family and of each element type;
 WEBTENSOR_HOSTILE_FULL=1 runs all of it, and every case on Vulkan too.
 
 The defined-value families run again on the `vulkan` device (target
@@ -139,23 +139,32 @@ ELEMENT_TYPE = re.compile(r"tensor<(?:[0-9?]+x)*(\w+)")
 def cheapest_of_each_kind(selected: list[Case]) -> list[Case]:
     """Of each family and set of element types, the case with the shortest
     timeout (the cases' own estimate of what they cost), the first of equals."""
-    chosen: dict[tuple, Case] = {}
-    for case in selected:
-        kind = (case.family, frozenset(ELEMENT_TYPE.findall(case.source)))
-        if kind not in chosen or case.timeout < chosen[kind].timeout:
-            chosen[kind] = case
-    return list(chosen.values())
+    return cheapest_by(selected, lambda case: [(case.family, frozenset(ELEMENT_TYPE.findall(case.source)))])
 
 
 def sample_packages(selected: list[Case]) -> list[Case]:
     """Every case, but of the package family (each defined-value case again,
     shipped as a package: the same StableHLO through the same phases, which
     has never given another outcome) only the cheapest of each family and
-    set of element types. WEBTENSOR_HOSTILE_FULL=1 runs them all."""
+    the cheapest with each element type: every op family and every element
+    type goes through the portable format. WEBTENSOR_HOSTILE_FULL=1 runs
+    them all."""
     packaged = [case for case in selected if case.family == "package"]
     by_original_family = [dataclasses.replace(case, name=case.name.removeprefix("package/")) for case in packaged]
-    kept = {f"package/{case.name}" for case in cheapest_of_each_kind(by_original_family)}
+    kept = {f"package/{case.name}" for case in cheapest_by(by_original_family, lambda case: [case.family])}
+    kept |= {f"package/{case.name}" for case in cheapest_by(by_original_family, lambda case: ELEMENT_TYPE.findall(case.source))}
     return [case for case in selected if case.family != "package" or case.name in kept]
+
+
+def cheapest_by(selected: list[Case], keys) -> list[Case]:
+    """For each key that `keys(case)` gives, the case with the shortest
+    timeout among those that have it, the first of equals."""
+    chosen: dict = {}
+    for case in selected:
+        for key in keys(case):
+            if key not in chosen or case.timeout < chosen[key].timeout:
+                chosen[key] = case
+    return list({case.name: case for case in chosen.values()}.values())
 
 
 def documented(name: str, differences) -> Difference | None:
@@ -228,6 +237,19 @@ def test_family_on_cuda(family, cuda_results):
     assert not failures, f"{len(failures)} of {len(records)} {family} cases on cuda:\n" + "\n".join(
         f"  {r.outcome}: {r.name}: {r.detail}" for r in failures
     )
+
+
+def test_the_package_sample_has_every_family_and_element_type():
+    packaged = cases.all_cases(["package"])
+    sample = sample_packages(packaged)
+    assert 0 < len(sample) < len(packaged)
+
+    def kinds(chosen):
+        families = {case.name.split("/")[1] for case in chosen}
+        types = {t for case in chosen for t in ELEMENT_TYPE.findall(case.source)}
+        return families, types
+
+    assert kinds(sample) == kinds(packaged)
 
 
 def test_every_case_states_a_defined_outcome():
