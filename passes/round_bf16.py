@@ -33,9 +33,10 @@ from ..dialects import build
 from ..dialects.types import element_type, is_complex, with_element_type
 from ..dialects.walk import walk
 from .base import ModulePass, Report
-from .wasm_float16 import COMPUTING, CONVERT
+from .widen import CONVERT, COMPUTING, compute_in_f32, touches
 
 REDUCE_PRECISION = "stablehlo.reduce_precision"
+SCATTERS = ("stablehlo.scatter", "stablehlo.select_and_scatter")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,8 +50,8 @@ class RoundBf16(ModulePass):
 
     def _rewrite(self, module: ir.Operation) -> None:
         for op in walk(module):
-            if op.name in COMPUTING and _touches_bf16(op):
-                _widen(op)
+            if op.name in COMPUTING and touches(op, _bf16()) and not _combines_scatter_updates(op):
+                compute_in_f32(op, _bf16())
         for op in walk(module, CONVERT):
             source, result = element_type(op.operands[0]), element_type(op.results[0])
             if result == _bf16() and source != result:
@@ -65,23 +66,12 @@ def _f32() -> ir.Type:
     return ir.F32Type.get()
 
 
-def _touches_bf16(op: ir.Operation) -> bool:
-    values = list(op.operands) + list(op.results)
-    return any(element_type(v) == _bf16() for v in values)
-
-
-def _widen(op: ir.Operation) -> None:
-    loc = op.location
-    bf16, f32 = _bf16(), _f32()
-    with ir.InsertionPoint(op):
-        operands = [build.convert(v, f32, loc=loc) if element_type(v) == bf16 else v for v in op.operands]
-        result_types = [with_element_type(r, f32) if element_type(r) == bf16 else r.type for r in op.results]
-        attributes = {name: op.attributes[name] for name in op.attributes}
-        wide = build.create(op.name, result_types, operands, attributes, loc=loc)
-        results = [
-            build.convert(w, bf16, loc=loc) if element_type(r) == bf16 else w for r, w in zip(op.results, wide.results)
-        ]
-    build.replace_op(op, results)
+def _combines_scatter_updates(op: ir.Operation) -> bool:
+    """Whether `op` is in a scatter's combiner, which IREE lowers only on the
+    operand's own element type (widened, it fails to legalize). The combiner
+    writes each update to memory, so its roundings are not dropped."""
+    parent = op.parent
+    return parent is not None and parent.name in SCATTERS
 
 
 def _round_convert(op: ir.Operation, source: ir.Type) -> None:

@@ -32,21 +32,7 @@ from ..dialects import build
 from ..dialects.types import element_type, with_element_type
 from ..dialects.walk import walk
 from .base import ModulePass, Report
-
-CONVERT = "stablehlo.convert"
-
-# Ops that compute on their f16 operands or results; anything else moves data.
-COMPUTING = frozenset(
-    "stablehlo." + name
-    for name in (
-        "abs add atan2 batch_norm_grad batch_norm_inference batch_norm_training cbrt ceil cholesky clamp compare "
-        "convolution cosine divide dot dot_general exponential "
-        "exponential_minus_one floor is_finite iota log log_plus_one logistic maximum minimum multiply negate "
-        "power reduce_precision remainder round_nearest_afz round_nearest_even rsqrt sign sine sqrt subtract "
-        "tan tanh triangular_solve"
-    ).split()
-)
-
+from .widen import CONVERT, COMPUTING, compute_in_f32, touches
 
 @dataclasses.dataclass(frozen=True)
 class WasmFloat16(ModulePass):
@@ -59,8 +45,8 @@ class WasmFloat16(ModulePass):
 
     def _rewrite(self, module: ir.Operation) -> None:
         for op in walk(module):
-            if op.name in COMPUTING and _touches_f16(op):
-                _widen(op)
+            if op.name in COMPUTING and touches(op, _f16()):
+                compute_in_f32(op, _f16())
         for op in walk(module, CONVERT):
             source, result = element_type(op.operands[0]), element_type(op.results[0])
             if source != result and _f16() in (source, result):
@@ -73,25 +59,6 @@ def _f16() -> ir.Type:
 
 def _f32() -> ir.Type:
     return ir.F32Type.get()
-
-
-def _touches_f16(op: ir.Operation) -> bool:
-    values = list(op.operands) + list(op.results)
-    return any(element_type(v) == _f16() for v in values)
-
-
-def _widen(op: ir.Operation) -> None:
-    loc = op.location
-    f16, f32 = _f16(), _f32()
-    with ir.InsertionPoint(op):
-        operands = [build.convert(v, f32, loc=loc) if element_type(v) == f16 else v for v in op.operands]
-        result_types = [with_element_type(r, f32) if element_type(r) == f16 else r.type for r in op.results]
-        attributes = {name: op.attributes[name] for name in op.attributes}
-        wide = build.create(op.name, result_types, operands, attributes, loc=loc)
-        results = [
-            build.convert(w, f16, loc=loc) if element_type(r) == f16 else w for r, w in zip(op.results, wide.results)
-        ]
-    build.replace_op(op, results)
 
 
 def _lower_convert(op: ir.Operation, source: ir.Type, result: ir.Type) -> None:

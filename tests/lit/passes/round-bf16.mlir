@@ -116,3 +116,22 @@ func.func @unchanged(%b: tensor<2x3xbf16>, %f: tensor<2xf32>) -> (tensor<3x2xf32
   %3 = stablehlo.convert %f : (tensor<2xf32>) -> tensor<2xf64>
   return %1, %2, %3 : tensor<3x2xf32>, tensor<2xf16>, tensor<2xf64>
 }
+
+// -----
+
+// A scatter's combiner stays on bfloat16: IREE lowers it only on the
+// operand's element type, and it writes each update to memory, so no
+// rounding is dropped there.
+
+// CHECK-LABEL: func.func @scatter_combiner
+// CHECK:         ^bb0(%[[X:.*]]: tensor<bf16>, %[[Y:.*]]: tensor<bf16>):
+// CHECK-NEXT:      %[[SUM:.*]] = stablehlo.add %[[X]], %[[Y]] : tensor<bf16>
+// CHECK-NEXT:      stablehlo.return %[[SUM]] : tensor<bf16>
+func.func @scatter_combiner(%operand: tensor<6xbf16>, %indices: tensor<2x1xi32>, %updates: tensor<2xbf16>) -> tensor<6xbf16> {
+  %0 = "stablehlo.scatter"(%operand, %indices, %updates) ({
+  ^bb0(%x: tensor<bf16>, %y: tensor<bf16>):
+    %sum = stablehlo.add %x, %y : tensor<bf16>
+    stablehlo.return %sum : tensor<bf16>
+  }) {scatter_dimension_numbers = #stablehlo.scatter<inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, indices_are_sorted = false, unique_indices = false} : (tensor<6xbf16>, tensor<2x1xi32>, tensor<2xbf16>) -> tensor<6xbf16>
+  return %0 : tensor<6xbf16>
+}
