@@ -16,9 +16,7 @@ import numpy as np
 import pytest
 
 import webtensor
-from webtensor.bench.models import mlp, mlp_params
-from webtensor.compiler.api import compile_artifact, import_source
-from webtensor.compiler.options import CompileOptions
+from webtensor.bench.models import mlp
 from webtensor.runtime.weights import save_weights
 from webtensor.web.node import RUNNER, error_of, read_output, stage_inputs
 
@@ -28,28 +26,6 @@ WEB = Path(webtensor.__file__).parent / "web"
 # fields, by byte offset.
 ENTRY_TABLE, METADATA_SEGMENT, STORAGE_SEGMENT = 40, 56, 72
 ENTRY_NAME, ENTRY_DATA = 20, 60
-
-
-@pytest.fixture(scope="module")
-def params():
-    return mlp_params(np.random.default_rng(26), (16, 32, 32, 4))
-
-
-@pytest.fixture(scope="module")
-def x():
-    return np.random.default_rng(27).standard_normal((3, 16)).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def named(params):
-    return {f"params['{k}']": v for k, v in params.items()}
-
-
-@pytest.fixture(scope="module")
-def artifact(params, x, tmp_path_factory):
-    path = tmp_path_factory.mktemp("irpa") / "mlp.vmfb"
-    path.write_bytes(compile_artifact(import_source(mlp, (params, x), weights_argnums=0), CompileOptions(target="wasm32")))
-    return path
 
 
 @pytest.fixture(scope="module")
