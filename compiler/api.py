@@ -19,12 +19,10 @@ import dataclasses
 import os
 import shlex
 from collections.abc import Mapping
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..runtime import artifact_cache
-from ..runtime.artifact import Artifact
 from ..runtime.errors import InvalidArgumentType, WebTensorError
-from ..runtime.model import Model
 from ..runtime.signature import TensorSpec, describe_value
 from ..runtime import package as package_format
 from ..runtime.limits import DEFAULT_FUEL
@@ -36,6 +34,10 @@ from .frontends import ImportedModule, jax_function, stablehlo_file
 from .frontends import onnx_file, torch_module  # issue 14: the PyTorch and ONNX doors
 from .options import CompileOptions, Phase, command_line
 from .phases import Compilation, compile_in_process
+
+if TYPE_CHECKING:  # imported where used: webtensor-compile writes bytes without the runtime's IREE
+    from ..runtime.artifact import Artifact
+    from ..runtime.model import Model
 
 Source = Callable | str | bytes | os.PathLike
 
@@ -137,28 +139,41 @@ def compile_artifact(imported: ImportedModule, options: CompileOptions) -> bytes
 
 
 def load_or_compile(imported: ImportedModule, options: CompileOptions, cache: artifact_cache.ArtifactCache | None) -> Artifact:
-    """The artifact from `cache` if an intact entry is there, else compiled
-    (isolated, as options say) and stored. A cache that cannot be read or
-    written is a warning, never a failed compile."""
+    """The artifact from `cache` if an intact entry is there that loads,
+    else compiled (isolated, as options say) and stored. A cache that
+    cannot be read or written is a warning, never a failed compile."""
+    from ..runtime.artifact import Artifact
+
+    return _cached(imported, options, cache, Artifact.from_bytes)
+
+
+def artifact_bytes(imported: ImportedModule, options: CompileOptions, cache: artifact_cache.ArtifactCache | None) -> bytes:
+    """load_or_compile's bytes, not loaded here: what webtensor-compile
+    writes, which starts without the runtime's IREE."""
+    return _cached(imported, options, cache, lambda data: data)
+
+
+def _cached(imported: ImportedModule, options: CompileOptions, cache: artifact_cache.ArtifactCache | None, load: Callable[[bytes], Any]) -> Any:
     if cache is None:
-        return Artifact.from_bytes(compile_artifact(imported, options))
+        return load(compile_artifact(imported, options))
     key = cache_key(imported, options)
     try:
         data = cache.get(key)
     except OSError as e:
         artifact_cache.warn(e, f"be read in {cache.directory}")
-        return Artifact.from_bytes(compile_artifact(imported, options))
+        return load(compile_artifact(imported, options))
     if data is not None:
         try:
-            return Artifact.from_bytes(data)
+            return load(data)
         except WebTensorError:
             pass  # authentic, but not loadable here: rebuilt and replaced below
-    artifact = Artifact.from_bytes(compile_artifact(imported, options))
+    data = compile_artifact(imported, options)
+    loaded = load(data)  # before it is stored: an entry must load
     try:
-        cache.put(key, artifact.data, describe(imported, options))
+        cache.put(key, data, describe(imported, options))
     except OSError as e:
         artifact_cache.warn(e, f"be written in {cache.directory}")
-    return artifact
+    return loaded
 
 
 def run_phases(imported: ImportedModule, options: CompileOptions, phase: Phase, debug_info: bool = False) -> str | bytes:
@@ -225,6 +240,8 @@ def compile(
             source, example_args, weights_argnums, weights, hoist_constants, static_argnums, static_argnames
         )
         artifact = load_or_compile(imported, options, store)
+    from ..runtime.model import Model
+
     return Model(artifact, device, weights=bound)
 
 
@@ -386,6 +403,8 @@ def load_package(
     options = make_options(options, option_overrides)
     imported, bound = import_model(path, weights=weights)
     artifact = load_or_compile(imported, options, open_cache(cache))
+    from ..runtime.model import Model
+
     return Model(
         artifact, device, fuel, power_preference=power_preference, deadline=deadline, weights=bound, process=process
     )

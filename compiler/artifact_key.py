@@ -130,7 +130,13 @@ def compiler_sources_digest() -> str:
 @functools.lru_cache(maxsize=1)
 def _installed_versions() -> tuple[str, str, str]:
     from iree.compiler import version as compiler_version
-    from iree.runtime import version as runtime_version
+
+    try:
+        # What iree.runtime.version re-exports, without importing iree.runtime
+        # (and ml_dtypes with it, seconds): webtensor-compile writes bytes.
+        from iree._runtime_libs import version as runtime_version
+    except ImportError:
+        from iree.runtime import version as runtime_version
 
     def described(module) -> str:
         revisions = ",".join(f"{k}={v}" for k, v in sorted(module.REVISIONS.items()))

@@ -12,8 +12,6 @@ import dataclasses
 
 import numpy as np
 
-from . import devices
-from .artifact import MAX_ARTIFACT_BYTES
 from .errors import InvalidArgument
 
 # Work units one call may spend, unless the host says otherwise. The
@@ -54,6 +52,11 @@ class DeviceLimits:
 
 def device_limits(device: str = "local-task", fuel: int = DEFAULT_FUEL) -> DeviceLimits:
     """The limits of a call on `device` (NotFound if this machine lacks it)."""
+    # Here, not at the top: the compiler reads DEFAULT_FUEL without the
+    # runtime's IREE (iree.runtime brings ml_dtypes, seconds to import).
+    from . import devices
+    from .artifact import MAX_ARTIFACT_BYTES
+
     devices.get_hal_device(device)
     return DeviceLimits(
         device=device,

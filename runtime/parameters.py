@@ -14,9 +14,10 @@ import dataclasses
 import math
 import mmap
 from collections.abc import Mapping
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-import iree.runtime as ireert
+if TYPE_CHECKING:  # imported where used: iree.runtime brings ml_dtypes, seconds to import
+    import iree.runtime as ireert
 
 from .errors import InvalidArgument, InvalidEncoding
 from .signature import TensorSpec
@@ -83,6 +84,8 @@ class BoundWeights:
     keep: list[Any]
 
     def parameters_module(self, instance: ireert.VmInstance) -> ireert.VmModule:
+        import iree.runtime as ireert
+
         return ireert.create_io_parameters_module(instance, self.index.create_provider(scope=SCOPE))
 
     def release_pages(self) -> None:
@@ -132,6 +135,8 @@ class FileTensor:
 
 def map_file(path: str) -> tuple[mmap.mmap, ireert.FileHandle]:
     """A read-only mapping of the whole file, and IREE's handle on it."""
+    import iree.runtime as ireert
+
     try:
         with open(path, "rb") as f:
             mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -142,6 +147,8 @@ def map_file(path: str) -> tuple[mmap.mmap, ireert.FileHandle]:
 
 def bind_file_tensors(weights: Weights, path: str, tensors: dict[str, FileTensor], kind: str) -> BoundWeights:
     """Binds tensors found at byte ranges of `path`, after checking them."""
+    import iree.runtime as ireert
+
     check_names(weights, tensors.keys(), f"the tensors in {path}")
     for spec in weights.specs:
         tensor = tensors[spec.name]

@@ -36,9 +36,8 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import iree.runtime as ireert
 import numpy as np
 
 from . import dtypes
@@ -59,6 +58,9 @@ from .parameters import (
 )
 from .signature import TensorSpec, describe_value
 from .tree import flatten
+
+if TYPE_CHECKING:  # imported where used: iree.runtime brings ml_dtypes, seconds to import
+    import iree.runtime as ireert
 
 # safetensors: dtype codes, and the header size its own reader allows.
 SAFETENSORS_DTYPES = {
@@ -108,6 +110,8 @@ def _by_name(weights: Weights, source: Any) -> dict[str, Any]:
 
 
 def _bind_arrays(weights: Weights, arrays: dict[str, Any]) -> BoundWeights:
+    import iree.runtime as ireert
+
     check_names(weights, arrays.keys(), "the arrays given")
     index = ireert.ParameterIndex()
     keep = []
@@ -310,6 +314,8 @@ def _bind_safetensors(weights: Weights, path: str) -> BoundWeights:
 
 
 def _load_irpa(path: str, index: ireert.ParameterIndex | None = None) -> dict[str, ireert.ParameterIndexEntry]:
+    import iree.runtime as ireert
+
     index = index if index is not None else ireert.ParameterIndex()
     try:
         index.load(path, mmap=True)
@@ -319,6 +325,8 @@ def _load_irpa(path: str, index: ireert.ParameterIndex | None = None) -> dict[st
 
 
 def _bind_irpa(weights: Weights, path: str) -> BoundWeights:
+    import iree.runtime as ireert
+
     index = ireert.ParameterIndex()
     entries = _load_irpa(path, index)
     check_names(weights, entries.keys(), f"the tensors in {path}")
@@ -394,6 +402,8 @@ def _write_safetensors(path: str, named: dict[str, tuple[np.ndarray, str]]) -> N
 
 
 def _write_irpa(path: str, named: dict[str, tuple[np.ndarray, str]]) -> None:
+    import iree.runtime as ireert
+
     index = ireert.ParameterIndex()
     for name, (array, dtype) in named.items():
         metadata = IRPA_METADATA_PREFIX + json.dumps({"type": "Tensor", "dtype": dtype, "shape": list(array.shape)})

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _compile(args: argparse.Namespace, options, phase) -> None:
-    from ..compiler.api import import_model, load_or_compile, run_phases
+    from ..compiler.api import artifact_bytes, import_model, run_phases
     from ..compiler.artifact_key import open_cache
     from ..compiler.options import Phase
 
@@ -131,7 +131,7 @@ def _compile(args: argparse.Namespace, options, phase) -> None:
     if args.input == "-":
         imported = dataclasses.replace(imported, source_name=STDIN_NAME)
     if phase == Phase.VMFB:
-        result = load_or_compile(imported, options, open_cache(not args.no_cache)).data
+        result = artifact_bytes(imported, options, open_cache(not args.no_cache))
     else:
         result = run_phases(imported, options, phase, debug_info=args.print_debuginfo)
     write_output(args.output or "-", result)

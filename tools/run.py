@@ -106,10 +106,10 @@ def _run_on_the_web(args: argparse.Namespace) -> int:
     artifact, weights = args.artifact, args.weights
     if is_package(artifact):
         require_compiler(f"running a package (.wtpkg) on --device={args.device}, which is compiled for wasm32 first,")
-        from ..compiler.api import import_model, load_or_compile, make_options, open_cache
+        from ..compiler.api import artifact_bytes, import_model, make_options, open_cache
 
         imported, _ = import_model(artifact)
-        artifact = load_or_compile(imported, make_options(None, {"target": "wasm32"}), open_cache(True)).data
+        artifact = artifact_bytes(imported, make_options(None, {"target": "wasm32"}), open_cache(True))
         weights = weights or args.artifact
     call = {"function": args.function, "fuel": args.fuel, "weights": weights, "deadline": args.deadline}
     if args.device == "node":
