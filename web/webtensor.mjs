@@ -121,6 +121,7 @@ export class Model {
   #session = 0; // 0 until the weights are bound, for a model that reads any
   #closed = false;
   #functions = new Map(); // name -> {ordinal, signature}
+  #weightsTree = null; // the weight arguments' tree spec (runtime/tree.py's JSON), if any
 
   constructor(runtime, bytes, fuel) {
     this.#runtime = runtime;
@@ -133,7 +134,10 @@ export class Model {
       this.#readFunctions(this.#module);
       // The weights every function reads ([{name, dtype, shape}]), as in
       // Python's model.weights; the source they were bound from.
-      this.weights = declaredWeights([...this.#functions.values()].map((entry) => entry.signature));
+      const signatures = [...this.#functions.values()].map((entry) => entry.signature);
+      this.weights = declaredWeights(signatures);
+      // The structure of the weight arguments, to bind the same pytree again.
+      this.#weightsTree = signatures.map((signature) => signature.weightsTree).find((tree) => tree) ?? null;
       this.weightsSource = null;
       if (!this.weights.length) this.#session = this.#open(null);
     } catch (error) {
@@ -155,7 +159,7 @@ export class Model {
     }
     const file = isWeightsFile(source) ? await bytesOf(source) : null;
     const label = typeof source === "string" || source instanceof URL ? String(source) : "the weights file";
-    const tensors = await readWeights(this.weights, source, file, label);
+    const tensors = await readWeights(this.weights, source, file, label, this.#weightsTree);
     const session = this.#open(tensors);
     if (this.#session) this.#runtime.exports.wt_session_destroy(this.#session);
     this.#session = session;
@@ -406,6 +410,7 @@ function parseSignature(text) {
     equalDims,
     fixedDims,
     weights,
+    weightsTree: data.weights_tree ?? null,
   };
 }
 

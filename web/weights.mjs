@@ -3,6 +3,8 @@
 // Python runtime does (runtime/weights.py, runtime/parameters.py):
 //
 // - an object (or Map) of weight name to typed array, or to {data, shape};
+// - the pytree the model was compiled with (`{w1: ..., b1: ...}` for
+//   weights_argnums=0 of `params`), objects and arrays around typed arrays;
 // - a safetensors file, an IREE parameter archive (.irpa) or a WebTensor
 //   package (.wtpkg, runtime/package.py): a URL or path, or the file's bytes.
 //
@@ -71,16 +73,78 @@ export function isWeightsFile(source) {
 
 // The bytes of every weight in `specs` order, checked: [[name, Uint8Array]].
 // `file` is the file's bytes when the source is a file, read by the caller;
-// `label` names it in messages.
-export async function readWeights(specs, source, file, label) {
+// `label` names it in messages. `tree` (the weight arguments' tree spec, or
+// null) lets `source` be the pytree the model was compiled with, as in
+// Python (runtime/weights.py _by_name): an object whose keys are weight
+// names is by name, anything else is flattened against the tree.
+export async function readWeights(specs, source, file, label, tree = null) {
   if (file) return fromFile(specs, file, label);
-  if (source instanceof Map) return fromArrays(specs, source);
-  if (source !== null && typeof source === "object" && Object.getPrototypeOf(source) === Object.prototype) {
-    return fromArrays(specs, new Map(Object.entries(source)));
+  const names = new Set(specs.map((spec) => spec.name));
+  const byName = source instanceof Map ? source : isPlainObject(source) ? new Map(Object.entries(source)) : null;
+  if (byName && (tree === null || [...byName.keys()].some((key) => names.has(key)))) return fromArrays(specs, byName);
+  if (tree !== null && source !== null && typeof source === "object") {
+    // One weight argument is given as itself, several as an array of them.
+    const top = tree[0] !== "leaf" && tree[0] !== "none" && treeChildren(tree).length === 1 ? treeChildren(tree)[0] : tree;
+    const leaves = [];
+    flattenTree(top, source, "weights", leaves);
+    return fromArrays(specs, new Map(specs.map((spec, i) => [spec.name, leaves[i]])));
   }
   throw new InvalidArgument(
     "weights: expected an object of weight name to typed array, or a weights file (safetensors, .irpa or a .wtpkg package: its URL, path or bytes)",
   );
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function treeChildren(tree) {
+  return tree[0] === "dict" ? tree[2] : tree[1];
+}
+
+// The leaves of `value` in the tree spec's order (runtime/tree.py flatten,
+// whose messages these are): a dict's keys as the spec lists them, arrays
+// for tuples and lists; a leaf is a typed array or {data, shape}.
+function flattenTree(tree, value, path, out) {
+  const [kind] = tree;
+  if (kind === "leaf") {
+    if (value === null || value === undefined || (isPlainObject(value) && !ArrayBuffer.isView(value.data))) {
+      throw new InvalidArgument(`${path}: expected an array, got ${describeValue(value)}`);
+    }
+    out.push(value);
+    return;
+  }
+  if (kind === "none") {
+    if (value !== null && value !== undefined) throw new InvalidArgument(`${path}: expected None, got ${describeValue(value)}`);
+    return;
+  }
+  const children = treeChildren(tree);
+  if (kind === "dict") {
+    const entries = value instanceof Map ? value : isPlainObject(value) ? new Map(Object.entries(value)) : null;
+    if (!entries) throw new InvalidArgument(`${path}: expected a dict, got ${describeValue(value)}`);
+    const keys = tree[1];
+    const quoted = (list) => `[${list.map((key) => `'${key}'`).join(", ")}]`;
+    const missing = keys.filter((key) => !entries.has(key));
+    const extra = [...entries.keys()].filter((key) => !keys.includes(key));
+    if (missing.length || extra.length) {
+      const parts = [];
+      if (missing.length) parts.push(`missing keys ${quoted(missing)}`);
+      if (extra.length) parts.push(`unexpected keys ${quoted(extra)}`);
+      throw new InvalidArgument(`${path}: ${parts.join(" and ")}`);
+    }
+    keys.forEach((key, i) => flattenTree(children[i], entries.get(key), `${path}['${key}']`, out));
+    return;
+  }
+  if (!Array.isArray(value)) throw new InvalidArgument(`${path}: expected a ${kind} of ${children.length}, got ${describeValue(value)}`);
+  if (value.length !== children.length) throw new InvalidArgument(`${path}: expected ${children.length} items, got ${value.length}`);
+  children.forEach((child, i) => flattenTree(child, value[i], `${path}[${i}]`, out));
+}
+
+function describeValue(value) {
+  if (value === null || value === undefined) return "None";
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (Array.isArray(value)) return "a list";
+  return isPlainObject(value) || value instanceof Map ? "a dict" : `a ${typeof value}`;
 }
 
 // InvalidArgument unless `names` are exactly the declared weights' names

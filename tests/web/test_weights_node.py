@@ -228,3 +228,46 @@ def test_a_weight_sits_in_wasm_memory_once(node, tmp_path):
     reply = json.loads(done.stdout)
     assert reply["y"] == 1024.0
     assert 16 << 20 <= reply["grown"] < 20 << 20
+
+
+JS_PYTREE = """
+import * as webtensor from "%(web)s/webtensor.mjs";
+const [artifact, params, x] = JSON.parse(process.argv[1]);
+const typed = (values) => Float32Array.from(values.flat());
+// The pytree the model was compiled with: params' own keys, not weight names.
+const tree = Object.fromEntries(Object.entries(params).map(([key, value]) => [key, typed(value)]));
+const model = await webtensor.load(artifact, { weights: tree });
+const input = { data: typed(x), shape: [x.length, x[0].length] };
+const output = Array.from((await model.run([input]))[0].data);
+const { w1, ...withoutW1 } = tree;
+const refusals = [];
+for (const wrong of [withoutW1, { ...tree, extra: tree.w1 }, [tree], { ...tree, w1: [1, 2] }]) {
+  try {
+    await model.loadWeights(wrong);
+  } catch (error) {
+    refusals.push(`${error.name}: ${error.message}`);
+  }
+}
+console.log(JSON.stringify({ output, refusals }));
+"""
+
+
+def test_the_js_api_binds_the_pytree_the_model_was_compiled_with(node, artifact, params, x):
+    script = JS_PYTREE % {"web": WEB.as_posix()}
+    argument = json.dumps([str(artifact), {k: v.tolist() for k, v in params.items()}, x.tolist()])
+    done = subprocess.run([node, "--input-type=module", "-e", script, argument], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout)
+    np.testing.assert_allclose(np.reshape(reply["output"], (3, 4)), _reference(params, x), rtol=1e-5, atol=1e-5)
+    # The Python runtime's messages for the same mistakes.
+    model = webtensor.compile(mlp, params, x, weights_argnums=0)
+    expected = []
+    for wrong in ({k: v for k, v in params.items() if k != "w1"}, {**params, "extra": params["w1"]}, [params]):
+        with pytest.raises(webtensor.InvalidArgument) as caught:
+            model.load_weights(wrong)
+        expected.append(f"InvalidArgument: {caught.value}")
+    assert reply["refusals"][:3] == expected
+    # A leaf is a typed array (Python takes a list as array data; JS does not).
+    assert reply["refusals"][3] == (
+        "InvalidArgument: weight params['w1']: the model needs float32[16,32], as a Float32Array or {data: Float32Array, shape}"
+    )
