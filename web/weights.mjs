@@ -80,7 +80,7 @@ export function isWeightsFile(source) {
 export async function readWeights(specs, source, file, label, tree = null) {
   if (file) return fromFile(specs, file, label);
   const names = new Set(specs.map((spec) => spec.name));
-  const byName = source instanceof Map ? source : isPlainObject(source) ? new Map(Object.entries(source)) : null;
+  const byName = asMap(source);
   if (byName && (tree === null || [...byName.keys()].some((key) => names.has(key)))) return fromArrays(specs, byName);
   if (tree !== null && source !== null && typeof source === "object") {
     // One weight argument is given as itself, several as an array of them.
@@ -96,6 +96,11 @@ export async function readWeights(specs, source, file, label, tree = null) {
 
 function isPlainObject(value) {
   return value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+// A Map, or a plain object as one; null for anything else.
+function asMap(value) {
+  return value instanceof Map ? value : isPlainObject(value) ? new Map(Object.entries(value)) : null;
 }
 
 function treeChildren(tree) {
@@ -120,7 +125,7 @@ function flattenTree(tree, value, path, out) {
   }
   const children = treeChildren(tree);
   if (kind === "dict") {
-    const entries = value instanceof Map ? value : isPlainObject(value) ? new Map(Object.entries(value)) : null;
+    const entries = asMap(value);
     if (!entries) throw new InvalidArgument(`${path}: expected a dict, got ${describeValue(value)}`);
     const keys = tree[1];
     const quoted = (list) => `[${list.map((key) => `'${key}'`).join(", ")}]`;
