@@ -172,7 +172,31 @@ def _compile_in_fresh_session(flags: list[str], saved: bytes, source_name: str) 
         session.close()
 
 
+# IREE runs its passes on a thread pool, which costs more than it gives on a
+# small module. Measured on 2 cores: a 50-op module compiled in 0.27 s on one
+# thread against 0.31 s on the pool, an encoder block (300 ops) in 1.40 s
+# against 1.67 s; at 600 to 900 ops the two were even, and a stack of eight
+# encoder blocks (2,400 ops) took 2.5 s on the pool against 2.8 s. The
+# artifact is the same either way.
+THREADS_FROM_OPS = 600
+
+
+def uses_threads(module: ir.Module) -> bool:
+    """Whether IREE compiles `module` on its thread pool: from
+    THREADS_FROM_OPS ops on (counted up to there, no further)."""
+    count = 0
+
+    def visit(_op):
+        nonlocal count
+        count += 1
+        return ir.WalkResult.INTERRUPT if count >= THREADS_FROM_OPS else ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit, ir.WalkOrder.PRE_ORDER)
+    return count >= THREADS_FROM_OPS
+
+
 def compile_to_vmfb(session: CompilerSession, module: ir.Module, source_name: str) -> bytes:
+    session.context.enable_multithreading(uses_threads(module))
     invocation = session.invocation()
     diagnostics = _InvocationDiagnostics(invocation)
     try:
