@@ -4,6 +4,8 @@ every other target. Needs no browser: it reads the artifact."""
 
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +22,11 @@ def executable_formats(data: bytes, tmp_path) -> set[str]:
     """The executable format names of a .vmfb, as iree-dump-module lists them."""
     path = tmp_path / "a.vmfb"
     path.write_bytes(data)
-    dump = subprocess.run(["iree-dump-module", str(path)], capture_output=True, text=True, check=True).stdout
+    # The runtime wheel's own copy: found without the venv on PATH.
+    import iree._runtime_libs
+
+    tool = Path(iree._runtime_libs.__file__).parent / "iree-dump-module"
+    dump = subprocess.run([str(tool), str(path)], capture_output=True, text=True, check=True).stdout
     return set(re.findall(r"embedded\s+\d+ bytes `((?:system|embedded|vmvx)[-\w]*)`", dump))
 
 
@@ -53,7 +59,7 @@ def test_wasm32_goes_through_the_sandbox(tmp_path):
     path = tmp_path / "slice.mlir"
     path.write_text(text)
     done = subprocess.run(
-        ["webtensor-compile", str(path), "--target=wasm32", "--compile-to=sandboxed"],
+        [sys.executable, "-m", "webtensor.tools.compile", str(path), "--target=wasm32", "--compile-to=sandboxed"],
         capture_output=True, text=True, check=True,
     )
     assert "stablehlo.clamp" in done.stdout
