@@ -28,9 +28,8 @@ from .errors import (
 )
 from .lazy_names import lazy_names
 
-# The rest loads on first use: iree.runtime's import takes ml_dtypes' (one
-# to three seconds), which a process that only compiles, or only reads an
-# error class, should not pay.
+# The rest loads on first use: iree.runtime's import takes ml_dtypes', which
+# a process that only compiles, or only reads an error class, need not pay.
 _LAZY = {
     "Artifact": "artifact",
     "ArtifactCache": "artifact_cache",
