@@ -31,7 +31,7 @@ def test_threads_start_at_the_op_count_the_backend_names():
 
 
 def test_the_artifact_is_the_same_on_one_thread_and_on_the_pool(monkeypatch):
-    model = MODELS["encoder_block"]
+    model = MODELS["mlp"]
     imported = import_source(model.fn, model.example_args())
     options = CompileOptions(isolate=False)
     monkeypatch.setattr(backend, "THREADS_FROM_OPS", 1)
