@@ -38,36 +38,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def preload() -> None:
-    """Imports what a compile needs, and compiles a small module; the zygote
-    (runtime/zygote.py) calls it once, so that its forks start with both."""
+    """Imports what a compile needs; the zygote (runtime/zygote.py) calls it
+    once, so that its forks start with them."""
     from . import phases, options  # noqa: F401
-
-    warm_up()
-
-
-# A process's first compile took 0.39 s against 0.27 s for the next ones
-# (IREE's and LLVM's set-up on first use); a fork of a process that has
-# compiled once took 0.30 s for its first. This module is far under
-# backend.THREADS_FROM_OPS, so IREE compiles it on this thread: a thread
-# started here would not survive the fork, and the zygote refuses to fork
-# with one.
-WARM_UP = """
-func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
-  %0 = stablehlo.add %x, %x : tensor<4xf32>
-  return %0 : tensor<4xf32>
-}
-"""
-
-
-def warm_up() -> None:
-    from .frontends.stablehlo_file import load_text
-    from .options import CompileOptions, Phase
-    from .phases import compile_in_process
-
-    try:
-        compile_in_process(load_text(WARM_UP, "<warm-up>"), CompileOptions(isolate=False), Phase.VMFB)
-    except CompileError:
-        pass  # a speed-up only; the worker's own compile says what is wrong
 
 
 def _parse_arguments(argv: list[str]) -> dict[str, int]:

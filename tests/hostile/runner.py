@@ -490,16 +490,11 @@ CHILD_ENTRY = "webtensor.tests.hostile.runner:zygote_child"
 
 
 def preload() -> None:
-    """What a child needs, imported once in its zygote, and a first compile
-    (compiler/worker_main.py: each child's first compile is then no slower
-    than the next)."""
+    """What a child needs, imported once in its zygote."""
     import importlib
 
     for module in ("webtensor.compiler.api", "webtensor.runtime.model"):
         importlib.import_module(module)
-    from webtensor.compiler.worker_main import warm_up
-
-    warm_up()
 
 
 def zygote_child(argv: list[str]) -> None:
