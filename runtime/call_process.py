@@ -246,6 +246,7 @@ class ProcessRunner:
         self._spare: _Child | None = None
         self._live: set[_Child] = set(self._idle)
         self._closed = False
+        self._closed_at_exit = False
         if spare:
             self._start_later(spare=True)
 
@@ -269,6 +270,8 @@ class ProcessRunner:
                 child.kill()
                 raise entry._timeout(clock) from None
             except Died:
+                if self._closed_at_exit and threading.current_thread().daemon:
+                    _wait_for_the_exit()
                 raise ExecutionError(f"{name} failed on {device}: {child.death()}; the model's next call runs in a new one") from None
             if "error" in reply:
                 healthy = True
@@ -391,9 +394,14 @@ class ProcessRunner:
             self._cond.notify_all()
 
     def close(self) -> None:
-        """Kills every child; calls running now fail with ExecutionError."""
+        """Kills every child; calls running now fail with ExecutionError, but
+        at exit those of daemon threads never return."""
         with self._cond:
             self._closed = True
+            # At exit (the interpreter has stopped its main thread and runs
+            # the atexit finalizers) a daemon thread's call in flight would
+            # wake to its child's death and print it while the process ends.
+            self._closed_at_exit = not threading.main_thread().is_alive()
             if self._live - set(self._idle) - {self._spare}:
                 # A call in flight holds IREE objects until its thread hears of
                 # this; at exit, nanobind's report of leaked objects would be a
@@ -407,6 +415,12 @@ class ProcessRunner:
         for child in children:
             child.kill()
             child.release()
+
+
+def _wait_for_the_exit() -> None:
+    """Parks a daemon thread whose call the exit ended: the process is going,
+    and the thread with it, silently."""
+    threading.Event().wait()
 
 
 def _never_started(entry: Any, device: str, clock: Deadline) -> Timeout:
@@ -459,6 +473,8 @@ class _Child:
         self.stderr = stderr
         self.setup = setup
         self._killed = False
+        self._released = False
+        self._release_lock = threading.Lock()
 
     @staticmethod
     def start(setup: _Setup) -> "_Child":
@@ -516,7 +532,14 @@ class _Child:
         self.release()
 
     def release(self) -> None:
-        """Frees what the process held here, without waiting for it."""
+        """Frees what the process held here, without waiting for it; once,
+        whichever thread asks first: the model's close (at exit, or by the
+        garbage collector) and a call's own clean-up may both ask, and a
+        descriptor closed twice may by then be another file's."""
+        with self._release_lock:
+            if self._released:
+                return
+            self._released = True
         if isinstance(self.process, Forked):
             self.process.release()
             if self.lifeline is not None:
