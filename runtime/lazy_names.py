@@ -1,8 +1,9 @@
 """Package names that import their module on first use (PEP 562).
 
 iree.runtime's import takes ml_dtypes' (0.5 to 3 s in ml_dtypes 0.7.0,
-which pyproject.toml keeps out), the compile API's takes JAX's: a process that only compiles, only runs passes, or only
-reads an error class should pay for neither. So `webtensor`,
+which pyproject.toml keeps out), the compile API's takes JAX's: a process
+that only compiles, only runs passes, or only reads an error class should
+pay for neither. So `webtensor`,
 `webtensor.runtime` and `webtensor.compiler` list their names with the
 module each comes from, and import it when the name is first read.
 """
