@@ -133,7 +133,7 @@ def _installed_versions() -> tuple[str, str, str]:
 
     try:
         # What iree.runtime.version re-exports, without importing iree.runtime
-        # (and ml_dtypes with it, seconds): webtensor-compile writes bytes.
+        # (and ml_dtypes with it): webtensor-compile writes bytes.
         from iree._runtime_libs import version as runtime_version
     except ImportError:
         from iree.runtime import version as runtime_version

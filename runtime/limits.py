@@ -53,7 +53,7 @@ class DeviceLimits:
 def device_limits(device: str = "local-task", fuel: int = DEFAULT_FUEL) -> DeviceLimits:
     """The limits of a call on `device` (NotFound if this machine lacks it)."""
     # Here, not at the top: the compiler reads DEFAULT_FUEL without the
-    # runtime's IREE (iree.runtime brings ml_dtypes, seconds to import).
+    # runtime's IREE (see runtime/lazy_names.py).
     from . import devices
     from .artifact import MAX_ARTIFACT_BYTES
 

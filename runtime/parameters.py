@@ -16,7 +16,7 @@ import mmap
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Iterator
 
-if TYPE_CHECKING:  # imported where used: iree.runtime brings ml_dtypes, seconds to import
+if TYPE_CHECKING:  # imported where used: the compiler reads this module without the runtime's IREE
     import iree.runtime as ireert
 
 from .errors import InvalidArgument, InvalidEncoding

@@ -59,7 +59,7 @@ from .parameters import (
 from .signature import TensorSpec, describe_value
 from .tree import flatten
 
-if TYPE_CHECKING:  # imported where used: iree.runtime brings ml_dtypes, seconds to import
+if TYPE_CHECKING:  # imported where used: the compiler reads this module without the runtime's IREE
     import iree.runtime as ireert
 
 # safetensors: dtype codes, and the header size its own reader allows.
